@@ -1,0 +1,7 @@
+from rest_framework.routers import DefaultRouter
+
+app_name = "action_engine"
+
+router = DefaultRouter(trailing_slash="/?")
+
+urlpatterns = router.urls

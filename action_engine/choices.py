@@ -1,0 +1,33 @@
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    """The one stage vocabulary. Each action system orders a subset of it into its pipeline."""
+
+    SENT = "sent", "Sent"
+    OPENED = "opened", "Opened"
+    SUBMITTED = "submitted", "Submitted"
+    DOWNLOADED = "downloaded", "Downloaded"
+    PURCHASED = "purchased", "Purchased"
+
+
+class SystemSlug(models.TextChoices):
+    """The action systems this code implements (action_engine/systems/<slug>.py)."""
+
+    FORMS = "forms", "Forms"
+    COMMERCE = "commerce", "Commerce"
+    CONTENT = "content", "Content"
+
+
+class ModuleKind(models.TextChoices):
+    """What an action page can show: a product, a piece of content or a form."""
+
+    PRODUCT = "product", "Product"
+    CONTENT = "content", "Content"
+    FORM = "form", "Form"
+
+
+class ReceiverCallOutcome(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"

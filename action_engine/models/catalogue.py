@@ -1,0 +1,109 @@
+"""The action catalogue: small reference tables and the actions built on them."""
+from django.db import models
+from django.db.models import Q
+
+from action_engine.choices import SystemSlug
+from action_engine.systems import ActionSystemSpec, system_spec
+from salesassist.core.models import BaseModel, SoftDeleteModel
+
+
+class ActionType(BaseModel):
+    """What kind of action this is (product, document, form, commerce…): a label for people."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActionSystem(BaseModel):
+    """The subsystem that powers an action page and validates its results (forms, commerce, content)."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True, choices=SystemSlug.choices)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def spec(self) -> ActionSystemSpec:
+        return system_spec(self.slug)
+
+    @property
+    def pipeline(self) -> list[str]:
+        return [str(stage) for stage in self.spec.pipeline]
+
+
+class ActionDataType(BaseModel):
+    """The data an action works on (product, content)."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Action(SoftDeleteModel):
+    """A catalogue entry. Global when `company` is empty; otherwise a company's own."""
+
+    company = models.ForeignKey(
+        "crm.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="own_actions"
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    type = models.ForeignKey(ActionType, on_delete=models.PROTECT, related_name="actions")
+    system = models.ForeignKey(ActionSystem, on_delete=models.PROTECT, related_name="actions")
+    data_type = models.ForeignKey(
+        ActionDataType, null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
+    )
+    config = models.JSONField(default=dict, blank=True)
+    is_published = models.BooleanField(default=True)
+    default_workflows = models.ManyToManyField(
+        "workflows.Workflow", through="ActionWorkflow", related_name="default_for_actions", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=Q(company__isnull=True, deleted_at__isnull=True),
+                name="action_engine_action_unique_global_slug",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "slug"],
+                condition=Q(company__isnull=False, deleted_at__isnull=True),
+                name="action_engine_action_unique_company_slug",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActionWorkflow(BaseModel):
+    """A default workflow of a catalogue action: every company's instance of the action runs it."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="action_workflows")
+    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="action_links")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "workflow"], name="action_engine_actionworkflow_unique")
+        ]

@@ -1,0 +1,198 @@
+"""Companies (tenants) and their people: staff, API keys, leads, visitors, lead receivers."""
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from salesassist.core.models import BaseModel, SoftDeleteModel
+
+from .choices import ApiKeyAccess, LeadStatus, MembershipRole
+
+USER_MODEL = settings.AUTH_USER_MODEL
+
+__all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt"]
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, keeping a leading + so international and local forms stay distinct."""
+    phone = (phone or "").strip()
+    digits = re.sub(r"\D", "", phone)
+    return f"+{digits}" if phone.startswith("+") and digits else digits
+
+
+class Company(BaseModel):
+    """A tenant: a business using SalesAssist. Everything it owns is invisible to other companies."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    settings = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    members = models.ManyToManyField(
+        USER_MODEL, through="CompanyMembership", related_name="companies", blank=True
+    )
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyMembership(BaseModel):
+    """A staff user's membership in a company."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "user"], name="crm_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company}"
+
+
+class ApiKey(BaseModel):
+    """A company's API key. Only its SHA-256 is stored; the prefix identifies it in lists and logs."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    hashed_key = models.CharField(max_length=64, unique=True)
+    access = models.CharField(max_length=20, choices=ApiKeyAccess.choices, default=ApiKeyAccess.READ_WRITE)
+    created_by = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.access == ApiKeyAccess.READ_WRITE
+
+
+class Lead(SoftDeleteModel):
+    """A person a company sells to."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="leads")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    # Normalized copies are the dedupe keys: unique per company while the lead is alive.
+    email_normalized = models.CharField(max_length=254, blank=True, editable=False)
+    phone_normalized = models.CharField(max_length=40, blank=True, editable=False)
+    owner = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    )
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    source = models.CharField(max_length=100, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "-created_at"], name="crm_lead_company_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "email_normalized"],
+                condition=Q(deleted_at__isnull=True) & ~Q(email_normalized=""),
+                name="crm_lead_unique_email_per_company",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "phone_normalized"],
+                condition=Q(deleted_at__isnull=True) & ~Q(phone_normalized=""),
+                name="crm_lead_unique_phone_per_company",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or str(self.uuid)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def save(self, *args, **kwargs):
+        self.email_normalized = normalize_email(self.email)
+        self.phone_normalized = normalize_phone(self.phone)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "email_normalized", "phone_normalized"}
+        super().save(*args, **kwargs)
+
+
+class Visitor(BaseModel):
+    """One browser identity (its uuid is made by the action page), linked to at most one lead.
+
+    A database trigger (migration 0002) refuses a lead from another company.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="visitors")
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="visitors")
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "lead"], name="crm_visitor_company_lead")]
+
+
+class LeadReceiver(BaseModel):
+    """An inbound URL where a third party posts leads into a company's CRM, with a field mapping."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lead_receivers")
+    name = models.CharField(max_length=200)
+    template = models.JSONField(
+        default=dict, blank=True, help_text="Mapping: lead field → dot path in the posted JSON, plus defaults."
+    )
+    default_owner = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=100, blank=True, help_text="Source recorded on leads it creates.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadReceiverAttempt(BaseModel):
+    """One raw call to a lead receiver, stored before anything else so nothing posted is lost."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    receiver = models.ForeignKey(LeadReceiver, on_delete=models.CASCADE, related_name="attempts")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
+    error = models.JSONField(null=True, blank=True)
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["receiver", "-created_at"], name="crm_lra_receiver_created")]

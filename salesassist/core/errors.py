@@ -1,0 +1,117 @@
+"""One error shape for every 4xx/5xx on every API host: RFC 9457 problem details.
+
+{"type": "urn:salesassist:problem:<code>", "title": ..., "status": ..., "detail": ..., "errors": {...}}
+"""
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from .exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem_body(*, status_code: int, code: str, detail: str, title: str | None = None, errors=None) -> dict:
+    body = {
+        "type": f"urn:salesassist:problem:{code}",
+        "title": title or HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _flatten_errors(data, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error structure as {"field.sub.0": ["message", ...]}."""
+    if isinstance(data, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in data.items():
+            name = str(key) if not prefix else f"{prefix}.{key}"
+            flat.update(_flatten_errors(value, name))
+        return flat
+    if isinstance(data, list):
+        if all(not isinstance(item, (dict, list)) for item in data):
+            return {prefix or "non_field_errors": [str(item) for item in data]}
+        flat = {}
+        for index, item in enumerate(data):
+            if item:
+                flat.update(_flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(data)]}
+
+
+def _problem_from_drf(exc: exceptions.APIException, response: Response) -> dict:
+    if isinstance(exc, exceptions.ValidationError):
+        return problem_body(
+            status_code=response.status_code,
+            code="validation_error",
+            title="Invalid input",
+            detail="The request has invalid fields; see errors.",
+            errors=_flatten_errors(exc.detail),
+        )
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    codes = exc.get_codes()
+    return problem_body(
+        status_code=response.status_code, code=codes if isinstance(codes, str) else exc.default_code, detail=detail
+    )
+
+
+def problem_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every error, ours or DRF's, as problem details."""
+    if isinstance(exc, DomainError):
+        body = problem_body(
+            status_code=exc.status, code=exc.code, title=exc.title, detail=exc.detail, errors=exc.errors
+        )
+        return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, ProtectedError):
+        body = problem_body(
+            status_code=409, code="protected", detail="Other records still refer to this one; it cannot be deleted."
+        )
+        return Response(body, status=409, content_type=PROBLEM_CONTENT_TYPE)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django's handler500 answers (also as problem details)
+    response.data = _problem_from_drf(exc, response)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _problem_response(status_code: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(
+        problem_body(status_code=status_code, code=code, detail=detail),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+# Django-level handlers for the API hosts' URLconfs (unknown paths, oversize bodies, crashes).
+def bad_request(request, exception=None):
+    return _problem_response(status.HTTP_400_BAD_REQUEST, "bad_request", "The request could not be understood.")
+
+
+def permission_denied(request, exception=None):
+    return _problem_response(status.HTTP_403_FORBIDDEN, "permission_denied", "You may not do this.")
+
+
+def page_not_found(request, exception=None):
+    return _problem_response(status.HTTP_404_NOT_FOUND, "not_found", "No such resource.")
+
+
+def server_error(request):
+    return _problem_response(
+        status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Something went wrong on our side; it was logged."
+    )
+

@@ -1,0 +1,14 @@
+"""Root URLconf of the default host: admin, health check, landing page, action pages."""
+from django.contrib import admin
+from django.urls import path
+
+from salesassist import views
+
+admin.site.site_header = "SalesAssist Action Engine"
+admin.site.site_title = "SalesAssist"
+
+urlpatterns = [
+    path("", views.LandingView.as_view(), name="landing"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
