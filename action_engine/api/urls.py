@@ -1,7 +1,10 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
+
+from workflows.api.urls import router as workflows_router
 
 app_name = "action_engine"
 
-router = DefaultRouter(trailing_slash="/?")
+router = SimpleRouter(trailing_slash="/?")
 
-urlpatterns = router.urls
+# Workflows and deliveries live in their own app but are served on this host.
+urlpatterns = router.urls + workflows_router.urls

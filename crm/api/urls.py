@@ -1,7 +1,7 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 app_name = "crm"
 
-router = DefaultRouter(trailing_slash="/?")
+router = SimpleRouter(trailing_slash="/?")
 
 urlpatterns = router.urls
