@@ -168,6 +168,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",
 }
+    # One component per choice set used under several field names (stage and previous_stage).
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "action_engine.choices.Stage"},
 
 # --- CORS (action pages call the public endpoints from other origins) -----------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

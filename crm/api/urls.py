@@ -1,7 +1,19 @@
-from rest_framework.routers import SimpleRouter
+"""Routes of the CRM API (api.crm/v1/). Extend by registering more viewsets on `router` or adding to
+`extra_urlpatterns` (plain paths, e.g. public receivers) before `urlpatterns` is built."""
+from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter
+
+from . import views
 
 app_name = "crm"
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
+router.register("leads", views.LeadViewSet, basename="lead")
+router.register(rf"leads/(?P<lead_uuid>{UUID_PATTERN})/feed", views.LeadFeedViewSet, basename="lead-feed")
+router.register("visitors", views.VisitorViewSet, basename="visitor")
+router.register("lead-receivers", views.LeadReceiverViewSet, basename="lead-receiver")
+router.register("companies", views.CompanyViewSet, basename="company")
 
-urlpatterns = router.urls
+# Non-router routes of this host (the public lead receivers add theirs here).
+extra_urlpatterns: list = []
+
+urlpatterns = [*router.urls, *extra_urlpatterns]

@@ -1,9 +1,27 @@
-"""Building blocks every API view shares: tenancy scoping and uuid lookups."""
-from rest_framework import serializers, viewsets
+"""Building blocks every API view shares: tenancy scoping, uuid lookups, strict input, schema helpers."""
+import uuid as uuid_module
+from collections.abc import Mapping
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import routers, serializers, viewsets
 
 from .auth import request_company
+from .errors import problem_responses
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+class OptionalSlashRouter(routers.SimpleRouter):
+    """A router whose routes match with or without a trailing slash: no redirect, no 404 either way.
+
+    DRF's SimpleRouter turns any truthy `trailing_slash` into "/", so "/?" has to be set after __init__.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trailing_slash = "/?"
 
 
 class CompanyScopedMixin:
@@ -32,7 +50,71 @@ class CompanyReadOnlyViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Reading one company's rows, looked up by uuid."""
 
 
-class CompanyUuidRelatedField(serializers.SlugRelatedField):
+class NestedParentMixin:
+    """A view under `<parent>/{<parent_lookup_kwarg>}/…`: the parent is one of the caller's company's rows.
+
+    A parent of another company (or none) is a 404, like any other foreign object.
+    """
+
+    parent_queryset = None  # the parent model's queryset, before company scoping
+    parent_lookup_kwarg = "parent_uuid"
+    parent_company_lookup = "company"
+
+    def get_parent(self):
+        if not hasattr(self, "_parent"):
+            queryset = self.parent_queryset.all().filter(**{self.parent_company_lookup: request_company(self.request)})
+            self._parent = get_object_or_404(queryset, uuid=self.kwargs[self.parent_lookup_kwarg])
+        return self._parent
+
+
+class StrictFieldsMixin:
+    """A serializer that refuses keys it does not accept: a typo or a read-only field is a 400, not ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for key in data:
+                field = self.fields.get(key)
+                if field is None:
+                    errors[key] = ["Unknown field."]
+                elif field.read_only:
+                    errors[key] = ["This field is read-only."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A plain input serializer that refuses unknown keys."""
+
+
+class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A model serializer that refuses unknown keys."""
+
+
+class UuidRelatedField(serializers.SlugRelatedField):
+    """A related object named by its uuid."""
+
+    default_error_messages = {
+        "does_not_exist": "No such object: {value}.",
+        "invalid": "Must be a valid uuid.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="uuid", **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            value = uuid_module.UUID(str(data))
+        except (TypeError, ValueError, AttributeError):
+            self.fail("invalid")
+        try:
+            return self.get_queryset().get(uuid=value)
+        except self.get_queryset().model.DoesNotExist:
+            self.fail("does_not_exist", value=value)
+
+
+class CompanyUuidRelatedField(UuidRelatedField):
     """A related object named by uuid, chosen among the caller's company's rows only.
 
     Another company's uuid gets the same 400 field error as a uuid that does not exist.
@@ -40,8 +122,79 @@ class CompanyUuidRelatedField(serializers.SlugRelatedField):
 
     def __init__(self, *, company_lookup: str = "company", **kwargs):
         self.company_lookup = company_lookup
-        super().__init__(slug_field="uuid", **kwargs)
+        super().__init__(**kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset()
         return queryset.filter(**{self.company_lookup: request_company(self.context["request"])})
+
+
+def uuid_path_parameter(name: str, description: str) -> OpenApiParameter:
+    """The OpenAPI description of a `{name}` uuid segment in a nested route."""
+    return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH, description=description)
+
+
+# --- OpenAPI ----------------------------------------------------------------------------------------
+
+READ_PROBLEMS = (401, 403, 404)
+WRITE_PROBLEMS = (400, 401, 403, 404, 415)
+CRUD_ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+
+
+def crud_schema(
+    *,
+    operation_prefix: str,
+    noun: str,
+    serializer,
+    tag: str,
+    actions=CRUD_ACTIONS,
+    parameters=(),
+    list_parameters=(),
+    destroy_description: str = "",
+):
+    """`extend_schema_view` for a model viewset: operation ids, summaries, tags and every problem answer.
+
+    `operation_prefix` is plural snake case ("leads"); `noun` is the singular for summaries ("lead").
+    `parameters` go on every operation (e.g. a nested route's parent uuid), `list_parameters` on the list.
+    """
+    nested = bool(parameters)
+    docs = {
+        "list": dict(
+            operation_id=f"{operation_prefix}_list",
+            summary=f"List {noun} records",
+            parameters=[*parameters, *list_parameters],
+            responses={200: serializer(many=True), **problem_responses(400, 401, 403, *((404,) if nested else ()))},
+        ),
+        "retrieve": dict(
+            operation_id=f"{operation_prefix}_retrieve",
+            summary=f"Read one {noun}",
+            responses={200: serializer, **problem_responses(*READ_PROBLEMS)},
+        ),
+        "create": dict(
+            operation_id=f"{operation_prefix}_create",
+            summary=f"Create a {noun}",
+            responses={201: serializer, **problem_responses(*WRITE_PROBLEMS)},
+        ),
+        "update": dict(
+            operation_id=f"{operation_prefix}_update",
+            summary=f"Replace a {noun}",
+            responses={200: serializer, **problem_responses(*WRITE_PROBLEMS)},
+        ),
+        "partial_update": dict(
+            operation_id=f"{operation_prefix}_partial_update",
+            summary=f"Change some fields of a {noun}",
+            responses={200: serializer, **problem_responses(*WRITE_PROBLEMS)},
+        ),
+        "destroy": dict(
+            operation_id=f"{operation_prefix}_destroy",
+            summary=f"Delete a {noun}",
+            description=destroy_description,
+            responses={204: None, **problem_responses(401, 403, 404, 409)},
+        ),
+    }
+    decorators = {}
+    for action in actions:
+        kwargs = docs[action]
+        kwargs.setdefault("parameters", list(parameters))
+        decorators[action] = extend_schema(tags=[tag], **kwargs)
+    return extend_schema_view(**decorators)

@@ -1,6 +1,8 @@
 """API-key authentication and the company-membership permission every API view uses."""
 from dataclasses import dataclass
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import authentication, exceptions, permissions
 
 from crm.models import ApiKey, Company
@@ -76,3 +78,15 @@ class IsCompanyMember(permissions.BasePermission):
             self.message = "This API key is read-only."
             return False
         return True
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents ApiKeyAuthentication as the `Authorization: Bearer <api key>` scheme in every schema."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        definition = build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
+        definition["description"] = "A company API key: `Authorization: Bearer sa_<prefix>_<secret>`."
+        return definition

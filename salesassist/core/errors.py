@@ -6,9 +6,11 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -66,21 +68,28 @@ def _problem_from_drf(exc: exceptions.APIException, response: Response) -> dict:
     )
 
 
+def _problem(status_code: int, code: str, detail: str, **kwargs) -> Response:
+    return Response(
+        problem_body(status_code=status_code, code=code, detail=detail, **kwargs),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
 def problem_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every error, ours or DRF's, as problem details."""
     if isinstance(exc, DomainError):
-        body = problem_body(
-            status_code=exc.status, code=exc.code, title=exc.title, detail=exc.detail, errors=exc.errors
-        )
-        return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+        return _problem(exc.status, exc.code, exc.detail, title=exc.title, errors=exc.errors)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(errors)
-    elif isinstance(exc, ProtectedError):
-        body = problem_body(
-            status_code=409, code="protected", detail="Other records still refer to this one; it cannot be deleted."
-        )
-        return Response(body, status=409, content_type=PROBLEM_CONTENT_TYPE)
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        return _problem(409, "protected", "Other records still refer to this one; it cannot be deleted.")
+    elif isinstance(exc, IntegrityError):
+        # Services turn the constraints they know into field errors; anything that still reaches here is a
+        # write that raced another one or broke a rule the service missed: the client's data, not a crash.
+        logger.warning("IntegrityError reached the API layer: %s", exc)
+        return _problem(409, "conflict", "The request conflicts with the current state of another record.")
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's handler500 answers (also as problem details)
@@ -115,3 +124,37 @@ def server_error(request):
         status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Something went wrong on our side; it was logged."
     )
 
+
+# --- OpenAPI ----------------------------------------------------------------------------------------
+
+
+class ProblemDetailsSerializer(serializers.Serializer):
+    """RFC 9457 problem details: the body of every 4xx and 5xx answer of the APIs."""
+
+    type = serializers.CharField(help_text="A stable URN naming the problem, e.g. urn:salesassist:problem:not_found.")
+    title = serializers.CharField(help_text="A short, human-readable summary of the problem type.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(help_text="What went wrong with this request.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text='Per-field messages for validation errors, e.g. {"email": ["Enter a valid email address."]}.',
+    )
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Invalid input: malformed JSON, unknown or invalid fields (see `errors`).",
+    401: "No API key, or an unknown or revoked one.",
+    403: "The key is read-only, or the object may not be changed by this company.",
+    404: "No such object for this company.",
+    409: "The request conflicts with other records (e.g. the object is still in use).",
+    415: "The body is not application/json.",
+}
+
+
+def problem_responses(*codes: int) -> dict:
+    """`@extend_schema(responses=...)` entries for the given problem statuses, as application/problem+json."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=_PROBLEM_DESCRIPTIONS[code])
+        for code in codes
+    }
