@@ -1,0 +1,332 @@
+"""Admin of the action engine: the catalogue, company actions with their receivers, workflows and
+modules, forms, and the engagement history."""
+from django import forms
+from django.contrib import admin, messages
+
+from salesassist.core.admin import (
+    COMPANY_FILTER,
+    BaseModelAdmin,
+    ConstraintCheckingForm,
+    HistoryModelAdmin,
+    ReadOnlyTabularInline,
+    RecentRowsFormSet,
+    SoftDeleteModelAdmin,
+    adopt_saved_row,
+    pretty_json,
+)
+
+from .models import (
+    Action,
+    ActionCompany,
+    ActionCompanyReceiver,
+    ActionCompanySystemModule,
+    ActionCompanyWorkflow,
+    ActionDataType,
+    ActionSystem,
+    ActionType,
+    ActionWorkflow,
+    Engagement,
+    Form,
+    Message,
+    ReceiverCall,
+)
+from .services import action_company_create, action_company_receiver_create
+
+# ---------------------------------------------------------------- catalogue
+
+
+@admin.register(ActionType)
+class ActionTypeAdmin(BaseModelAdmin):
+    """What kind of action (product, document, form, commerce…)."""
+
+    list_display = ("name", "slug", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(ActionSystem)
+class ActionSystemAdmin(BaseModelAdmin):
+    """A subsystem that powers action pages; its stage pipeline is fixed in code."""
+
+    list_display = ("name", "slug", "pipeline_display", "created_at")
+    search_fields = ("name", "slug")
+    readonly_fields = ("pipeline_display",)
+
+    @admin.display(description="pipeline")
+    def pipeline_display(self, obj):
+        return " → ".join(obj.pipeline) if obj.pk else "—"
+
+
+@admin.register(ActionDataType)
+class ActionDataTypeAdmin(BaseModelAdmin):
+    """The data an action works on (product, content)."""
+
+    list_display = ("name", "slug", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class ActionWorkflowInline(admin.TabularInline):
+    """The action's default workflows: every company's instance runs them."""
+
+    model = ActionWorkflow
+    extra = 0
+    autocomplete_fields = ("workflow",)
+    fields = ("workflow", "position")
+
+
+class ActionScopeFilter(admin.SimpleListFilter):
+    title = "scope"
+    parameter_name = "scope"
+
+    def lookups(self, request, model_admin):
+        return (("global", "Global catalogue"), ("company", "A company's own"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "global":
+            return queryset.filter(company__isnull=True)
+        if self.value() == "company":
+            return queryset.filter(company__isnull=False)
+        return queryset
+
+
+@admin.register(Action)
+class ActionAdmin(SoftDeleteModelAdmin):
+    """A catalogue action: global when it has no company."""
+
+    list_display = ("name", "slug", "company", "type", "system", "data_type", "is_published", "created_at")
+    list_filter = (ActionScopeFilter, "type", "system", "data_type", "is_published", COMPANY_FILTER, "created_at")
+    search_fields = ("name", "slug", "=uuid")
+    autocomplete_fields = ("company",)
+    list_select_related = ("company", "type", "system", "data_type")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (ActionWorkflowInline,)
+
+
+@admin.register(ActionWorkflow)
+class ActionWorkflowAdmin(BaseModelAdmin):
+    """A default workflow of a catalogue action."""
+
+    list_display = ("action", "workflow", "position", "created_at")
+    list_filter = (("action__system", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("action__name", "workflow__name")
+    autocomplete_fields = ("action", "workflow")
+    list_select_related = ("action", "workflow")
+
+
+# ---------------------------------------------------------------- company actions
+
+
+class ReceiverInline(admin.TabularInline):
+    """The company action's receivers: the active one and those rotated out. Rotate with the list action."""
+
+    model = ActionCompanyReceiver
+    fk_name = "action_company"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("uuid", "is_active", "default_stage", "mapping", "has_secret", "created_at")
+    readonly_fields = ("uuid", "is_active", "has_secret", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # a receiver comes with its company action; a new one only by rotating
+
+    @admin.display(boolean=True, description="signed")
+    def has_secret(self, obj):
+        return bool(obj.secret)
+
+
+class ActionCompanyWorkflowInline(admin.TabularInline):
+    """The company's own workflows on this action, run besides the action's defaults."""
+
+    model = ActionCompanyWorkflow
+    extra = 0
+    autocomplete_fields = ("workflow",)
+    fields = ("workflow", "position")
+
+
+class ModuleInline(admin.TabularInline):
+    """What the action page shows, in order: set the kind and the one matching reference."""
+
+    model = ActionCompanySystemModule
+    extra = 0
+    autocomplete_fields = ("product", "content", "form")
+    fields = ("position", "kind", "product", "content", "form")
+
+
+class ActionCompanyAdminForm(ConstraintCheckingForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        company, action = cleaned_data.get("company"), cleaned_data.get("action")
+        if company and action and action.company_id not in (None, company.pk):
+            self.add_error("action", "This action belongs to another company's catalogue.")
+        return cleaned_data
+
+
+@admin.register(ActionCompany)
+class ActionCompanyAdmin(SoftDeleteModelAdmin):
+    """A company's instance of a catalogue action. Adding one makes its receiver."""
+
+    form = ActionCompanyAdminForm
+    list_display = ("name", "company", "action", "system", "is_active", "is_published", "created_at")
+    list_filter = (
+        "is_active",
+        "is_published",
+        ("action__system", admin.RelatedOnlyFieldListFilter),
+        ("action__type", admin.RelatedOnlyFieldListFilter),
+        COMPANY_FILTER,
+        "created_at",
+    )
+    search_fields = ("name", "=uuid", "company__name", "action__name")
+    autocomplete_fields = ("company", "action")
+    list_select_related = ("company", "action__system")
+    inlines = (ReceiverInline, ActionCompanyWorkflowInline, ModuleInline)
+    actions = ("rotate_receivers",)
+
+    @admin.display(description="system", ordering="action__system__name")
+    def system(self, obj):
+        return obj.action.system
+
+    def get_inlines(self, request, obj):
+        if obj is None:  # the receiver is made with the company action, not typed in
+            return [inline for inline in self.inlines if inline is not ReceiverInline]
+        return self.inlines
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        fields = {name: value for name, value in form.cleaned_data.items() if name not in ("company", "action")}
+        adopt_saved_row(obj, action_company_create(company=obj.company, action=obj.action, **fields))
+
+    @admin.action(description="Rotate receiver (new receiver uuid; the old one stops accepting calls)", permissions=["change"])
+    def rotate_receivers(self, request, queryset):
+        for action_company in queryset:
+            action_company_receiver_create(action_company=action_company)
+        self.message_user(request, f"Rotated the receiver of {queryset.count()} company action(s).", messages.SUCCESS)
+
+
+class ReceiverCallInline(ReadOnlyTabularInline):
+    """The receiver's most recent calls."""
+
+    model = ReceiverCall
+    formset = RecentRowsFormSet
+    fk_name = "receiver"
+    fields = ("created_at", "outcome", "engagement", "source_ip")
+    readonly_fields = fields
+    verbose_name_plural = f"recent calls (newest {RecentRowsFormSet.recent_limit})"
+
+
+@admin.register(ActionCompanyReceiver)
+class ActionCompanyReceiverAdmin(BaseModelAdmin):
+    """Inbound URLs of company actions. Adding one rotates: the previous receiver stops accepting calls."""
+
+    list_display = ("uuid", "action_company", "company", "is_active", "default_stage", "created_at")
+    list_filter = ("is_active", "default_stage", COMPANY_FILTER, "created_at")
+    search_fields = ("=uuid", "action_company__name", "company__name")
+    autocomplete_fields = ("action_company",)
+    list_select_related = ("action_company", "company")
+    inlines = (ReceiverCallInline,)
+    # The secret is never shown; `has_secret` tells whether calls must be signed.
+    exclude = ("secret",)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*super().get_readonly_fields(request, obj), "has_secret"]
+        return fields if obj is None else [*fields, "action_company", "company", "is_active"]
+
+    def get_exclude(self, request, obj=None):
+        # On add, company and is_active follow from the service; on change they are read-only.
+        return ["secret", "company", "is_active"] if obj is None else ["secret"]
+
+    @admin.display(boolean=True, description="signed")
+    def has_secret(self, obj):
+        return bool(obj.secret)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "action_company"}
+        adopt_saved_row(obj, action_company_receiver_create(action_company=obj.action_company, **fields))
+
+
+@admin.register(ReceiverCall)
+class ReceiverCallAdmin(HistoryModelAdmin):
+    """Raw calls to company action receivers, as received."""
+
+    list_display = ("created_at", "receiver", "company", "outcome", "engagement", "source_ip")
+    list_filter = ("outcome", COMPANY_FILTER, "created_at")
+    search_fields = ("=uuid", "=receiver__uuid", "body")
+    list_select_related = ("receiver", "company", "engagement")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ActionCompanyWorkflow)
+class ActionCompanyWorkflowAdmin(BaseModelAdmin):
+    """A company's own workflow on one of its actions."""
+
+    list_display = ("action_company", "workflow", "position", "created_at")
+    list_filter = (("action_company__company", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("action_company__name", "workflow__name")
+    autocomplete_fields = ("action_company", "workflow")
+    list_select_related = ("action_company", "workflow")
+
+
+@admin.register(ActionCompanySystemModule)
+class ActionCompanySystemModuleAdmin(BaseModelAdmin):
+    """One product, content or form a company action's page shows."""
+
+    list_display = ("action_company", "position", "kind", "target", "created_at")
+    list_filter = ("kind", ("action_company__company", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("action_company__name", "product__name", "content__title", "form__name")
+    autocomplete_fields = ("action_company", "product", "content", "form")
+    list_select_related = ("action_company", "product", "content", "form")
+
+
+@admin.register(Form)
+class FormAdmin(SoftDeleteModelAdmin):
+    """A JSON-Schema form: the module of the forms system."""
+
+    list_display = ("name", "company", "submit_label", "created_at")
+    list_filter = (COMPANY_FILTER, "created_at")
+    search_fields = ("name", "=uuid")
+    autocomplete_fields = ("company",)
+    list_select_related = ("company",)
+
+
+# ---------------------------------------------------------------- engagement history
+
+
+@admin.register(Engagement)
+class EngagementAdmin(HistoryModelAdmin):
+    """The stages leads reached on company actions, with each result's message."""
+
+    list_display = ("created_at", "lead", "action_company", "stage", "previous_stage", "company")
+    list_filter = (
+        "stage",
+        ("action_company__action__system", admin.RelatedOnlyFieldListFilter),
+        COMPANY_FILTER,
+        "created_at",
+    )
+    search_fields = ("=uuid", "=lead__uuid", "lead__email", "action_company__name")
+    list_select_related = ("lead", "action_company", "company")
+    date_hierarchy = "created_at"
+    readonly_fields = ("message_body",)
+
+    @admin.display(description="message")
+    def message_body(self, obj):
+        return pretty_json(obj.message.body) if obj.message_id else "—"
+
+
+@admin.register(Message)
+class MessageAdmin(HistoryModelAdmin):
+    """The JSON results engagements carry."""
+
+    list_display = ("uuid", "company", "created_at")
+    list_filter = (COMPANY_FILTER, "created_at")
+    search_fields = ("=uuid",)
+    list_select_related = ("company",)
+    exclude = ("body",)
+    readonly_fields = ("engagement", "pretty_body")
+
+    @admin.display(description="body")
+    def pretty_body(self, obj):
+        return pretty_json(obj.body)

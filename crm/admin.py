@@ -1,0 +1,212 @@
+"""Admin of the CRM: companies and their staff, API keys, leads, visitors, lead receivers."""
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from salesassist.core.admin import (
+    COMPANY_FILTER,
+    BaseModelAdmin,
+    ConstraintCheckingForm,
+    HistoryModelAdmin,
+    ReadOnlyTabularInline,
+    RecentRowsFormSet,
+    SoftDeleteModelAdmin,
+    adopt_saved_row,
+    pretty_json,
+)
+
+from .models import (
+    ApiKey,
+    Company,
+    CompanyMembership,
+    Lead,
+    LeadReceiver,
+    LeadReceiverAttempt,
+    Visitor,
+    normalize_email,
+    normalize_phone,
+)
+from .services import api_key_create, api_key_revoke
+
+
+class CompanyMembershipInline(admin.TabularInline):
+    model = CompanyMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Company)
+class CompanyAdmin(BaseModelAdmin):
+    """A tenant, with the staff who belong to it."""
+
+    list_display = ("name", "slug", "is_active", "created_at")
+    list_filter = ("is_active", "created_at")
+    search_fields = ("name", "slug", "=uuid")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (CompanyMembershipInline,)
+
+
+@admin.register(CompanyMembership)
+class CompanyMembershipAdmin(BaseModelAdmin):
+    """A staff user's membership in a company."""
+
+    list_display = ("user", "company", "role", "created_at")
+    list_filter = ("role", COMPANY_FILTER)
+    search_fields = ("user__username", "user__email", "company__name")
+    autocomplete_fields = ("company", "user")
+    list_select_related = ("company", "user")
+
+
+class ApiKeyStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("active", "Active"), ("revoked", "Revoked"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(BaseModelAdmin):
+    """A company's API keys. The hash is never shown; a new key is shown once, right after it is made."""
+
+    list_display = ("name", "prefix", "company", "access", "last_used_at", "revoked_at", "created_at")
+    list_filter = (ApiKeyStatusFilter, "access", COMPANY_FILTER, "created_at")
+    search_fields = ("name", "prefix", "company__name")
+    autocomplete_fields = ("company",)
+    list_select_related = ("company",)
+    actions = ("revoke_keys",)
+    add_fields = ("company", "name", "access")
+    # Set by the service or by use of the key, never typed in.
+    service_fields = ("company", "prefix", "created_by", "last_used_at", "revoked_at")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(self.add_fields)
+        return ["name", "access", *self.service_fields, "uuid", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else [*fields, *self.service_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        api_key, token = api_key_create(
+            company=obj.company, name=obj.name, access=obj.access, created_by=request.user
+        )
+        adopt_saved_row(obj, api_key)
+        messages.success(
+            request,
+            format_html("The new API key is <code>{}</code> — copy it now: it is not stored and is shown only once.", token),
+        )
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for api_key in keys:
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {len(keys)} key(s).", messages.SUCCESS)
+
+
+class LeadAdminForm(ConstraintCheckingForm):
+    """Checks the per-company email/phone uniqueness on the normalized copies the model keeps."""
+
+    model_filled_fields = ("deleted_at", "email_normalized", "phone_normalized")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # Lead.save() computes these too; the constraint check runs before save, so compute them now.
+        self.instance.email_normalized = normalize_email(cleaned_data.get("email", ""))
+        self.instance.phone_normalized = normalize_phone(cleaned_data.get("phone", ""))
+        return cleaned_data
+
+
+class LeadVisitorInline(ReadOnlyTabularInline):
+    model = Visitor
+    fields = ("uuid", "first_seen_at", "last_seen_at", "user_agent")
+    readonly_fields = fields
+
+
+@admin.register(Lead)
+class LeadAdmin(SoftDeleteModelAdmin):
+    """A person a company sells to."""
+
+    form = LeadAdminForm
+    list_display = ("__str__", "email", "phone", "company", "status", "owner", "source", "created_at")
+    list_filter = ("status", COMPANY_FILTER, "source", "created_at")
+    search_fields = ("first_name", "last_name", "email", "phone", "=uuid")
+    autocomplete_fields = ("company", "owner")
+    list_select_related = ("company", "owner")
+    date_hierarchy = "created_at"
+    inlines = (LeadVisitorInline,)
+
+
+class VisitorAdminForm(ConstraintCheckingForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        company, lead = cleaned_data.get("company"), cleaned_data.get("lead")
+        # The database refuses it too (a trigger); saying so here avoids a server error.
+        if company and lead and lead.company_id != company.pk:
+            self.add_error("lead", "This lead belongs to another company.")
+        return cleaned_data
+
+
+@admin.register(Visitor)
+class VisitorAdmin(BaseModelAdmin):
+    """A browser identity, linked to a lead once known."""
+
+    form = VisitorAdminForm
+    list_display = ("uuid", "company", "lead", "first_seen_at", "last_seen_at")
+    list_filter = (COMPANY_FILTER, "first_seen_at", "last_seen_at")
+    search_fields = ("=uuid", "lead__email", "lead__first_name", "lead__last_name")
+    autocomplete_fields = ("company", "lead")
+    list_select_related = ("company", "lead")
+
+
+class LeadReceiverAttemptInline(ReadOnlyTabularInline):
+    """The receiver's most recent calls."""
+
+    model = LeadReceiverAttempt
+    formset = RecentRowsFormSet
+    fk_name = "receiver"
+    fields = ("created_at", "outcome", "lead", "source_ip")
+    readonly_fields = fields
+    verbose_name_plural = f"recent calls (newest {RecentRowsFormSet.recent_limit})"
+
+
+@admin.register(LeadReceiver)
+class LeadReceiverAdmin(BaseModelAdmin):
+    """An inbound URL where a third party posts leads; its mapping says where each field is."""
+
+    list_display = ("name", "company", "source", "is_active", "created_at")
+    list_filter = ("is_active", COMPANY_FILTER, "created_at")
+    search_fields = ("name", "source", "=uuid", "company__name")
+    autocomplete_fields = ("company", "default_owner")
+    list_select_related = ("company",)
+    inlines = (LeadReceiverAttemptInline,)
+
+
+@admin.register(LeadReceiverAttempt)
+class LeadReceiverAttemptAdmin(HistoryModelAdmin):
+    """Raw calls to lead receivers, as received."""
+
+    list_display = ("created_at", "receiver", "company", "outcome", "lead", "source_ip")
+    list_filter = ("outcome", COMPANY_FILTER, "created_at")
+    search_fields = ("=uuid", "receiver__name", "body")
+    list_select_related = ("receiver", "company", "lead")
+    date_hierarchy = "created_at"
+    exclude = ("error",)
+    readonly_fields = ("error_details",)
+
+    @admin.display(description="error")
+    def error_details(self, obj):
+        return pretty_json(obj.error)

@@ -1,0 +1,122 @@
+"""Admin building blocks every app's admin uses, and the admin of the core models."""
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html
+
+from .models import WorkerHeartbeat
+
+TIMESTAMP_FIELDS = ("uuid", "created_at", "updated_at")
+# Filter by company, listing only companies that have rows (there can be many companies).
+COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
+
+
+class ConstraintCheckingForm(forms.ModelForm):
+    """A model form that also checks the database constraints mentioning fields it does not edit.
+
+    Django skips a constraint when one of its fields (or a field in its condition) is not on the
+    form; every soft-delete uniqueness condition mentions `deleted_at`, so without this a clash
+    would reach the database and answer a 500 instead of a form error.
+    """
+
+    # Fields the model fills itself: their values on the instance are already right for the check.
+    model_filled_fields = ("deleted_at",)
+
+    def validate_unique(self):
+        super().validate_unique()
+        if self._errors:  # the normal pass already reported; don't report the same clash twice
+            return
+        exclude = self._get_validation_exclusions() - set(self.model_filled_fields)
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class BaseModelAdmin(admin.ModelAdmin):
+    """uuid and timestamps are shown read-only on every page; constraints are checked as form errors."""
+
+    form = ConstraintCheckingForm
+    list_per_page = 50
+    # Tables grow large: don't count every row on each changelist page.
+    show_full_result_count = False
+    # Django 6 makes https the default scheme of typed URLs; use it now (and silence the warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + [name for name in TIMESTAMP_FIELDS if name not in fields]
+
+
+class SoftDeleteModelAdmin(BaseModelAdmin):
+    """Lists live rows only (the default manager); deleting marks rows deleted and keeps their history."""
+
+    def get_deleted_objects(self, objs, request):
+        # A soft delete touches only the rows themselves: no cascade to list, no protected history
+        # (engagements, deliveries) blocking it.
+        to_delete = [format_html("{}: {}", obj._meta.verbose_name.capitalize(), obj) for obj in objs]
+        return to_delete, {self.model._meta.verbose_name_plural: len(to_delete)}, set(), []
+
+
+class ViewOnlyMixin:
+    """Staff can look, never add, change or delete (history rows, rows the system writes)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HistoryModelAdmin(ViewOnlyMixin, BaseModelAdmin):
+    """Append-only history: view only."""
+
+
+class RecentRowsFormSet(BaseInlineFormSet):
+    """Only the newest `recent_limit` rows of the inline (the model's ordering is newest first)."""
+
+    recent_limit = 20
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.queryset = self.queryset[: self.recent_limit]
+
+
+class ReadOnlyTabularInline(ViewOnlyMixin, admin.TabularInline):
+    """A history inline: rows are shown, linked to their own page, never edited here."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+def adopt_saved_row(obj, saved) -> None:
+    """Turn the admin's unsaved `obj` into the row a service just created.
+
+    Adds that must go through a service (which makes related rows in the same transaction) call it
+    from `save_model`; the add view's inline formsets, log entry and redirect then see the new row.
+    """
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def pretty_json(value) -> str:
+    """JSON indented inside <pre>, for read-only display of bodies and payloads."""
+    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """When each django-q2 worker last beat; written by the worker only."""
+
+    list_display = ("name", "beat_at")
+    search_fields = ("name",)
