@@ -1,10 +1,18 @@
 """Action systems: each powers a kind of action page, orders its stages and says what it can show.
 
-One module per system; `SYSTEMS` is the registry the rest of the code reads.
+One module per system; `SYSTEMS` is the registry the rest of the code reads. Each system also
+validates the message of its result stage (`validate_result`): the page is public, so the server
+decides what a result may contain, never the browser.
 """
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
+from salesassist.core.exceptions import InvalidInput
+
+# validate_result(action_company=..., message=...) -> the cleaned message to store
+ResultValidator = Callable[..., dict]
 
 
 @dataclass(frozen=True)
@@ -14,6 +22,7 @@ class ActionSystemSpec:
     slug: SystemSlug
     pipeline: tuple[Stage, ...]
     module_kinds: frozenset[ModuleKind]
+    validate_result: ResultValidator | None = None
 
     @property
     def result_stage(self) -> Stage:
@@ -23,6 +32,22 @@ class ActionSystemSpec:
     def stage_rank(self, stage: str) -> int:
         """The position of a stage in the pipeline; ValueError when the system has no such stage."""
         return self.pipeline.index(Stage(stage))
+
+    def validate_message(self, *, action_company, stage: str, message) -> dict:
+        """The message to store for `stage`; InvalidInput (errors per field) when it is not acceptable."""
+        if not isinstance(message, dict):
+            raise InvalidInput("The message must be a JSON object.", errors={"message": ["Must be a JSON object."]})
+        if stage == self.result_stage and self.validate_result is not None:
+            return self.validate_result(action_company=action_company, message=message)
+        return message
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    """A uuid from a message value; None when it is missing or not a uuid."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _registry() -> dict[str, ActionSystemSpec]:

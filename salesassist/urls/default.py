@@ -2,6 +2,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from action_engine.pages import ActionPageView
 from salesassist import views
 
 admin.site.site_header = "SalesAssist Action Engine"
@@ -11,4 +12,5 @@ urlpatterns = [
     path("", views.LandingView.as_view(), name="landing"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("a/<uuid:action_uuid>/", ActionPageView.as_view(), name="action_page"),
 ]

@@ -1,0 +1,128 @@
+"""API-key endpoints of the public flow: share an action with a lead, read its funnel, replay receiver calls."""
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from action_engine.models import ActionCompany, ReceiverCall
+from action_engine.selectors import action_company_funnel
+from action_engine.services import action_company_share, receiver_call_replay
+from crm.models import Lead
+from salesassist.core.auth import request_company
+from salesassist.core.exceptions import Conflict
+
+from .public_serializers import (
+    ActionSharedSerializer,
+    ActionShareCreateSerializer,
+    FunnelQuerySerializer,
+    FunnelSerializer,
+    ReceiverCallSerializer,
+    problems,
+)
+
+TAG = "company actions"
+
+
+class CompanyActionShareView(APIView):
+    """Send a company action to a lead: a new visitor, a `sent` engagement and a signed link."""
+
+    @extend_schema(
+        operation_id="company_actions_share",
+        summary="Share a company action with a lead",
+        description=(
+            "Creates a visitor for the lead and a `sent` engagement, and returns the action page URL with the "
+            "lead, the visitor and a signed token that expires (30 days, or the company's "
+            'settings["link_ttl_days"]). Sharing twice gives two visitors.'
+        ),
+        tags=[TAG],
+        request=ActionShareCreateSerializer,
+        responses={
+            201: ActionSharedSerializer,
+            **problems(
+                _400="Invalid input: the lead is not one of the company's.",
+                _401="No API key, or an unknown or revoked one.",
+                _403="The key is read-only.",
+                _404="No such company action.",
+                _409="The company action is inactive or unpublished.",
+            ),
+        },
+    )
+    def post(self, request, uuid):
+        company = request_company(request)
+        action_company = get_object_or_404(
+            ActionCompany.objects.select_related("action__system", "company"), company=company, uuid=uuid
+        )
+        serializer = ActionShareCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = Lead.objects.filter(company=company, uuid=serializer.validated_data["lead"]).first()
+        if lead is None:
+            raise ValidationError({"lead": ["No such lead."]})
+        if not action_company.is_active or not action_company.is_published:
+            raise Conflict("An inactive or unpublished action cannot be shared.", code="action_not_shareable")
+        shared = action_company_share(action_company=action_company, lead=lead)
+        return Response(ActionSharedSerializer(shared).data, status=status.HTTP_201_CREATED)
+
+
+class CompanyActionFunnelView(APIView):
+    """How many leads reached each stage of a company action, and the conversion between stages."""
+
+    @extend_schema(
+        operation_id="company_actions_funnel",
+        summary="Read a company action's funnel",
+        description=(
+            "Distinct leads that reached each stage of the pipeline (or a later one) with engagements in "
+            "[since, until), and the conversion from each stage to the next. Dates (YYYY-MM-DD) or date-times."
+        ),
+        tags=[TAG],
+        parameters=[FunnelQuerySerializer],
+        responses={
+            200: FunnelSerializer,
+            **problems(
+                _400="since or until is not a date, or until is not after since.",
+                _401="No API key, or an unknown or revoked one.",
+                _403="The key does not belong to an active company.",
+                _404="No such company action.",
+            ),
+        },
+    )
+    def get(self, request, uuid):
+        action_company = get_object_or_404(
+            ActionCompany.objects.select_related("action__system"), company=request_company(request), uuid=uuid
+        )
+        query = FunnelQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        funnel = action_company_funnel(action_company=action_company, **query.validated_data)
+        return Response(FunnelSerializer(funnel).data)
+
+
+class ReceiverCallReplayView(APIView):
+    """Process a failed receiver call again."""
+
+    @extend_schema(
+        operation_id="receiver_calls_replay",
+        summary="Replay a failed receiver call",
+        description=(
+            "Runs the stored call through the receiver's mapping again (after fixing the mapping, or once the "
+            "lead exists). The signature was checked on arrival; a call refused for its signature cannot be "
+            "replayed. Answers the call with its new outcome."
+        ),
+        tags=[TAG],
+        request=None,
+        responses={
+            200: ReceiverCallSerializer,
+            **problems(
+                _401="No API key, or an unknown or revoked one.",
+                _403="The key is read-only.",
+                _404="No such receiver call.",
+                _409="The call was processed already, or failed its signature check.",
+            ),
+        },
+    )
+    def post(self, request, uuid):
+        call = get_object_or_404(
+            ReceiverCall.objects.select_related("receiver"), company=request_company(request), uuid=uuid
+        )
+        handled = receiver_call_replay(receiver_call=call)
+        return Response(ReceiverCallSerializer(handled.call).data)

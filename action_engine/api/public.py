@@ -1,0 +1,246 @@
+"""The public endpoints that action pages and third parties call: no API key.
+
+They are guarded by uuids (never integer ids), the link's signed token, validation, a body size limit
+and rate limits per IP and per action; CORS is allowed per company (action_engine/cors.py).
+"""
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from action_engine.cors import request_origin_allowed_for
+from action_engine.models import ActionCompanyReceiver
+from action_engine.selectors import action_page_data, public_action_company_get, public_lead_get
+from action_engine.services import (
+    action_link_check,
+    engagement_record,
+    receiver_call_process,
+    receiver_call_store,
+)
+from salesassist.core.errors import PROBLEM_CONTENT_TYPE, problem_body
+from salesassist.core.exceptions import NotFound, PermissionDenied
+from salesassist.core.throttling import (
+    PublicActionThrottle,
+    PublicEndpointMixin,
+    PublicIpThrottle,
+    ReceiverIpThrottle,
+    ReceiverThrottle,
+)
+
+from .public_serializers import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    EngagementRecordedSerializer,
+    HoneypotAcceptedSerializer,
+    PublicActionPageQuerySerializer,
+    PublicActionPageSerializer,
+    PublicEngagementCreateSerializer,
+    ReceiverCallRecordedSerializer,
+    problems,
+)
+
+PUBLIC_TAG = "public"
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The same key (per company) records once and answers the first answer again.",
+)
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@method_decorator(never_cache, name="dispatch")
+class PublicActionPageView(PublicEndpointMixin, APIView):
+    """What an action page needs to render, for one lead."""
+
+    throttle_classes = [PublicIpThrottle, PublicActionThrottle]
+
+    def throttle_subject(self, request):
+        return str(self.kwargs["action_uuid"])
+
+    @extend_schema(
+        operation_id="public_action_page_retrieve",
+        summary="Read an action page's data",
+        description=(
+            "The company action, its modules in order (products with variants and prices, content, form "
+            "schema), the lead's stage on it and the lead's first name. An unknown, inactive or unpublished "
+            "action and a lead of another company get the same 404."
+        ),
+        tags=[PUBLIC_TAG],
+        auth=[],
+        parameters=[PublicActionPageQuerySerializer],
+        responses={
+            200: PublicActionPageSerializer,
+            **problems(
+                _400="The lead (or visitor) is not a uuid.",
+                _403="The token is missing (where the company requires it), invalid, expired or for other uuids.",
+                _404="No such action for this lead.",
+                _429="Too many requests from this address or for this action.",
+            ),
+        },
+    )
+    def get(self, request, action_uuid):
+        query = PublicActionPageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        action_company = public_action_company_get(action_uuid=action_uuid)
+        lead = public_lead_get(action_company=action_company, lead_uuid=query.validated_data["lead"])
+        action_link_check(
+            action_company=action_company,
+            lead_uuid=lead.uuid,
+            visitor_uuid=query.validated_data.get("visitor"),
+            token=query.validated_data.get("token", ""),
+        )
+        data = action_page_data(action_company=action_company, lead=lead)
+        return Response(PublicActionPageSerializer(data).data)
+
+
+class PublicEngagementCreateView(PublicEndpointMixin, APIView):
+    """Record a stage a lead reached on an action page."""
+
+    throttle_classes = [PublicIpThrottle, PublicActionThrottle]
+
+    def throttle_subject(self, request):
+        action = request.data.get("action") if isinstance(request.data, dict) else None
+        return str(action)[:64] if action else None
+
+    @extend_schema(
+        operation_id="public_engagement_create",
+        summary="Record an engagement",
+        description=(
+            "The stage must be in the action system's pipeline; the result stage's message is validated by "
+            "the system (a form's JSON Schema, a cart against the action's products with prices recomputed, "
+            "content among the action's). A stage behind the lead's furthest one is recorded but does not "
+            "move the lead back. The same Idempotency-Key (or submission_id) records once and answers the "
+            "same 201 again. A filled honeypot gets 202 and nothing is recorded."
+        ),
+        tags=[PUBLIC_TAG],
+        auth=[],
+        parameters=[IDEMPOTENCY_HEADER],
+        request=PublicEngagementCreateSerializer,
+        responses={
+            201: EngagementRecordedSerializer,
+            202: OpenApiResponse(HoneypotAcceptedSerializer, description="Dropped as a bot; nothing recorded."),
+            **problems(
+                _400="Malformed JSON, invalid fields, a stage outside the pipeline or a message the system refuses.",
+                _403="The token is missing (where required), invalid, expired or for other uuids; or the page's "
+                "origin is not allowed for this company.",
+                _404="No such action for this lead.",
+                _409="The visitor belongs to another lead, or the idempotency key was used for another engagement.",
+                _413="The body is too large.",
+                _429="Too many requests from this address or for this action.",
+            ),
+        },
+    )
+    def post(self, request):
+        if isinstance(request.data, dict) and request.data.get("honeypot"):
+            # Bots fill every field; answering 2xx gives them no reason to try again differently.
+            return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
+        serializer = PublicEngagementCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        action_company = public_action_company_get(action_uuid=data["action"])
+        lead = public_lead_get(action_company=action_company, lead_uuid=data["lead"])
+        action_link_check(
+            action_company=action_company, lead_uuid=lead.uuid, visitor_uuid=data["visitor"], token=data.get("token", "")
+        )
+        origin = request.headers.get("Origin")
+        if origin and not request_origin_allowed_for(origin=origin, company=action_company.company):
+            raise PermissionDenied("This page's origin may not post results for this action.", code="origin_not_allowed")
+        key = (request.headers.get("Idempotency-Key") or data.get("submission_id") or "").strip()
+        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
+        recorded = engagement_record(
+            action_company=action_company,
+            lead=lead,
+            stage=data["stage"],
+            message=data["message"],
+            visitor_uuid=data["visitor"],
+            idempotency_key=f"public:{key}" if key else "",
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        headers = {"Idempotent-Replayed": "true"} if recorded.replayed else {}
+        return Response(EngagementRecordedSerializer(recorded).data, status=status.HTTP_201_CREATED, headers=headers)
+
+
+class ReceiverCallCreateView(PublicEndpointMixin, APIView):
+    """A third party posts a company action's result; the raw call is stored before anything else."""
+
+    throttle_classes = [ReceiverIpThrottle, ReceiverThrottle]
+
+    def throttle_subject(self, request):
+        return str(self.kwargs["receiver_uuid"])
+
+    @extend_schema(
+        operation_id="receiver_call_create",
+        summary="Post a result to a company action receiver",
+        description=(
+            "Any JSON object. The raw call (headers without credentials, body, source IP, time) is stored "
+            "first, then the receiver's mapping (dot paths for lead, visitor, stage and message; a default "
+            "stage) turns it into an engagement. When the receiver has a secret, the call must carry a valid "
+            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature). A failed call "
+            "keeps its error and can be replayed."
+        ),
+        tags=[PUBLIC_TAG],
+        auth=[],
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: ReceiverCallRecordedSerializer,
+            **problems(
+                _400="The body is not JSON, or could not be mapped, or the message was refused.",
+                _401="The receiver has a secret and the signature is missing or invalid.",
+                _404="No such active receiver, or no such lead.",
+                _409="The visitor belongs to another lead.",
+                _413="The body is too large.",
+                _429="Too many calls.",
+            ),
+        },
+    )
+    def post(self, request, receiver_uuid):
+        receiver = (
+            ActionCompanyReceiver.objects.select_related("action_company")
+            .filter(uuid=receiver_uuid, is_active=True)
+            .first()
+        )
+        if receiver is None:
+            raise NotFound("No such receiver.")
+        body = request._request.body.decode("utf-8", errors="replace")
+        call = receiver_call_store(
+            receiver=receiver, headers=dict(request.headers), body=body, source_ip=client_ip(request)
+        )
+        handled = receiver_call_process(receiver_call=call)
+        if handled.error is not None:
+            error = handled.error
+            problem = problem_body(
+                status_code=error.status, code=error.code, title=error.title, detail=error.detail, errors=error.errors
+            )
+            problem["receiver_call"] = str(call.uuid)
+            return Response(problem, status=error.status, content_type=PROBLEM_CONTENT_TYPE)
+        data = EngagementRecordedSerializer(handled.recorded).data
+        data["receiver_call"] = str(call.uuid)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(exclude=True)
+class BenchBaselineView(PublicEndpointMixin, APIView):
+    """Benchmark only (BENCH_BASELINE_ENDPOINT=1): one INSERT through the same stack as engagements.
+
+    bench/engagements.py compares engagement throughput with this; it is never routed otherwise.
+    """
+
+    throttle_classes = [PublicIpThrottle, PublicActionThrottle]
+
+    def throttle_subject(self, request):
+        action = request.data.get("action") if isinstance(request.data, dict) else None
+        return str(action)[:64] if action else None
+
+    def post(self, request, company_id):
+        from action_engine.models import Message
+
+        message = Message.objects.create(company_id=company_id, body=request.data.get("message") or {})
+        return Response({"uuid": str(message.uuid)}, status=status.HTTP_201_CREATED)

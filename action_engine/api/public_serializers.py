@@ -1,0 +1,235 @@
+"""Serializers of the public flow: action pages, engagements, receivers, share links and funnels."""
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from action_engine.choices import ModuleKind, ReceiverCallOutcome, Stage
+from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 150
+
+
+def problems(**descriptions: str) -> dict:
+    """`responses=` entries for problem answers: problems(_404="...") → {(404, problem+json): ...}."""
+    return {
+        (int(code.lstrip("_")), PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=text)
+        for code, text in descriptions.items()
+    }
+
+
+class JsonObjectField(serializers.JSONField):
+    """A JSON object (not a list, string or number)."""
+
+    default_error_messages = {"not_an_object": "Must be a JSON object."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_an_object")
+        return value
+
+
+# --- Action page data -----------------------------------------------------------------------------
+
+
+class PublicActionPageQuerySerializer(serializers.Serializer):
+    """The query string of an action page's data request: who is looking, and the link's token."""
+
+    lead = serializers.UUIDField(help_text="The lead the link was sent to.")
+    visitor = serializers.UUIDField(required=False, help_text="The browser's visitor uuid, from the link.")
+    token = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="The link's token.")
+
+
+class PublicActionSerializer(serializers.Serializer):
+    """The company action as a page shows it."""
+
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    config = serializers.JSONField()
+    action_type = serializers.CharField(help_text="The action type's slug (form, commerce, document…).")
+    system = serializers.CharField(help_text="The action system's slug: forms, commerce or content.")
+    pipeline = serializers.ListField(child=serializers.ChoiceField(choices=Stage.choices))
+    result_stage = serializers.ChoiceField(choices=Stage.choices, help_text="The stage the page posts as its result.")
+
+
+class PublicVariantSerializer(serializers.Serializer):
+    """A variant of a product on an action page."""
+
+    uuid = serializers.UUIDField()
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    attributes = serializers.JSONField()
+
+
+class PublicModuleSerializer(serializers.Serializer):
+    """One thing the page shows, in order. Fields depend on `kind` (product, content or form)."""
+
+    kind = serializers.ChoiceField(choices=ModuleKind.choices)
+    uuid = serializers.UUIDField()
+    # product
+    name = serializers.CharField(required=False, help_text="Product or form name.")
+    sku = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, coerce_to_string=True)
+    currency = serializers.CharField(required=False)
+    attributes = serializers.JSONField(required=False)
+    variants = PublicVariantSerializer(many=True, required=False)
+    # content
+    title = serializers.CharField(required=False)
+    content_kind = serializers.CharField(required=False)
+    url = serializers.CharField(required=False)
+    body = serializers.CharField(required=False)
+    # form
+    schema = serializers.JSONField(required=False, help_text="The form's JSON Schema (draft 2020-12).")
+    submit_label = serializers.CharField(required=False)
+    success_message = serializers.CharField(required=False)
+
+
+class PublicLeadSerializer(serializers.Serializer):
+    """What a page may know about its lead: the first name and the stage reached on this action."""
+
+    first_name = serializers.CharField()
+    stage = serializers.CharField(help_text="The furthest stage reached on this action; empty if none.")
+
+
+class PublicActionPageSerializer(serializers.Serializer):
+    """Everything an action page needs to render."""
+
+    action = PublicActionSerializer()
+    modules = PublicModuleSerializer(many=True)
+    lead = PublicLeadSerializer()
+
+
+# --- Engagements ----------------------------------------------------------------------------------
+
+
+class PublicEngagementCreateSerializer(serializers.Serializer):
+    """A stage a lead reached on an action page, with the result's message."""
+
+    action = serializers.UUIDField(help_text="The company action's uuid.")
+    lead = serializers.UUIDField()
+    visitor = serializers.UUIDField(help_text="The browser's visitor uuid; created and linked on first sight.")
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    message = JsonObjectField(required=False, default=dict, help_text="The result: form data, cart, download.")
+    token = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="The link's token.")
+    submission_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+        help_text="A client-made id of this submission; the Idempotency-Key header does the same.",
+    )
+    honeypot = serializers.CharField(
+        required=False, allow_blank=True, help_text="Must stay empty: only bots fill it, and are dropped."
+    )
+
+
+class EngagementRecordedSerializer(serializers.Serializer):
+    """The engagement just recorded (or recorded before under the same idempotency key)."""
+
+    uuid = serializers.UUIDField(source="engagement.uuid")
+    action = serializers.UUIDField(source="engagement.action_company.uuid")
+    lead = serializers.UUIDField(source="engagement.lead.uuid")
+    visitor = serializers.UUIDField(source="engagement.visitor.uuid", allow_null=True, default=None)
+    stage = serializers.ChoiceField(choices=Stage.choices, source="engagement.stage")
+    previous_stage = serializers.CharField(
+        source="engagement.previous_stage", help_text="The lead's furthest stage before this one; empty if none."
+    )
+    current_stage = serializers.ChoiceField(
+        choices=Stage.choices, help_text="The lead's stage on the action now: never moved back."
+    )
+    message = serializers.UUIDField(source="engagement.message.uuid", allow_null=True, default=None)
+    created_at = serializers.DateTimeField(source="engagement.created_at")
+
+
+class HoneypotAcceptedSerializer(serializers.Serializer):
+    """The answer a bot gets: accepted, and nothing recorded."""
+
+    status = serializers.CharField()
+
+
+# --- Receivers ------------------------------------------------------------------------------------
+
+
+class ReceiverCallSerializer(serializers.Serializer):
+    """A stored call to a company action receiver and what came of it."""
+
+    uuid = serializers.UUIDField()
+    receiver = serializers.UUIDField(source="receiver.uuid")
+    outcome = serializers.ChoiceField(choices=ReceiverCallOutcome.choices)
+    error = serializers.JSONField(allow_null=True)
+    engagement = serializers.UUIDField(source="engagement.uuid", allow_null=True, default=None)
+    source_ip = serializers.IPAddressField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    processed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReceiverCallRecordedSerializer(EngagementRecordedSerializer):
+    """A receiver call that became an engagement."""
+
+    receiver_call = serializers.UUIDField(help_text="The stored call's uuid (for support and replay).")
+
+
+# --- Share and funnel -----------------------------------------------------------------------------
+
+
+class ActionShareCreateSerializer(serializers.Serializer):
+    """Which lead to send the action to."""
+
+    lead = serializers.UUIDField()
+
+
+class ActionSharedSerializer(serializers.Serializer):
+    """The link to send, and the visitor it identifies."""
+
+    url = serializers.CharField(help_text="The action page URL with lead, visitor and the signed token.")
+    visitor = serializers.UUIDField(source="visitor.uuid")
+    engagement = serializers.UUIDField(source="engagement.uuid", help_text="The `sent` engagement.")
+    expires_at = serializers.DateTimeField()
+
+
+class DateOrDateTimeField(serializers.DateTimeField):
+    """An ISO date ("2026-01-31", meaning its start) or date-time."""
+
+    def to_internal_value(self, value):
+        from datetime import date, datetime, time
+
+        from django.utils import timezone
+
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD or ISO 8601 date-time")
+            return timezone.make_aware(datetime.combine(day, time.min))
+        return super().to_internal_value(value)
+
+
+class FunnelQuerySerializer(serializers.Serializer):
+    """The date range of a funnel: engagements with since <= created_at < until."""
+
+    since = DateOrDateTimeField(required=False)
+    until = DateOrDateTimeField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
+            raise serializers.ValidationError({"until": ["Must be after since."]})
+        return attrs
+
+
+class FunnelStageSerializer(serializers.Serializer):
+    """Leads that reached a stage (or a later one) and the share of the previous stage's leads."""
+
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    leads = serializers.IntegerField()
+    conversion = serializers.FloatField(allow_null=True, help_text="leads / the previous stage's leads.")
+
+
+class FunnelSerializer(serializers.Serializer):
+    """A company action's funnel over a date range."""
+
+    action = serializers.UUIDField()
+    since = serializers.DateTimeField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+    stages = FunnelStageSerializer(many=True)
+    overall_conversion = serializers.FloatField(allow_null=True, help_text="The last stage's leads / the first's.")

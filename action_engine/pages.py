@@ -1,0 +1,41 @@
+"""The reference action page on the default host: a Django template and plain JavaScript.
+
+The page is a thin shell; its script reads the action's data from the public API on the action
+engine host and posts `opened` and the result stage there (CORS allows the default host's origin).
+"""
+from django.conf import settings
+from django.http import Http404
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+from django.utils.decorators import method_decorator
+
+from salesassist.hosts import API_SUBDOMAINS, ACTION_ENGINE_API
+
+
+def public_api_base(request) -> str:
+    """The action engine API's origin as seen from this request: same scheme and port, the API's host name."""
+    host = request.get_host()
+    _, _, port = host.rpartition(":") if ":" in host else ("", "", "")
+    port_part = f":{port}" if port else ""
+    return f"{request.scheme}://{API_SUBDOMAINS[ACTION_ENGINE_API]}.{settings.PARENT_HOST}{port_part}/v1"
+
+
+@method_decorator(never_cache, name="dispatch")
+class ActionPageView(TemplateView):
+    """`/a/<action uuid>/?lead=&visitor=&token=`: renders a form, products or content from the API."""
+
+    template_name = "action_page/page.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        if not params.get("lead"):
+            raise Http404("This link is incomplete.")
+        context.update(
+            action_uuid=str(kwargs["action_uuid"]),
+            lead=params.get("lead", ""),
+            visitor=params.get("visitor", ""),
+            token=params.get("token", ""),
+            api_base=public_api_base(self.request),
+        )
+        return context

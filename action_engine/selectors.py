@@ -1,0 +1,163 @@
+"""Read queries of the action engine domain."""
+from datetime import datetime
+
+from django.db.models import Prefetch
+
+from crm.models import Lead
+from products.models import Variant
+from salesassist.core.exceptions import NotFound
+
+from .choices import ModuleKind
+from .models import ActionCompany, ActionCompanySystemModule, Engagement
+
+# One answer for every reason a public action cannot be served, so a caller learns nothing from it.
+PUBLIC_NOT_FOUND = "No such action."
+
+
+def public_action_company_get(*, action_uuid) -> ActionCompany:
+    """An action that pages may use: active, published, its catalogue entry published, its company active."""
+    action_company = (
+        ActionCompany.objects.select_related("action__system", "action__type", "company")
+        .filter(
+            uuid=action_uuid,
+            is_active=True,
+            is_published=True,
+            action__deleted_at__isnull=True,
+            action__is_published=True,
+            company__is_active=True,
+        )
+        .first()
+    )
+    if action_company is None:
+        raise NotFound(PUBLIC_NOT_FOUND)
+    return action_company
+
+
+def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
+    """The lead, if it belongs to the action's company; the same 404 as an unknown action otherwise."""
+    lead = Lead.objects.filter(company_id=action_company.company_id, uuid=lead_uuid).first()
+    if lead is None:
+        raise NotFound(PUBLIC_NOT_FOUND)
+    return lead
+
+
+def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
+    """The furthest stage the lead reached on the action ("" before it was sent)."""
+    spec = action_company.action.system.spec
+    reached = set(
+        Engagement.objects.filter(action_company=action_company, lead=lead).values_list("stage", flat=True).distinct()
+    )
+    ranked = [spec.stage_rank(stage) for stage in reached if stage in spec.pipeline]
+    return str(spec.pipeline[max(ranked)]) if ranked else ""
+
+
+def _module_data(module: ActionCompanySystemModule) -> dict | None:
+    if module.kind == ModuleKind.PRODUCT:
+        product = module.product
+        if product.deleted_at is not None or not product.is_published:
+            return None
+        return {
+            "kind": module.kind,
+            "uuid": str(product.uuid),
+            "name": product.name,
+            "sku": product.sku,
+            "description": product.description,
+            "price": str(product.price),
+            "currency": product.currency,
+            "attributes": product.attributes,
+            "variants": [
+                {
+                    "uuid": str(variant.uuid),
+                    "name": variant.name,
+                    "sku": variant.sku,
+                    "price": str(variant.price),
+                    "attributes": variant.attributes,
+                }
+                for variant in product.variants.all()
+            ],
+        }
+    if module.kind == ModuleKind.CONTENT:
+        content = module.content
+        if content.deleted_at is not None or not content.is_published:
+            return None
+        return {
+            "kind": module.kind,
+            "uuid": str(content.uuid),
+            "title": content.title,
+            "content_kind": content.kind,
+            "url": content.url or (content.file.url if content.file else ""),
+            "body": content.body,
+        }
+    form = module.form
+    if form.deleted_at is not None:
+        return None
+    return {
+        "kind": module.kind,
+        "uuid": str(form.uuid),
+        "name": form.name,
+        "description": form.description,
+        "schema": form.schema,
+        "submit_label": form.submit_label,
+        "success_message": form.success_message,
+    }
+
+
+def action_page_data(*, action_company: ActionCompany, lead: Lead) -> dict:
+    """All a page needs to render: the action, its modules in order, the lead's stage and first name."""
+    spec = action_company.action.system.spec
+    modules = (
+        action_company.modules.select_related("product", "content", "form")
+        .prefetch_related(Prefetch("product__variants", queryset=Variant.objects.order_by("name")))
+        .order_by("position", "id")
+    )
+    return {
+        "action": {
+            "uuid": str(action_company.uuid),
+            "name": action_company.name,
+            "description": action_company.description,
+            "config": action_company.config,
+            "action_type": action_company.action.type.slug,
+            "system": spec.slug.value,
+            "pipeline": [stage.value for stage in spec.pipeline],
+            "result_stage": spec.result_stage.value,
+        },
+        "modules": [data for data in (_module_data(module) for module in modules) if data is not None],
+        "lead": {"first_name": lead.first_name, "stage": lead_stage_on_action(action_company=action_company, lead=lead)},
+    }
+
+
+def action_company_funnel(
+    *, action_company: ActionCompany, since: datetime | None = None, until: datetime | None = None
+) -> dict:
+    """Distinct leads that reached each pipeline stage in [since, until), and conversion between stages.
+
+    A lead counts for a stage when it reached that stage or a later one, so each stage's count is at
+    most the previous one's and conversion is a share of the leads that got that far.
+    """
+    spec = action_company.action.system.spec
+    engagements = Engagement.objects.filter(action_company=action_company)
+    if since is not None:
+        engagements = engagements.filter(created_at__gte=since)
+    if until is not None:
+        engagements = engagements.filter(created_at__lt=until)
+    furthest: dict[int, int] = {}
+    for lead_id, stage in engagements.values_list("lead_id", "stage").distinct():
+        if stage in spec.pipeline:
+            furthest[lead_id] = max(furthest.get(lead_id, -1), spec.stage_rank(stage))
+    stages = []
+    previous_count = None
+    for rank, stage in enumerate(spec.pipeline):
+        count = sum(1 for reached in furthest.values() if reached >= rank)
+        conversion = None
+        if previous_count:
+            conversion = round(count / previous_count, 4)
+        stages.append({"stage": stage.value, "leads": count, "conversion": conversion})
+        previous_count = count
+    first = stages[0]["leads"]
+    return {
+        "action": str(action_company.uuid),
+        "since": since,
+        "until": until,
+        "stages": stages,
+        "overall_conversion": round(stages[-1]["leads"] / first, 4) if first else None,
+    }

@@ -1,0 +1,80 @@
+"""Fixtures of the public-flow tests: one company action per system, a lead, an anonymous client."""
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+
+from action_engine.choices import ModuleKind, SystemSlug
+from conftest import host_client
+from salesassist.hosts import ACTION_ENGINE_API
+from tests.action_engine.factories import (
+    ActionCompanyFactory,
+    ActionFactory,
+    ActionSystemFactory,
+    ActionTypeFactory,
+    ModuleFactory,
+)
+from tests.crm.factories import LeadFactory
+from tests.products.factories import ContentFactory, ProductFactory, VariantFactory
+
+ENGAGEMENTS_URL = "/v1/public/engagements"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counters and cached CORS origins live in the cache: every test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def public_api(db):
+    """The action engine host without an API key, as an action page calls it."""
+    return host_client(ACTION_ENGINE_API)
+
+
+@pytest.fixture
+def lead(company):
+    return LeadFactory(company=company, first_name="Ada", last_name="Lovelace", email="ada@example.com")
+
+
+def _action(company, system: str, type_slug: str):
+    action = ActionFactory(system=ActionSystemFactory(slug=system), type=ActionTypeFactory(slug=type_slug))
+    return ActionCompanyFactory(company=company, action=action, name=f"{system} action")
+
+
+@pytest.fixture
+def forms_action(company):
+    action_company = _action(company, SystemSlug.FORMS, "form")
+    ModuleFactory(action_company=action_company, kind=ModuleKind.FORM)
+    return action_company
+
+
+@pytest.fixture
+def commerce_action(company):
+    action_company = _action(company, SystemSlug.COMMERCE, "commerce")
+    product = ProductFactory(company=company, name="Widget", price=Decimal("10.00"), currency="EUR")
+    VariantFactory(product=product, name="Large", price=Decimal("12.50"))
+    ModuleFactory(action_company=action_company, kind=ModuleKind.PRODUCT, product=product)
+    return action_company
+
+
+@pytest.fixture
+def content_action(company):
+    action_company = _action(company, SystemSlug.CONTENT, "document")
+    content = ContentFactory(company=company, title="Brochure")
+    ModuleFactory(action_company=action_company, kind=ModuleKind.CONTENT, content=content)
+    return action_company
+
+
+def engagement_body(action_company, lead, visitor, stage, message=None, **extra) -> dict:
+    body = {
+        "action": str(action_company.uuid),
+        "lead": str(lead.uuid),
+        "visitor": str(visitor),
+        "stage": stage,
+        "message": message or {},
+    }
+    body.update(extra)
+    return body
