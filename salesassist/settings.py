@@ -191,6 +191,27 @@ Q_CLUSTER = {
     "sync": env.bool("Q_SYNC", default=False),
 }
 
+# --- Workflows (fan-out of engagements to third parties) -----------------------------------------
+# Seconds to wait before each automatic attempt (the first is the fan-out's own): Standard Webhooks'
+# schedule. After the last one fails the delivery is dead; a manual replay is one more attempt.
+WORKFLOW_RETRY_SCHEDULE = [
+    float(seconds)
+    for seconds in env.list(
+        "WORKFLOW_RETRY_SCHEDULE", default=["0", "5", "300", "1800", "7200", "18000", "36000", "50400", "72000", "86400"]
+    )
+]
+# Private, loopback, link-local and other internal targets are refused unless this is on (SSRF).
+WORKFLOW_ALLOW_PRIVATE_TARGETS = env.bool("WORKFLOW_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+# A workflow whose every attempt failed for this long is paused and its company's staff are emailed.
+WORKFLOW_PAUSE_AFTER_HOURS = env.float("WORKFLOW_PAUSE_AFTER_HOURS", default=5 * 24)
+# How long a worker owns a delivery while it sends; above Q_TIMEOUT, so a running task never loses it.
+WORKFLOW_LEASE_SECONDS = env.float("WORKFLOW_LEASE_SECONDS", default=90)
+# The sweeper re-enqueues a due delivery whose task was queued this long ago and never ran (lost).
+WORKFLOW_REQUEUE_AFTER_SECONDS = env.float("WORKFLOW_REQUEUE_AFTER_SECONDS", default=300)
+# Deliveries per worker task, and parallel sends inside one task.
+WORKFLOW_TASK_BATCH = env.int("WORKFLOW_TASK_BATCH", default=10)
+WORKFLOW_SEND_CONCURRENCY = env.int("WORKFLOW_SEND_CONCURRENCY", default=8)
+
 # --- Logging to stdout ----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

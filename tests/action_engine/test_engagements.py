@@ -1,0 +1,198 @@
+"""Recording engagements: furthest stage, visitors, idempotency (also truly concurrent), fan-out in one transaction."""
+import threading
+import uuid
+
+import pytest
+from django.db import connection, connections
+
+from action_engine.choices import Stage
+from action_engine.models import Engagement, Message
+from action_engine.services import engagement_record
+from conftest import host_client
+from crm.models import Visitor
+from salesassist.hosts import ACTION_ENGINE_API
+from tests.action_engine.factories import ActionCompanyWorkflowFactory
+from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
+    ENGAGEMENTS_URL,
+    engagement_body,
+    forms_action,
+    fresh_cache,
+    lead,
+    public_api,
+)
+from tests.crm.factories import CompanyFactory, LeadFactory
+from workflows.models import Delivery
+
+FORM_RESULT = {"data": {"email": "ada@example.com"}}
+
+
+@pytest.mark.django_db
+def test_a_stage_behind_the_furthest_is_recorded_without_moving_back(forms_action, lead):
+    visitor = uuid.uuid4()
+    submitted = engagement_record(
+        action_company=forms_action, lead=lead, stage=Stage.SUBMITTED, message=FORM_RESULT, visitor_uuid=visitor
+    )
+    assert (submitted.engagement.previous_stage, submitted.current_stage) == ("", Stage.SUBMITTED)
+    opened = engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED, visitor_uuid=visitor)
+    assert opened.engagement.stage == Stage.OPENED
+    assert opened.engagement.previous_stage == Stage.SUBMITTED
+    assert opened.current_stage == Stage.SUBMITTED
+    assert Engagement.objects.filter(lead=lead).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_new_visitor_is_created_and_linked_to_the_lead(public_api, forms_action, lead):
+    visitor = uuid.uuid4()
+    response = public_api.post(
+        ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "opened"), format="json", HTTP_USER_AGENT="Agent/1"
+    )
+    assert response.status_code == 201
+    created = Visitor.objects.get(uuid=visitor)
+    assert (created.lead, created.company, created.user_agent) == (lead, lead.company, "Agent/1")
+    assert created.first_seen_at is not None
+
+
+@pytest.mark.django_db
+def test_an_unlinked_visitor_of_the_company_gets_linked(public_api, company, forms_action, lead):
+    visitor = Visitor.objects.create(company=company)
+    response = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor.uuid, "opened"), format="json")
+    assert response.status_code == 201
+    visitor.refresh_from_db()
+    assert visitor.lead == lead
+
+
+@pytest.mark.django_db
+def test_the_same_idempotency_key_records_once_and_answers_the_same(public_api, forms_action, lead):
+    body = engagement_body(forms_action, lead, uuid.uuid4(), "submitted", FORM_RESULT)
+    first = public_api.post(ENGAGEMENTS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="click-1")
+    second = public_api.post(ENGAGEMENTS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="click-1")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert Engagement.objects.count() == 1 and Message.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_submission_id_in_the_body_works_like_the_header(public_api, forms_action, lead):
+    body = engagement_body(forms_action, lead, uuid.uuid4(), "submitted", FORM_RESULT, submission_id="sub-1")
+    first = public_api.post(ENGAGEMENTS_URL, body, format="json")
+    second = public_api.post(ENGAGEMENTS_URL, body, format="json")
+    assert first.json() == second.json()
+    assert Engagement.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_key_reused_for_another_engagement_is_a_conflict(public_api, forms_action, lead):
+    visitor = uuid.uuid4()
+    opened = engagement_body(forms_action, lead, visitor, "opened")
+    assert public_api.post(ENGAGEMENTS_URL, opened, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    submitted = engagement_body(forms_action, lead, visitor, "submitted", FORM_RESULT)
+    response = public_api.post(ENGAGEMENTS_URL, submitted, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("idempotency_key_reused")
+    assert Engagement.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_keys_are_per_company(forms_action, lead):
+    engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED, idempotency_key="same")
+    from tests.action_engine.factories import ActionCompanyFactory
+
+    other = ActionCompanyFactory(company=CompanyFactory(), action=forms_action.action)
+    other_lead = LeadFactory(company=other.company)
+    recorded = engagement_record(action_company=other, lead=other_lead, stage=Stage.OPENED, idempotency_key="same")
+    assert not recorded.replayed
+    assert Engagement.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_idempotency_key_is_enforced_by_the_database(forms_action, lead):
+    engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED, idempotency_key="db")
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Engagement.objects.create(
+            company=forms_action.company, action_company=forms_action, lead=lead, stage="opened", idempotency_key="db"
+        )
+
+
+@pytest.mark.django_db
+def test_fanout_writes_deliveries_with_the_engagement(forms_action, lead):
+    ActionCompanyWorkflowFactory(action_company=forms_action)
+    recorded = engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED)
+    assert Delivery.objects.filter(engagement=recorded.engagement).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_fanout_rolls_the_engagement_back(forms_action, lead, monkeypatch):
+    # The fan-out hook failing (a database error in its writes) must not leave an engagement without deliveries.
+    import action_engine.services as services
+
+    def broken_fanout(*, engagement):
+        raise RuntimeError("fan-out failed")
+
+    monkeypatch.setattr(services, "engagement_fanout", broken_fanout)
+    with pytest.raises(RuntimeError):
+        engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED, visitor_uuid=uuid.uuid4())
+    assert Engagement.objects.count() == 0 and Message.objects.count() == 0
+    assert not Visitor.objects.filter(lead=lead).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_posts_with_one_key_record_once(forms_action, lead):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes every write, so two requests can never race; run this on PostgreSQL.")
+    body = engagement_body(forms_action, lead, uuid.uuid4(), "submitted", FORM_RESULT)
+    barrier = threading.Barrier(2)
+    responses = []
+
+    def post():
+        try:
+            client = host_client(ACTION_ENGINE_API)
+            barrier.wait(timeout=10)
+            responses.append(client.post(ENGAGEMENTS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="race"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [response.status_code for response in responses] == [201, 201]
+    assert responses[0].json() == responses[1].json()
+    assert Engagement.objects.filter(idempotency_key="public:race").count() == 1
+    assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_engagements_of_one_lead_agree_on_the_furthest_stage(forms_action, lead):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes every write, so two requests can never race; run this on PostgreSQL.")
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def record(stage, message):
+        try:
+            barrier.wait(timeout=10)
+            engagement_record(action_company=forms_action, lead=lead, stage=stage, message=message)
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=record, args=("opened", {})) for _ in range(3)]
+    threads.append(threading.Thread(target=record, args=("submitted", FORM_RESULT)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    rows = list(Engagement.objects.filter(lead=lead).order_by("id"))
+    assert len(rows) == 4
+    # Locking the lead serializes them: each row's previous stage is the furthest of the rows before it.
+    rank = {"": -1, "opened": 1, "submitted": 2}
+    furthest = ""
+    for row in rows:
+        assert row.previous_stage == furthest
+        furthest = max(furthest, row.stage, key=rank.__getitem__)
