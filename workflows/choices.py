@@ -9,7 +9,36 @@ class WorkflowKind(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
+    """pending: not tried yet; failed: will retry at next_attempt_at; dead: no more automatic attempts."""
+
     PENDING = "pending", "Pending"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed (will retry)"
     DEAD = "dead", "Dead"
+
+
+class AttemptError(models.TextChoices):
+    """Why an attempt failed, when it did not get a 2xx answer."""
+
+    HTTP_STATUS = "http_status", "Non-2xx answer"
+    TIMEOUT = "timeout", "Timed out"
+    CONNECTION = "connection", "Connection failed"
+    DNS = "dns", "Host name did not resolve"
+    BLOCKED_TARGET = "blocked_target", "Target address refused (SSRF protection)"
+    INVALID_CONFIG = "invalid_config", "Workflow configuration unusable"
+    EMAIL = "email", "Email could not be sent"
+    INTERNAL = "internal", "Internal error"
+
+
+class ConditionOperator(models.TextChoices):
+    """How a workflow condition compares an engagement field with its value."""
+
+    EQUALS = "equals", "equals"
+    NOT_EQUALS = "not_equals", "does not equal"
+    IN = "in", "is one of"
+    CONTAINS = "contains", "contains"
+    EXISTS = "exists", "exists"
+    NOT_EXISTS = "not_exists", "does not exist"
+
+
+LEAD_OWNER_RECIPIENT = "lead_owner"

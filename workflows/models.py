@@ -27,6 +27,9 @@ class Workflow(SoftDeleteModel):
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     pause_reason = models.CharField(max_length=300, blank=True)
+    # Set by the first failed attempt after a success, cleared by the next success: a workflow whose
+    # every attempt failed since longer than WORKFLOW_PAUSE_AFTER_HOURS is paused.
+    failing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -45,9 +48,17 @@ class Delivery(BaseModel):
         "action_engine.Engagement", on_delete=models.PROTECT, related_name="deliveries"
     )
     status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="Every attempt, manual replays included.")
+    scheduled_attempts = models.PositiveIntegerField(
+        default=0, help_text="Automatic attempts: the position in the retry schedule."
+    )
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker owns the delivery while leased_until is in the future; lease_token fences its writes,
+    # so a worker whose lease ran out cannot overwrite the state a newer attempt wrote.
     leased_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    # When a task for it was last queued: the sweeper leaves it to that task for a while.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True)

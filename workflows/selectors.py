@@ -1,13 +1,24 @@
 """Read queries of the workflows domain."""
-from .models import Workflow
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .choices import DeliveryStatus
+from .conditions import conditions_hold
+from .models import Delivery, Workflow
+
+# Statuses in which a delivery still has automatic attempts ahead of it.
+DUE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+RECOVERABLE_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
 
 
 def workflows_for_engagement(*, engagement) -> list[Workflow]:
-    """Active workflows of the engagement's company action that fire on its stage, each once.
+    """Active workflows of the engagement's company action that fire on its stage and conditions, each once.
 
     The catalogue action's defaults come first, then the company's own, each in its set order.
-    Stages are matched in Python: an action has a handful of workflows, and SQLite has no JSON
-    containment lookup.
+    Stages and conditions are matched in Python: an action has a handful of workflows, and SQLite has
+    no JSON containment lookup.
     """
     action_company = engagement.action_company
     active = Workflow.objects.filter(is_active=True, paused_at__isnull=True)
@@ -24,7 +35,55 @@ def workflows_for_engagement(*, engagement) -> list[Workflow]:
     matching = []
     for workflow in [*defaults, *defaults_of_company, *own]:
         fires = not workflow.stages or engagement.stage in workflow.stages
-        if fires and workflow.pk not in seen:
+        if fires and workflow.pk not in seen and conditions_hold(workflow.conditions, engagement=engagement):
             seen.add(workflow.pk)
             matching.append(workflow)
     return matching
+
+
+def sendable_workflow_ids() -> QuerySet:
+    """Ids of workflows whose deliveries may be attempted automatically (a subquery, never evaluated here)."""
+    return Workflow.objects.filter(is_active=True, paused_at__isnull=True).values("id")
+
+
+def deliveries_due_ids(*, now: datetime | None = None, requeue_after_seconds: float, limit: int) -> list[int]:
+    """Deliveries to enqueue: due, not leased (or the lease ran out), and not queued recently, oldest due first."""
+    now = now or timezone.now()
+    requeue_cutoff = now - timedelta(seconds=requeue_after_seconds)
+    return list(
+        Delivery.objects.filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_cutoff))
+        .filter(workflow_id__in=sendable_workflow_ids())
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def deliveries_recoverable_ids(*, workflow: Workflow, since: datetime) -> list[int]:
+    """The failed and dead deliveries of a workflow created since a time, oldest first."""
+    return list(
+        Delivery.objects.filter(workflow=workflow, status__in=RECOVERABLE_STATUSES, created_at__gte=since)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def deliveries_for_sending(*, lease_token) -> list[Delivery]:
+    """The deliveries a worker holds under one lease, with everything a payload needs in one query."""
+    return list(
+        Delivery.objects.filter(lease_token=lease_token)
+        .select_related(
+            "workflow",
+            "engagement__lead__owner",
+            "engagement__visitor",
+            "engagement__message",
+            "engagement__action_company__action__system",
+        )
+        .order_by("id")
+    )
+
+
+def delivery_list(*, company) -> QuerySet:
+    """A company's deliveries for the API, newest first, with what the list shows."""
+    return Delivery.objects.filter(company=company).select_related("workflow", "engagement")

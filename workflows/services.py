@@ -1,14 +1,443 @@
-"""Write operations of the workflows domain."""
-from .models import Delivery
-from .selectors import workflows_for_engagement
+"""Write operations of the workflows domain: the outbox, attempts and their retry state, operator control."""
+import logging
+import os
+import random
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import mail_admins, send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from action_engine.choices import Stage
+from salesassist.core.exceptions import Conflict, InvalidInput
+
+from .choices import AttemptError, DeliveryStatus, WorkflowKind
+from .conditions import conditions_validate
+from .kinds import AttemptOutcome, kind_handler
+from .models import Delivery, DeliveryAttempt, Workflow
+from .payloads import engagement_sample
+from .selectors import (
+    DUE_STATUSES,
+    deliveries_due_ids,
+    deliveries_for_sending,
+    deliveries_recoverable_ids,
+    sendable_workflow_ids,
+    workflows_for_engagement,
+)
+from .signing import message_id_for, secret_generate
+
+logger = logging.getLogger(__name__)
+
+SEND_TASK = "workflows.tasks.deliveries_send"
+SECRET_OVERLAP = timedelta(hours=24)
+THROTTLED_MIN_DELAY = 60.0
+JITTER = 0.2
+SWEEP_LIMIT = 5000
+
+
+# --- The outbox ----------------------------------------------------------------------------------
 
 
 def engagement_fanout(*, engagement) -> list[Delivery]:
-    """Write one pending Delivery per matching workflow, in the caller's (the engagement's) transaction."""
-    return Delivery.objects.bulk_create(
+    """Write one pending Delivery per matching workflow, in the caller's (the engagement's) transaction.
+
+    Their first attempt is queued when that transaction commits; if it rolls back there is nothing to
+    send, and if the queueing is lost the sweeper finds the deliveries anyway.
+    """
+    workflows = workflows_for_engagement(engagement=engagement)
+    if not workflows:
+        return []
+    now = timezone.now()
+    deliveries = Delivery.objects.bulk_create(
         [
-            Delivery(company_id=engagement.company_id, workflow=workflow, engagement=engagement)
-            for workflow in workflows_for_engagement(engagement=engagement)
+            Delivery(
+                company_id=engagement.company_id,
+                workflow=workflow,
+                engagement=engagement,
+                next_attempt_at=now,
+                enqueued_at=now,
+            )
+            for workflow in workflows
         ]
     )
+    delivery_ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=delivery_ids))
+    return deliveries
 
+
+def deliveries_enqueue(*, delivery_ids: list[int], manual: bool = False, statuses: list[str] | None = None) -> int:
+    """Queue worker tasks for the deliveries (ids only, a batch per task). Never raises: the sweeper is the net."""
+    from django_q.tasks import async_task
+
+    batch = max(1, settings.WORKFLOW_TASK_BATCH)
+    queued = 0
+    for start in range(0, len(delivery_ids), batch):
+        chunk = [int(pk) for pk in delivery_ids[start : start + batch]]
+        try:
+            async_task(
+                SEND_TASK,
+                chunk,
+                manual,
+                list(statuses) if statuses else None,
+                # The Delivery rows are the record; django-q2 keeps only failed task runs.
+                q_options={"task_name": f"deliveries-{chunk[0]}", "save": False},
+            )
+            queued += len(chunk)
+        except Exception:
+            logger.exception("Could not queue deliveries %s; the sweeper will pick them up", chunk)
+            if not manual:
+                Delivery.objects.filter(id__in=chunk).update(enqueued_at=None)
+    return queued
+
+
+def deliveries_sweep(*, limit: int = SWEEP_LIMIT) -> int:
+    """Queue every delivery that is due, or whose worker died (lease ran out), or whose task was lost."""
+    now = timezone.now()
+    delivery_ids = deliveries_due_ids(
+        now=now, requeue_after_seconds=settings.WORKFLOW_REQUEUE_AFTER_SECONDS, limit=limit
+    )
+    if not delivery_ids:
+        return 0
+    Delivery.objects.filter(id__in=delivery_ids).update(enqueued_at=now)
+    return deliveries_enqueue(delivery_ids=delivery_ids)
+
+
+# --- Attempts --------------------------------------------------------------------------------------
+
+
+def _deliveries_lease(*, delivery_ids: list[int], manual: bool, statuses) -> tuple[uuid.UUID, list[Delivery]]:
+    """Take the deliveries that are free, in one atomic UPDATE; a second worker's UPDATE finds none of them.
+
+    Every condition is on the delivery row itself (the workflow check is a subquery, not a join), so
+    PostgreSQL re-checks them on the latest row version when two workers race for the same row.
+    """
+    now = timezone.now()
+    token = uuid.uuid4()
+    free = Delivery.objects.filter(id__in=delivery_ids).filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+    if manual:
+        free = free.filter(workflow_id__in=Workflow.objects.values("id"))
+        if statuses:
+            free = free.filter(status__in=statuses)
+    else:
+        free = free.filter(status__in=DUE_STATUSES, next_attempt_at__lte=now, workflow_id__in=sendable_workflow_ids())
+    changes = {
+        "leased_until": now + timedelta(seconds=settings.WORKFLOW_LEASE_SECONDS),
+        "lease_token": token,
+        "enqueued_at": None,
+        # Counted when taken, so an attempt that kills its worker still uses up a place in the schedule.
+        "attempts": F("attempts") + 1,
+    }
+    if not manual:
+        changes["scheduled_attempts"] = F("scheduled_attempts") + 1
+    if not free.update(**changes):
+        return token, []
+    return token, deliveries_for_sending(lease_token=token)
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_pid: int | None = None
+_executor_lock = threading.Lock()
+
+
+def _send_executor() -> ThreadPoolExecutor:
+    """A thread pool per process (made after django-q2 forks its workers, never inherited)."""
+    global _executor, _executor_pid
+    with _executor_lock:
+        if _executor is None or _executor_pid != os.getpid():
+            _executor = ThreadPoolExecutor(
+                max_workers=max(1, settings.WORKFLOW_SEND_CONCURRENCY), thread_name_prefix="workflow-send"
+            )
+            _executor_pid = os.getpid()
+        return _executor
+
+
+def _prepare(delivery: Delivery):
+    """The kind's send, ready to run without the database; or the outcome that explains why not."""
+    try:
+        handler = kind_handler(delivery.workflow.kind)
+        prepared = handler.prepare(
+            workflow=delivery.workflow, engagement=delivery.engagement, message_id=message_id_for(delivery.uuid)
+        )
+    except Exception as exc:
+        logger.exception("Could not prepare delivery %s", delivery.uuid)
+        return None, AttemptOutcome(
+            succeeded=False,
+            error_class=AttemptError.INTERNAL,
+            error_message=f"{exc.__class__.__name__}: {exc}",
+        )
+    return (handler, prepared), None
+
+
+def _send_all(deliveries: list[Delivery]) -> list[AttemptOutcome]:
+    """Send each leased delivery, in parallel threads when there are several."""
+    jobs = [_prepare(delivery) for delivery in deliveries]
+
+    def run(job) -> AttemptOutcome:
+        ready, failed = job
+        if failed is not None:
+            return failed
+        handler, prepared = ready
+        return handler.send(prepared)
+
+    if len(jobs) == 1:
+        return [run(jobs[0])]
+    return list(_send_executor().map(run, jobs))
+
+
+def retry_delay(*, base: float, outcome: AttemptOutcome, rng: random.Random | None = None) -> float:
+    """Seconds until the next automatic attempt: the schedule's delay ±20 %, at least a minute after a 429
+    or a timeout, and the target's Retry-After honoured within [delay, 2 × delay]."""
+    rng = rng or random
+    delay = base * rng.uniform(1 - JITTER, 1 + JITTER)
+    if outcome.throttled:
+        delay = max(delay, THROTTLED_MIN_DELAY)
+    if outcome.retry_after is not None:
+        delay = min(max(outcome.retry_after, delay), 2 * delay)
+    return delay
+
+
+def _next_state(*, delivery: Delivery, outcome: AttemptOutcome, manual: bool, now: datetime) -> dict:
+    """The delivery's new status and next attempt after this outcome."""
+    if outcome.succeeded:
+        return {"status": DeliveryStatus.SUCCEEDED, "succeeded_at": now, "next_attempt_at": None}
+    if outcome.gone or outcome.permanent:
+        if manual and delivery.status == DeliveryStatus.SUCCEEDED:
+            return {}
+        return {"status": DeliveryStatus.DEAD, "next_attempt_at": None}
+    if manual:
+        return {}  # a replay is one extra attempt: the delivery keeps its status and schedule
+    schedule = settings.WORKFLOW_RETRY_SCHEDULE
+    done = delivery.scheduled_attempts
+    if done >= len(schedule):
+        return {"status": DeliveryStatus.DEAD, "next_attempt_at": None}
+    delay = retry_delay(base=schedule[done], outcome=outcome)
+    return {"status": DeliveryStatus.FAILED, "next_attempt_at": now + timedelta(seconds=delay)}
+
+
+def deliveries_attempt(
+    *, delivery_ids: list[int], manual: bool = False, statuses: list[str] | None = None
+) -> list[DeliveryAttempt]:
+    """Lease the deliveries, send each once, log every attempt and move each delivery's retry state.
+
+    Automatic attempts only take deliveries that are due; a manual one (a replay) takes any free delivery
+    of the given statuses and does not change its schedule unless it succeeds.
+    """
+    token, deliveries = _deliveries_lease(delivery_ids=delivery_ids, manual=manual, statuses=statuses)
+    if not deliveries:
+        return []
+    outcomes = _send_all(deliveries)
+    now = timezone.now()
+    attempts = []
+    succeeded_workflows, failed_workflows, gone_workflows = set(), set(), set()
+    with transaction.atomic():
+        for delivery, outcome in zip(deliveries, outcomes):
+            attempts.append(
+                DeliveryAttempt(
+                    delivery=delivery,
+                    number=delivery.attempts,
+                    is_manual=manual,
+                    request_url=outcome.request_url[:2000],
+                    request_headers=outcome.request_headers,
+                    request_body=outcome.request_body,
+                    response_status=outcome.response_status,
+                    response_headers=outcome.response_headers,
+                    response_body=outcome.response_body,
+                    duration_ms=outcome.duration_ms,
+                    error_class=outcome.error_class,
+                    error_message=outcome.error_message[:2000],
+                    succeeded=outcome.succeeded,
+                    created_at=now,
+                )
+            )
+            state = _next_state(delivery=delivery, outcome=outcome, manual=manual, now=now)
+            Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(
+                leased_until=None,
+                lease_token=None,
+                last_status_code=outcome.response_status,
+                last_error="" if outcome.succeeded else f"{outcome.error_class}: {outcome.error_message}"[:2000],
+                last_duration_ms=outcome.duration_ms,
+                updated_at=now,
+                **state,
+            )
+            for field, value in state.items():
+                setattr(delivery, field, value)
+            (succeeded_workflows if outcome.succeeded else failed_workflows).add(delivery.workflow_id)
+            if outcome.gone:
+                gone_workflows.add(delivery.workflow_id)
+        DeliveryAttempt.objects.bulk_create(attempts)
+        if succeeded_workflows:
+            Workflow.all_objects.filter(id__in=succeeded_workflows, failing_since__isnull=False).update(
+                failing_since=None
+            )
+        if failed_workflows:
+            Workflow.all_objects.filter(id__in=failed_workflows, failing_since__isnull=True).update(failing_since=now)
+        if gone_workflows:
+            Workflow.all_objects.filter(id__in=gone_workflows, is_active=True).update(
+                is_active=False, pause_reason="Disabled: the target answered 410 Gone.", updated_at=now
+            )
+    if failed_workflows:
+        _pause_failing(workflow_ids=failed_workflows - gone_workflows, now=now)
+    return attempts
+
+
+def _pause_failing(*, workflow_ids: set[int], now: datetime) -> None:
+    """Pause the workflows whose every attempt has failed for longer than WORKFLOW_PAUSE_AFTER_HOURS."""
+    cutoff = now - timedelta(hours=settings.WORKFLOW_PAUSE_AFTER_HOURS)
+    for workflow in Workflow.objects.filter(id__in=workflow_ids, paused_at__isnull=True, failing_since__lte=cutoff):
+        reason = f"Paused: every delivery attempt has failed since {workflow.failing_since:%Y-%m-%d %H:%M} UTC."
+        # Conditional, so two workers that both notice pause (and email) only once.
+        if Workflow.objects.filter(pk=workflow.pk, paused_at__isnull=True).update(
+            paused_at=now, pause_reason=reason, updated_at=now
+        ):
+            workflow.paused_at, workflow.pause_reason = now, reason
+            workflow_paused_notify(workflow=workflow)
+
+
+def workflow_paused_notify(*, workflow: Workflow) -> int:
+    """Email the company's staff (the site admins for a global workflow) that the workflow was paused."""
+    subject = f"SalesAssist: workflow “{workflow.name}” paused"
+    body = render_to_string("workflows/workflow_paused_email.txt", {"workflow": workflow})
+    try:
+        if workflow.company_id is None:
+            mail_admins(subject, body, fail_silently=False)
+            return len(settings.ADMINS)
+        recipients = sorted(
+            {
+                email
+                for email in workflow.company.memberships.filter(user__is_active=True).values_list(
+                    "user__email", flat=True
+                )
+                if email
+            }
+        )
+        if recipients:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+        return len(recipients)
+    except Exception:
+        logger.exception("Could not email that workflow %s was paused", workflow.uuid)
+        return 0
+
+
+# --- Operator control ------------------------------------------------------------------------------
+
+
+def delivery_replay(*, delivery: Delivery) -> DeliveryAttempt:
+    """One manual attempt of a delivery, now, whatever its status; its retry schedule is left as it was."""
+    attempts = deliveries_attempt(delivery_ids=[delivery.pk], manual=True)
+    if not attempts:
+        raise Conflict("This delivery is being attempted right now, or its workflow was deleted; try again later.")
+    delivery.refresh_from_db()
+    return attempts[0]
+
+
+def workflow_recover(*, workflow: Workflow, since: datetime) -> int:
+    """Queue one manual attempt of every failed or dead delivery of the workflow created since `since`."""
+    delivery_ids = deliveries_recoverable_ids(workflow=workflow, since=since)
+    return deliveries_enqueue(
+        delivery_ids=delivery_ids, manual=True, statuses=[DeliveryStatus.FAILED, DeliveryStatus.DEAD]
+    )
+
+
+def workflow_test(*, workflow: Workflow, stage: str | None = None) -> AttemptOutcome:
+    """Send a sample engagement through the workflow now and report the exact request and response.
+
+    Nothing is stored: no engagement, no delivery, no attempt.
+    """
+    engagement = engagement_sample(company=workflow.company, stage=stage or (workflow.stages or [None])[0])
+    handler = kind_handler(workflow.kind)
+    prepared = handler.prepare(workflow=workflow, engagement=engagement, message_id=f"msg_{uuid.uuid4().hex}")
+    return handler.send(prepared)
+
+
+# --- Workflows -------------------------------------------------------------------------------------
+
+
+def _stages_validate(stages) -> list[str]:
+    if stages in (None, ""):
+        return []
+    if not isinstance(stages, list) or any(stage not in Stage.values for stage in stages):
+        raise InvalidInput(
+            "Unknown stages.", errors={"stages": [f"A list of stages among: {', '.join(Stage.values)}."]}
+        )
+    return list(dict.fromkeys(stages))
+
+
+def _kind_validate(kind) -> str:
+    if kind not in WorkflowKind.values:
+        raise InvalidInput("Unknown kind.", errors={"kind": [f"One of: {', '.join(WorkflowKind.values)}."]})
+    return kind
+
+
+def workflow_create(
+    *,
+    company,
+    name: str,
+    kind: str,
+    config: dict,
+    stages: list[str] | None = None,
+    conditions: list | None = None,
+    is_active: bool = True,
+) -> Workflow:
+    """A company's workflow; a webhook gets a new signing secret (the caller shows it once)."""
+    kind = _kind_validate(kind)
+    workflow = Workflow(
+        company=company,
+        name=name,
+        kind=kind,
+        config=kind_handler(kind).config_validate(config),
+        stages=_stages_validate(stages),
+        conditions=conditions_validate(conditions),
+        is_active=is_active,
+        secret=secret_generate() if kind == WorkflowKind.WEBHOOK else "",
+    )
+    workflow.save()
+    return workflow
+
+
+def workflow_update(*, workflow: Workflow, **changes) -> Workflow:
+    """Change a workflow. Turning it active again also lifts a pause (or a 410's disabling)."""
+    if "kind" in changes and changes["kind"] != workflow.kind:
+        raise InvalidInput("The kind cannot be changed.", errors={"kind": ["Create a new workflow instead."]})
+    changes.pop("kind", None)
+    if "config" in changes:
+        changes["config"] = kind_handler(workflow.kind).config_validate(changes["config"])
+    if "stages" in changes:
+        changes["stages"] = _stages_validate(changes["stages"])
+    if "conditions" in changes:
+        changes["conditions"] = conditions_validate(changes["conditions"])
+    if changes.get("is_active") and (workflow.paused_at or not workflow.is_active):
+        workflow.paused_at, workflow.pause_reason, workflow.failing_since = None, "", None
+    for field, value in changes.items():
+        setattr(workflow, field, value)
+    workflow.save()
+    return workflow
+
+
+def workflow_delete(*, workflow: Workflow) -> None:
+    """Soft-delete: the workflow stops firing; its deliveries and attempts stay for the record."""
+    workflow.is_active = False
+    workflow.save(update_fields=["is_active", "updated_at"])
+    workflow.delete()
+
+
+def workflow_rotate_secret(*, workflow: Workflow) -> str:
+    """A new signing secret; the old one keeps signing (second signature) for 24 hours."""
+    if workflow.kind != WorkflowKind.WEBHOOK:
+        raise InvalidInput("Only webhooks are signed.", errors={"kind": ["This workflow has no signing secret."]})
+    new_secret = secret_generate()
+    workflow.previous_secret = workflow.secret
+    workflow.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP if workflow.secret else None
+    workflow.secret = new_secret
+    workflow.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    return new_secret
+
+
+def workflow_resume(*, workflow: Workflow) -> Workflow:
+    """Lift a pause or a 410's disabling; its pending and failed deliveries are swept up again."""
+    return workflow_update(workflow=workflow, is_active=True)
