@@ -1,5 +1,4 @@
 """API-key endpoints of the public flow: share an action with a lead, read its funnel, replay receiver calls."""
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -11,7 +10,7 @@ from action_engine.selectors import action_company_funnel
 from action_engine.services import action_company_share, receiver_call_replay
 from crm.models import Lead
 from salesassist.core.auth import request_company
-from salesassist.core.exceptions import Conflict
+from salesassist.core.exceptions import Conflict, NotFound
 
 from .public_serializers import (
     ActionSharedSerializer,
@@ -23,6 +22,17 @@ from .public_serializers import (
 )
 
 TAG = "company actions"
+
+
+def _company_action(request, uuid) -> ActionCompany:
+    action_company = (
+        ActionCompany.objects.select_related("action__system", "company")
+        .filter(company=request_company(request), uuid=uuid)
+        .first()
+    )
+    if action_company is None:
+        raise NotFound("No such company action.")
+    return action_company
 
 
 class CompanyActionShareView(APIView):
@@ -51,9 +61,7 @@ class CompanyActionShareView(APIView):
     )
     def post(self, request, uuid):
         company = request_company(request)
-        action_company = get_object_or_404(
-            ActionCompany.objects.select_related("action__system", "company"), company=company, uuid=uuid
-        )
+        action_company = _company_action(request, uuid)
         serializer = ActionShareCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lead = Lead.objects.filter(company=company, uuid=serializer.validated_data["lead"]).first()
@@ -88,9 +96,7 @@ class CompanyActionFunnelView(APIView):
         },
     )
     def get(self, request, uuid):
-        action_company = get_object_or_404(
-            ActionCompany.objects.select_related("action__system"), company=request_company(request), uuid=uuid
-        )
+        action_company = _company_action(request, uuid)
         query = FunnelQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         funnel = action_company_funnel(action_company=action_company, **query.validated_data)
@@ -121,8 +127,8 @@ class ReceiverCallReplayView(APIView):
         },
     )
     def post(self, request, uuid):
-        call = get_object_or_404(
-            ReceiverCall.objects.select_related("receiver"), company=request_company(request), uuid=uuid
-        )
+        call = ReceiverCall.objects.select_related("receiver").filter(company=request_company(request), uuid=uuid).first()
+        if call is None:
+            raise NotFound("No such receiver call.")
         handled = receiver_call_replay(receiver_call=call)
         return Response(ReceiverCallSerializer(handled.call).data)

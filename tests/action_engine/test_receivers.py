@@ -1,0 +1,234 @@
+"""Company action receivers: the raw call is stored first, mapped into an engagement, signed when a secret is set, replayable."""
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.core.management import call_command
+from standardwebhooks.webhooks import Webhook
+
+from action_engine.choices import ReceiverCallOutcome
+from action_engine.models import Engagement, ReceiverCall
+from conftest import host_client
+from salesassist.hosts import ACTION_ENGINE_API
+from tests.action_engine.public_fixtures import forms_action, fresh_cache, lead, public_api  # noqa: F401
+from tests.crm.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ="
+MAPPING = {
+    "lead": "contact.id",
+    "visitor": "contact.browser",
+    "stage": "event",
+    "message": "payload",
+    "stages": {"form.completed": "submitted"},
+}
+
+
+@pytest.fixture
+def receiver(forms_action):
+    receiver = forms_action.receivers.get(is_active=True)
+    receiver.mapping = MAPPING
+    receiver.save()
+    return receiver
+
+
+def third_party_body(lead, event="form.completed", data=None):
+    return {
+        "event": event,
+        "contact": {"id": str(lead.uuid), "browser": str(uuid.uuid4())},
+        "payload": {"data": data or {"email": "ada@example.com"}},
+    }
+
+
+def post_call(client, receiver, body, **headers):
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return client.post(f"/v1/receivers/{receiver.uuid}", data=raw, content_type="application/json", **headers)
+
+
+def signed_headers(body: str, secret=SECRET, msg_id="msg_1"):
+    now = datetime.now(tz=timezone.utc)
+    signature = Webhook(secret).sign(msg_id=msg_id, timestamp=now, data=body)
+    return {
+        "HTTP_WEBHOOK_ID": msg_id,
+        "HTTP_WEBHOOK_TIMESTAMP": str(int(now.timestamp())),
+        "HTTP_WEBHOOK_SIGNATURE": signature,
+    }
+
+
+def test_a_mapped_call_becomes_an_engagement(public_api, receiver, lead):
+    response = post_call(public_api, receiver, third_party_body(lead), HTTP_AUTHORIZATION="Bearer hidden")
+    assert response.status_code == 201, response.content
+    call = ReceiverCall.objects.get()
+    assert call.outcome == ReceiverCallOutcome.PROCESSED
+    assert str(call.uuid) == response.json()["receiver_call"]
+    assert "authorization" not in call.headers and call.source_ip == "127.0.0.1"
+    engagement = Engagement.objects.get()
+    assert (engagement.stage, engagement.receiver, engagement.lead) == ("submitted", receiver, lead)
+    assert call.engagement == engagement
+    assert engagement.message.body["data"] == {"email": "ada@example.com"}
+
+
+def test_the_default_stage_applies_when_the_call_has_none(public_api, receiver, lead):
+    receiver.default_stage = "opened"
+    receiver.save()
+    body = third_party_body(lead)
+    del body["event"]
+    assert post_call(public_api, receiver, body).status_code == 201
+    assert Engagement.objects.get().stage == "opened"
+
+
+def test_the_raw_call_is_stored_even_when_mapping_fails(public_api, receiver, lead):
+    response = post_call(public_api, receiver, {"something": "else"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    call = ReceiverCall.objects.get()
+    assert call.outcome == ReceiverCallOutcome.FAILED
+    assert json.loads(call.body) == {"something": "else"}
+    assert set(call.error["errors"]) == {"lead", "stage"}
+    assert Engagement.objects.count() == 0
+
+
+def test_malformed_json_is_stored_and_failed(public_api, receiver):
+    response = post_call(public_api, receiver, "{not json")
+    assert response.status_code == 400
+    call = ReceiverCall.objects.get()
+    assert (call.body, call.outcome, call.error["code"]) == ("{not json", "failed", "parse_error")
+
+
+def test_an_unknown_lead_fails_the_call_with_404(public_api, receiver, other_company):
+    response = post_call(public_api, receiver, third_party_body(LeadFactory(company=other_company)))
+    assert response.status_code == 404
+    assert ReceiverCall.objects.get().outcome == ReceiverCallOutcome.FAILED
+
+
+def test_a_message_the_system_refuses_fails_the_call(public_api, receiver, lead):
+    response = post_call(public_api, receiver, third_party_body(lead, data={"email": "nope"}))
+    assert response.status_code == 400
+    assert "data.email" in response.json()["errors"]
+    assert ReceiverCall.objects.get().error["errors"] == response.json()["errors"]
+
+
+def test_inactive_and_unknown_receivers_are_404(public_api, receiver, lead):
+    receiver.is_active = False
+    receiver.save()
+    assert post_call(public_api, receiver, third_party_body(lead)).status_code == 404
+    assert public_api.post(f"/v1/receivers/{uuid.uuid4()}", {}, format="json").status_code == 404
+    assert ReceiverCall.objects.count() == 0
+
+
+class TestSignatures:
+    @pytest.fixture
+    def signed_receiver(self, receiver):
+        receiver.secret = SECRET
+        receiver.save()
+        return receiver
+
+    def test_a_valid_signature_passes(self, public_api, signed_receiver, lead):
+        body = json.dumps(third_party_body(lead))
+        response = post_call(public_api, signed_receiver, body, **signed_headers(body))
+        assert response.status_code == 201, response.content
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {},
+            {"HTTP_WEBHOOK_ID": "m", "HTTP_WEBHOOK_TIMESTAMP": "1", "HTTP_WEBHOOK_SIGNATURE": "v1,AAAA"},
+            {"HTTP_WEBHOOK_ID": "m", "HTTP_WEBHOOK_TIMESTAMP": "now", "HTTP_WEBHOOK_SIGNATURE": "garbage"},
+        ],
+        ids=["unsigned", "stale", "malformed"],
+    )
+    def test_a_missing_or_invalid_signature_is_401_and_kept(self, public_api, signed_receiver, lead, headers):
+        response = post_call(public_api, signed_receiver, third_party_body(lead), **headers)
+        assert response.status_code == 401
+        assert response.json()["type"].endswith("invalid_signature")
+        call = ReceiverCall.objects.get()
+        assert call.outcome == "failed" and Engagement.objects.count() == 0
+
+    def test_malformed_signature_header_of_a_fresh_timestamp(self, public_api, signed_receiver, lead):
+        body = json.dumps(third_party_body(lead))
+        headers = signed_headers(body)
+        headers["HTTP_WEBHOOK_SIGNATURE"] = "no-comma-here"
+        assert post_call(public_api, signed_receiver, body, **headers).status_code == 401
+
+    def test_a_body_changed_after_signing_fails(self, public_api, signed_receiver, lead):
+        body = json.dumps(third_party_body(lead))
+        headers = signed_headers(body)
+        assert post_call(public_api, signed_receiver, body.replace("ada@", "eve@"), **headers).status_code == 401
+
+    def test_a_sender_retry_with_the_same_webhook_id_records_once(self, public_api, signed_receiver, lead):
+        body = json.dumps(third_party_body(lead))
+        first = post_call(public_api, signed_receiver, body, **signed_headers(body))
+        second = post_call(public_api, signed_receiver, body, **signed_headers(body))
+        assert first.status_code == second.status_code == 201
+        assert first.json()["uuid"] == second.json()["uuid"]
+        assert Engagement.objects.count() == 1 and ReceiverCall.objects.count() == 2
+
+    def test_a_call_refused_for_its_signature_cannot_be_replayed(self, public_api, signed_receiver, lead, api_key):
+        post_call(public_api, signed_receiver, third_party_body(lead))
+        call = ReceiverCall.objects.get()
+        client = host_client(ACTION_ENGINE_API, api_key.token)
+        response = client.post(f"/v1/receiver-calls/{call.uuid}/replay")
+        assert response.status_code == 409
+        assert Engagement.objects.count() == 0
+
+
+class TestReplay:
+    @pytest.fixture
+    def failed_call(self, public_api, receiver, company):
+        # The lead does not exist yet when the third party calls: the call fails and waits for a replay.
+        self.lead_uuid = uuid.uuid4()
+        body = third_party_body(LeadFactory.build(company=company, uuid=self.lead_uuid))
+        assert post_call(public_api, receiver, body).status_code == 404
+        return ReceiverCall.objects.get()
+
+    def test_replay_through_the_api(self, failed_call, company, action_engine_api):
+        LeadFactory(company=company, uuid=self.lead_uuid)
+        response = action_engine_api.post(f"/v1/receiver-calls/{failed_call.uuid}/replay")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["outcome"] == "processed" and body["error"] is None
+        assert body["engagement"] == str(Engagement.objects.get().uuid)
+        again = action_engine_api.post(f"/v1/receiver-calls/{failed_call.uuid}/replay")
+        assert again.status_code == 409
+        assert Engagement.objects.count() == 1
+
+    def test_replay_that_fails_again_keeps_the_error(self, failed_call, action_engine_api):
+        response = action_engine_api.post(f"/v1/receiver-calls/{failed_call.uuid}/replay")
+        assert response.status_code == 200
+        assert response.json()["outcome"] == "failed"
+        assert response.json()["error"]["status"] == 404
+
+    def test_another_companys_call_is_404(self, failed_call, other_api_key):
+        client = host_client(ACTION_ENGINE_API, other_api_key.token)
+        assert client.post(f"/v1/receiver-calls/{failed_call.uuid}/replay").status_code == 404
+
+    def test_replay_needs_a_read_write_key(self, failed_call, read_only_key):
+        client = host_client(ACTION_ENGINE_API, read_only_key.token)
+        assert client.post(f"/v1/receiver-calls/{failed_call.uuid}/replay").status_code == 403
+
+    def test_the_management_command_replays_failed_calls(self, failed_call, company, capsys):
+        LeadFactory(company=company, uuid=self.lead_uuid)
+        call_command("replay_receiver_calls")
+        failed_call.refresh_from_db()
+        assert failed_call.outcome == "processed"
+        assert "1 processed" in capsys.readouterr().out
+        call_command("replay_receiver_calls")
+        assert Engagement.objects.count() == 1
+
+    def test_the_command_can_pick_calls_and_dry_run(self, failed_call, company, capsys):
+        LeadFactory(company=company, uuid=self.lead_uuid)
+        call_command("replay_receiver_calls", "--dry-run")
+        failed_call.refresh_from_db()
+        assert failed_call.outcome == "failed"
+        call_command("replay_receiver_calls", str(failed_call.uuid))
+        failed_call.refresh_from_db()
+        assert failed_call.outcome == "processed"
+
+    def test_an_interrupted_call_is_replayable_once_stale(self, failed_call, company, action_engine_api):
+        ReceiverCall.objects.filter(pk=failed_call.pk).update(outcome="received", error=None)
+        assert action_engine_api.post(f"/v1/receiver-calls/{failed_call.uuid}/replay").status_code == 409
+        ReceiverCall.objects.filter(pk=failed_call.pk).update(created_at=failed_call.created_at - timedelta(hours=1))
+        LeadFactory(company=company, uuid=self.lead_uuid)
+        assert action_engine_api.post(f"/v1/receiver-calls/{failed_call.uuid}/replay").json()["outcome"] == "processed"
