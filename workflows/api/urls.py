@@ -1,4 +1,8 @@
-"""Workflow and delivery routes; included by action_engine.api.urls (served on api.action-engine)."""
-from rest_framework.routers import SimpleRouter
+"""Workflow and delivery routes; action_engine.api.urls registers them on its router (api.action-engine)."""
+from salesassist.core.api import OptionalSlashRouter
 
-router = SimpleRouter(trailing_slash="/?")
+from . import views
+
+router = OptionalSlashRouter()
+router.register("workflows", views.WorkflowViewSet, basename="workflow")
+router.register("deliveries", views.DeliveryViewSet, basename="delivery")
