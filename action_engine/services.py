@@ -1,8 +1,8 @@
 """Write operations of the action engine domain."""
 import base64
 import binascii
-import secrets
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator, SchemaError
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
 from crm.models import Company, Lead, Visitor
+from salesassist.core.dotpath import dot_path_get
 from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 from workflows.services import engagement_fanout
@@ -341,21 +342,6 @@ def _verify_signature(*, secret: str, headers: dict, body: str) -> None:
         raise SignatureInvalid("The call's webhook signature is missing or invalid.") from exc
 
 
-def _dot_path(payload, path: str):
-    """The value at a dot path ("data.lead.id", list indexes allowed); `$` is the whole payload."""
-    if path == "$":
-        return payload
-    value = payload
-    for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
 def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     """lead, visitor, stage and message out of a third party's JSON by the receiver's mapping.
 
@@ -365,7 +351,7 @@ def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     if not isinstance(payload, dict):
         raise InvalidInput("The body must be a JSON object.", errors={"body": ["Must be a JSON object."]})
     mapping = receiver.mapping if isinstance(receiver.mapping, dict) else {}
-    values = {key: _dot_path(payload, str(mapping.get(key) or key)) for key in RECEIVER_MAPPING_KEYS}
+    values = {key: dot_path_get(payload, str(mapping.get(key) or key)) for key in RECEIVER_MAPPING_KEYS}
     translations = mapping.get("stages") if isinstance(mapping.get("stages"), dict) else {}
     stage = values["stage"]
     if isinstance(stage, str) and stage in translations:

@@ -1,16 +1,30 @@
 """Write operations of the CRM domain."""
 import hashlib
 import hmac
+import json
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .choices import ApiKeyAccess, MembershipRole
-from salesassist.core.exceptions import Conflict, InvalidInput
+from salesassist.core.dotpath import dot_path_get, dot_path_leaves
+from salesassist.core.exceptions import Conflict, DomainError, InvalidInput
 
-from .models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, normalize_email, normalize_phone
+from .choices import ApiKeyAccess, LeadStatus, MembershipRole
+from .models import (
+    ApiKey,
+    Company,
+    CompanyMembership,
+    Lead,
+    LeadReceiver,
+    LeadReceiverAttempt,
+    normalize_email,
+    normalize_phone,
+)
 
 API_KEY_PREFIX = "sa"
 # last_used_at is written at most this often per key, so reads don't each cost a write.
@@ -182,3 +196,179 @@ def lead_receiver_delete(*, receiver: LeadReceiver) -> None:
             code="receiver_in_use",
         )
     receiver.delete()
+
+
+# --- Lead receivers: third parties post leads ------------------------------------------------------
+
+# Lead fields a receiver's template may map; the rest of a payload goes to custom_fields.
+LEAD_RECEIVER_MAPPABLE = ("first_name", "last_name", "email", "phone", "status", "source")
+# Headers that carry credentials are never stored with a raw attempt.
+LEAD_RECEIVER_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+LEAD_RECEIVER_MAX_CUSTOM_FIELDS = 200
+
+
+@dataclass(frozen=True)
+class LeadReceived:
+    """What a lead receiver call produced: the lead (new or updated), or the error kept on the attempt."""
+
+    attempt: LeadReceiverAttempt
+    lead: Lead | None = None
+    duplicate: bool = False
+    error: DomainError | None = None
+
+
+def lead_receiver_attempt_store(
+    *, receiver: LeadReceiver, headers: dict, body: str, source_ip: str | None
+) -> LeadReceiverAttempt:
+    """Keep the raw call, committed on its own, before anything can fail: nothing posted is lost."""
+    kept = {name.lower(): value for name, value in headers.items() if name.lower() not in LEAD_RECEIVER_SECRET_HEADERS}
+    with transaction.atomic():
+        return LeadReceiverAttempt.objects.create(
+            receiver=receiver, company_id=receiver.company_id, headers=kept, body=body, source_ip=source_ip or None
+        )
+
+
+def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict, dict]:
+    """Lead fields and custom fields out of a posted JSON object, by the receiver's template.
+
+    template = {"fields": {"<lead field>": "<dot path>"}, "defaults": {"<lead field>": value},
+    "custom_fields": {"<name>": "<dot path>"}, "unmapped": "custom_fields" | "ignore"}. Without
+    "fields", each lead field is read at its own name. Keys no path used go to custom_fields under
+    their dot path, unless "unmapped" is "ignore".
+    """
+    if not isinstance(payload, dict):
+        raise InvalidInput("The body must be a JSON object.", errors={"body": ["Must be a JSON object."]})
+    template = receiver.template if isinstance(receiver.template, dict) else {}
+    paths = template.get("fields") if isinstance(template.get("fields"), dict) else {n: n for n in LEAD_RECEIVER_MAPPABLE}
+    defaults = template.get("defaults") if isinstance(template.get("defaults"), dict) else {}
+    custom_paths = template.get("custom_fields") if isinstance(template.get("custom_fields"), dict) else {}
+    fields = {}
+    for name in LEAD_RECEIVER_MAPPABLE:
+        value = dot_path_get(payload, paths[name]) if name in paths else None
+        if value in (None, "") and name in defaults:
+            value = defaults[name]
+        if value not in (None, ""):
+            fields[name] = value
+    custom = {name: dot_path_get(payload, path) for name, path in custom_paths.items()}
+    custom = {name: value for name, value in custom.items() if value is not None}
+    if template.get("unmapped", "custom_fields") != "ignore":
+        used = [str(path) for path in [*paths.values(), *custom_paths.values()]]
+        for path, value in dot_path_leaves(payload).items():
+            # A leaf is used when a mapped path is it or one of its parents.
+            if not any(path == used_path or path.startswith(f"{used_path}.") for used_path in used):
+                custom.setdefault(path, value)
+    if len(custom) > LEAD_RECEIVER_MAX_CUSTOM_FIELDS:
+        raise InvalidInput("Too many fields.", errors={"custom_fields": [f"At most {LEAD_RECEIVER_MAX_CUSTOM_FIELDS}."]})
+    return fields, custom
+
+
+def _lead_fields_clean(fields: dict) -> dict:
+    """Strings of the right length and form, or field errors; an email or a phone is needed to dedupe on."""
+    errors: dict[str, list[str]] = {}
+    clean = {}
+    for name, value in fields.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            errors[name] = ["Must be a string."]
+            continue
+        value = str(value).strip()
+        max_length = Lead._meta.get_field(name).max_length
+        if max_length and len(value) > max_length:
+            errors[name] = [f"At most {max_length} characters."]
+            continue
+        clean[name] = value
+    if "email" in clean:
+        try:
+            EmailValidator()(clean["email"])
+        except DjangoValidationError:
+            errors["email"] = ["Enter a valid email address."]
+    if "phone" in clean and not 5 <= len(normalize_phone(clean["phone"]).lstrip("+")) <= 20:
+        errors["phone"] = ["Enter a phone number of 5 to 20 digits."]
+    if "status" in clean and clean["status"] not in LeadStatus.values:
+        errors["status"] = [f"Must be one of: {', '.join(LeadStatus.values)}."]
+    if not clean.get("email") and not clean.get("phone") and "email" not in errors and "phone" not in errors:
+        errors["email"] = ["A lead needs an email or a phone."]
+    if errors:
+        raise InvalidInput("The lead is invalid; see errors.", errors=errors)
+    return clean
+
+
+def _lead_match(*, company_id: int, email: str, phone: str) -> Lead | None:
+    """The alive lead with this normalized email, else this phone (email wins when they differ)."""
+    alive = Lead.objects.select_for_update().filter(company_id=company_id)
+    if email:
+        lead = alive.filter(email_normalized=normalize_email(email)).first()
+        if lead is not None:
+            return lead
+    if phone:
+        return alive.filter(phone_normalized=normalize_phone(phone)).first()
+    return None
+
+
+def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceiver) -> Lead:
+    for name, value in fields.items():
+        # An existing email or phone is the lead's identity: fill it when empty, never swap it.
+        if name in ("email", "phone") and getattr(lead, name):
+            continue
+        setattr(lead, name, value)
+    lead.custom_fields = {**(lead.custom_fields or {}), **custom}
+    if lead.owner_id is None and receiver.default_owner_id:
+        lead.owner_id = receiver.default_owner_id
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError as exc:
+        # The phone (or email) it would gain belongs to another lead of the company.
+        raise Conflict(
+            "The lead's email and phone match two different leads.", code="duplicate_lead_conflict"
+        ) from exc
+    return lead
+
+
+def lead_receive_upsert(*, receiver: LeadReceiver, fields: dict, custom: dict) -> tuple[Lead, bool]:
+    """Create the lead, or update the company's lead with the same normalized email or phone.
+
+    The unique constraints on the normalized columns decide when two calls race: the loser finds
+    the winner's lead and updates it.
+    """
+    with transaction.atomic():
+        existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
+        if existing is not None:
+            return _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver), True
+        lead = Lead(
+            company_id=receiver.company_id,
+            owner_id=receiver.default_owner_id,
+            source=receiver.source,
+            custom_fields=custom,
+            **fields,
+        )
+        try:
+            with transaction.atomic():
+                lead.save()
+            return lead, False
+        except IntegrityError:
+            existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
+            if existing is None:
+                raise
+            return _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver), True
+
+
+def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> LeadReceived:
+    """Turn a stored attempt into a lead and record its outcome; errors are kept on the attempt."""
+    try:
+        try:
+            payload = json.loads(attempt.body)
+        except ValueError as exc:
+            raise InvalidInput("The body is not valid JSON.", code="parse_error", errors={"body": [str(exc)]}) from exc
+        fields, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
+        lead, duplicate = lead_receive_upsert(receiver=receiver, fields=_lead_fields_clean(fields), custom=custom)
+    except DomainError as error:
+        attempt.outcome = LeadReceiverAttempt.Outcome.FAILED
+        attempt.error = {"status": error.status, "code": error.code, "detail": error.detail, "errors": error.errors}
+        attempt.processed_at = timezone.now()
+        attempt.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+        return LeadReceived(attempt=attempt, error=error)
+    attempt.outcome = LeadReceiverAttempt.Outcome.PROCESSED
+    attempt.lead = lead
+    attempt.processed_at = timezone.now()
+    attempt.save(update_fields=["outcome", "lead", "processed_at", "updated_at"])
+    return LeadReceived(attempt=attempt, lead=lead, duplicate=duplicate)

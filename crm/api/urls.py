@@ -1,8 +1,10 @@
 """Routes of the CRM API (api.crm/v1/). Extend by registering more viewsets on `router` or adding to
 `extra_urlpatterns` (plain paths, e.g. public receivers) before `urlpatterns` is built."""
+from django.urls import path
+
 from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter
 
-from . import views
+from . import receivers, views
 
 app_name = "crm"
 
@@ -14,6 +16,12 @@ router.register("lead-receivers", views.LeadReceiverViewSet, basename="lead-rece
 router.register("companies", views.CompanyViewSet, basename="company")
 
 # Non-router routes of this host (the public lead receivers add theirs here).
-extra_urlpatterns: list = []
+extra_urlpatterns: list = [
+    path(
+        "receivers/<uuid:receiver_uuid>/leads",
+        receivers.LeadReceiverCallView.as_view(),
+        name="lead-receiver-call-create",
+    ),
+]
 
 urlpatterns = [*router.urls, *extra_urlpatterns]

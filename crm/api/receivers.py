@@ -1,0 +1,78 @@
+"""The public lead receiver: a third party posts a lead into a company's CRM (no API key)."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.models import LeadReceiver
+from crm.services import lead_receive, lead_receiver_attempt_store
+from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer, problem_body
+from salesassist.core.exceptions import NotFound
+from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle
+
+
+class LeadReceivedSerializer(serializers.Serializer):
+    """The lead a call created or updated."""
+
+    lead = serializers.UUIDField(source="lead.uuid")
+    duplicate = serializers.BooleanField(help_text="True when an existing lead (same email or phone) was updated.")
+    attempt = serializers.UUIDField(source="attempt.uuid", help_text="The stored call's uuid.")
+
+
+def _problem(code: int, description: str) -> dict:
+    return {(code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=description)}
+
+
+class LeadReceiverCallView(PublicEndpointMixin, APIView):
+    """Receive a lead from a third party; the raw call is kept before anything else."""
+
+    throttle_classes = [ReceiverIpThrottle, ReceiverThrottle]
+
+    def throttle_subject(self, request):
+        return f"lead:{self.kwargs['receiver_uuid']}"
+
+    @extend_schema(
+        operation_id="lead_receiver_call_create",
+        summary="Post a lead to a lead receiver",
+        description=(
+            "Any JSON object. The raw call is stored first; the receiver's template (dot paths per lead field, "
+            "defaults, unmapped keys into custom_fields) builds the lead. A lead of the company with the same "
+            "normalized email or phone is updated instead (`duplicate: true`, 200). Bad payloads are a 400 "
+            "with field errors and the call is kept."
+        ),
+        tags=["lead receivers"],
+        auth=[],
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: OpenApiResponse(LeadReceivedSerializer, description="A new lead."),
+            200: OpenApiResponse(LeadReceivedSerializer, description="An existing lead, updated."),
+            **_problem(400, "The body is not a JSON object, or the lead's fields are invalid (see errors)."),
+            **_problem(404, "No such active lead receiver."),
+            **_problem(409, "The email and the phone belong to two different leads."),
+            **_problem(413, "The body is too large."),
+            **_problem(429, "Too many calls."),
+        },
+    )
+    def post(self, request, receiver_uuid):
+        receiver = LeadReceiver.objects.filter(uuid=receiver_uuid, is_active=True, company__is_active=True).first()
+        if receiver is None:
+            raise NotFound("No such lead receiver.")
+        attempt = lead_receiver_attempt_store(
+            receiver=receiver,
+            headers=dict(request.headers),
+            body=request._request.body.decode("utf-8", errors="replace"),
+            source_ip=request.META.get("REMOTE_ADDR"),
+        )
+        received = lead_receive(receiver=receiver, attempt=attempt)
+        if received.error is not None:
+            error = received.error
+            body = problem_body(
+                status_code=error.status, code=error.code, title=error.title, detail=error.detail, errors=error.errors
+            )
+            body["attempt"] = str(attempt.uuid)
+            return Response(body, status=error.status, content_type=PROBLEM_CONTENT_TYPE)
+        return Response(
+            LeadReceivedSerializer(received).data,
+            status=status.HTTP_200_OK if received.duplicate else status.HTTP_201_CREATED,
+        )
