@@ -1,14 +1,14 @@
 """Read queries of the action engine domain."""
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 
 from crm.models import Lead
 from products.models import Variant
 from salesassist.core.exceptions import NotFound
 
 from .choices import ModuleKind
-from .models import ActionCompany, ActionCompanySystemModule, Engagement
+from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement
 
 # One answer for every reason a public action cannot be served, so a caller learns nothing from it.
 PUBLIC_NOT_FOUND = "No such action."
@@ -161,3 +161,20 @@ def action_company_funnel(
         "stages": stages,
         "overall_conversion": round(stages[-1]["leads"] / first, 4) if first else None,
     }
+
+
+# --- The internal API -------------------------------------------------------------------------------
+
+
+def actions_visible_to(*, company) -> QuerySet[Action]:
+    """The catalogue as a company sees it: published global actions and all of its own."""
+    return Action.objects.filter(Q(company__isnull=True, is_published=True) | Q(company=company)).select_related(
+        "type", "system", "data_type"
+    )
+
+
+def engagement_list(*, company) -> QuerySet[Engagement]:
+    """The company's engagements with what the list shows joined in (one query per page)."""
+    return Engagement.objects.filter(company=company).select_related(
+        "action_company", "lead", "visitor", "receiver", "message"
+    )

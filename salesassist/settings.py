@@ -167,9 +167,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",
-}
     # One component per choice set used under several field names (stage and previous_stage).
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "action_engine.choices.Stage"},
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "action_engine.choices.Stage",
+        "ModuleKindEnum": "action_engine.choices.ModuleKind",
+        "ContentKindEnum": "products.choices.ContentKind",
+        "WorkflowKindEnum": "workflows.choices.WorkflowKind",
+        "DeliveryStatusEnum": "workflows.choices.DeliveryStatus",
+    },
+}
 
 # --- CORS (action pages call the public endpoints from other origins) -----------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])

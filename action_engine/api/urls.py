@@ -1,15 +1,38 @@
 from django.conf import settings
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter
 from workflows.api.urls import router as workflows_router
 
 from . import company_action_flows as flows
-from . import public
+from . import public, views
 
 app_name = "action_engine"
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
+router.register("action-types", views.ActionTypeViewSet, basename="action-type")
+router.register("action-systems", views.ActionSystemViewSet, basename="action-system")
+router.register("action-data-types", views.ActionDataTypeViewSet, basename="action-data-type")
+router.register("actions", views.ActionViewSet, basename="action")
+router.register(rf"actions/(?P<action_uuid>{UUID_PATTERN})/workflows", views.ActionWorkflowViewSet, basename="action-workflow")
+router.register("company-actions", views.CompanyActionViewSet, basename="company-action")
+router.register(
+    rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/receivers",
+    views.CompanyActionReceiverViewSet,
+    basename="company-action-receiver",
+)
+router.register(
+    rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/workflows",
+    views.CompanyActionWorkflowViewSet,
+    basename="company-action-workflow",
+)
+router.register(
+    rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/modules",
+    views.CompanyActionModuleViewSet,
+    basename="company-action-module",
+)
+router.register("forms", views.FormViewSet, basename="form")
+router.register("engagements", views.EngagementViewSet, basename="engagement")
 
 # The public flow (action pages, receivers) and its API-key endpoints; explicit paths before the router's.
 public_flow_urls = [
@@ -24,4 +47,7 @@ if settings.BENCH_BASELINE_ENDPOINT:
     public_flow_urls.append(path("public/bench/baseline/<int:company_id>", public.BenchBaselineView.as_view()))
 
 # Workflows and deliveries live in their own app but are served on this host.
-urlpatterns = public_flow_urls + router.urls + workflows_router.urls
+# Registering their viewsets on this router gives them the same optional trailing slash.
+for prefix, viewset, basename in workflows_router.registry:
+    router.register(prefix, viewset, basename=basename)
+urlpatterns = public_flow_urls + router.urls

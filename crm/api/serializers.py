@@ -1,6 +1,5 @@
 """Serializers of the CRM API: module-level, uniquely named (they are OpenAPI component names)."""
 from django.contrib.auth import get_user_model
-from django_hosts.resolvers import reverse_host
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,7 +8,6 @@ from action_engine.models import Engagement
 from crm.models import Company, Lead, LeadReceiver, Visitor
 from salesassist.core.api import StrictModelSerializer
 from salesassist.core.auth import request_company
-from salesassist.hosts import CRM_API
 
 # The public lead receiver path, pinned by the issue (the public-flow routes serve it).
 LEAD_RECEIVER_PATH = "/v1/receivers/{uuid}/leads"
@@ -114,9 +112,10 @@ class LeadReceiverSerializer(StrictModelSerializer):
         return value
 
     def get_url(self, receiver: LeadReceiver) -> str:
+        path = LEAD_RECEIVER_PATH.format(uuid=receiver.uuid)
         request = self.context.get("request")
-        scheme = request.scheme if request is not None else "https"
-        return f"{scheme}://{reverse_host(CRM_API)}{LEAD_RECEIVER_PATH.format(uuid=receiver.uuid)}"
+        # The receiver is served on the host this API answers on.
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class FeedActionTypeSerializer(serializers.Serializer):

@@ -5,10 +5,11 @@
 import logging
 from http import HTTPStatus
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -90,6 +91,11 @@ def problem_exception_handler(exc, context):
         # write that raced another one or broke a rule the service missed: the client's data, not a crash.
         logger.warning("IntegrityError reached the API layer: %s", exc)
         return _problem(409, "conflict", "The request conflicts with the current state of another record.")
+    if isinstance(exc, Http404):
+        # get_object_or_404's message names the model; callers only need to know there is no such object.
+        exc = exceptions.NotFound("No such object.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's handler500 answers (also as problem details)

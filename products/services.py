@@ -1,0 +1,134 @@
+"""Write operations of the PIM: products with their variants, and content."""
+from django.db import IntegrityError, transaction
+
+from crm.models import Company
+from salesassist.core.exceptions import Conflict, InvalidInput
+
+from .models import Content, Product, Variant
+from .selectors import content_module_names, product_module_names
+
+PRODUCT_FIELDS = ("name", "sku", "description", "price", "currency", "attributes", "is_published")
+VARIANT_FIELDS = ("name", "sku", "price", "attributes")
+CONTENT_FIELDS = ("title", "kind", "url", "body", "is_published")
+
+
+def _only(fields: dict, allowed: tuple[str, ...], function: str) -> dict:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"{function}() got unexpected fields {sorted(unknown)}")
+    return fields
+
+
+def _product_check_sku(*, product: Product) -> None:
+    if product.sku and Product.objects.filter(company_id=product.company_id, sku=product.sku).exclude(
+        pk=product.pk
+    ).exists():
+        raise InvalidInput(
+            "Another product of this company has this SKU.", errors={"sku": ["Another product has this SKU."]}
+        )
+
+
+def _variants_replace(*, product: Product, variants: list[dict]) -> None:
+    """Make the product's variants exactly `variants`: items with a uuid update that variant, items
+    without one are created, and variants not listed are deleted."""
+    existing = {variant.uuid: variant for variant in product.variants.all()}
+    errors: dict[str, list[str]] = {}
+    skus: dict[str, int] = {}
+    for index, item in enumerate(variants):
+        if item.get("uuid") is not None and item["uuid"] not in existing:
+            errors[f"variants.{index}.uuid"] = ["Not a variant of this product."]
+        if item.get("uuid") is None:
+            for name in ("name", "price"):
+                if name not in item:
+                    errors[f"variants.{index}.{name}"] = ["A new variant needs this field."]
+        sku = item.get("sku") or ""
+        if sku and sku in skus:
+            errors[f"variants.{index}.sku"] = [f"The same SKU as variant {skus[sku]}."]
+        skus.setdefault(sku, index)
+    if errors:
+        raise InvalidInput("The variants are invalid.", errors=errors)
+
+    kept = {item["uuid"] for item in variants if item.get("uuid") is not None}
+    product.variants.exclude(uuid__in=kept).delete()
+    # Clear the SKUs of updated variants first, so two variants can swap SKUs without a conflict.
+    product.variants.filter(uuid__in=kept).update(sku="")
+    for item in variants:
+        values = {name: item[name] for name in VARIANT_FIELDS if name in item}
+        variant = existing.get(item.get("uuid")) or Variant(product=product)
+        for name, value in values.items():
+            setattr(variant, name, value)
+        if variant.pk is None and "attributes" not in values:
+            variant.attributes = {}
+        variant.save()
+
+
+def _product_save(*, product: Product, variants: list[dict] | None) -> Product:
+    _product_check_sku(product=product)
+    try:
+        with transaction.atomic():
+            product.save()
+            if variants is not None:
+                _variants_replace(product=product, variants=variants)
+    except IntegrityError as exc:
+        # Only a concurrent write reaches this: the checks above cover the constraints.
+        raise InvalidInput("The product conflicts with another one (SKU).", errors={"sku": [str(exc)[:200]]}) from exc
+    return product
+
+
+def product_create(*, company: Company, variants: list[dict] | None = None, **fields) -> Product:
+    """A new product of the company, with its variants."""
+    _only(fields, PRODUCT_FIELDS, "product_create")
+    fields.setdefault("attributes", {})
+    return _product_save(product=Product(company=company, **fields), variants=variants or [])
+
+
+def product_update(*, product: Product, variants: list[dict] | None = None, **fields) -> Product:
+    """Change a product; when `variants` is given it replaces the whole set (see _variants_replace)."""
+    _only(fields, PRODUCT_FIELDS, "product_update")
+    for name, value in fields.items():
+        setattr(product, name, value)
+    return _product_save(product=product, variants=variants)
+
+
+def product_soft_delete(*, product: Product) -> Product:
+    """Hide a product that no company action shows; one still shown is a conflict."""
+    names = product_module_names(product=product)
+    if names:
+        raise Conflict(f"The product is shown by company actions: {', '.join(names)}. Detach it first.", code="in_use")
+    product.delete()
+    return product
+
+
+def _content_check(*, content: Content) -> None:
+    if not (content.url or content.body or content.file):
+        raise InvalidInput(
+            "Content needs a url or a body.", errors={"url": ["Give a url or a body."], "body": ["Give a url or a body."]}
+        )
+
+
+def content_create(*, company: Company, **fields) -> Content:
+    """A new document, video, article or link of the company."""
+    _only(fields, CONTENT_FIELDS, "content_create")
+    content = Content(company=company, **fields)
+    _content_check(content=content)
+    content.save()
+    return content
+
+
+def content_update(*, content: Content, **fields) -> Content:
+    """Change a piece of content."""
+    _only(fields, CONTENT_FIELDS, "content_update")
+    for name, value in fields.items():
+        setattr(content, name, value)
+    _content_check(content=content)
+    content.save()
+    return content
+
+
+def content_soft_delete(*, content: Content) -> Content:
+    """Hide content that no company action shows; content still shown is a conflict."""
+    names = content_module_names(content=content)
+    if names:
+        raise Conflict(f"The content is shown by company actions: {', '.join(names)}. Detach it first.", code="in_use")
+    content.delete()
+    return content
