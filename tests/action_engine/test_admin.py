@@ -1,0 +1,194 @@
+"""Action engine admin behaviour: company actions through the service, read-only history, catalogue rules."""
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from action_engine.choices import ModuleKind, SystemSlug
+from action_engine.models import (
+    Action,
+    ActionCompany,
+    ActionCompanyReceiver,
+    ActionSystem,
+    ActionType,
+    Engagement,
+    Message,
+    ReceiverCall,
+)
+from crm.models import LeadReceiverAttempt
+from tests.action_engine.factories import (
+    ActionCompanyFactory,
+    ActionFactory,
+    EngagementFactory,
+    FormFactory,
+    ReceiverCallFactory,
+)
+from tests.crm.factories import LeadReceiverAttemptFactory
+from tests.workflows.factories import DeliveryAttemptFactory
+from workflows.models import Delivery, DeliveryAttempt
+
+pytestmark = pytest.mark.django_db
+
+
+def _inline_management(response) -> dict:
+    """The management-form data of every inline the page rendered, with no rows."""
+    data = {}
+    for inline_admin_formset in response.context["inline_admin_formsets"]:
+        prefix = inline_admin_formset.formset.prefix
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return data
+
+
+def test_adding_a_company_action_in_admin_creates_its_receiver_and_modules(admin_client, company):
+    action = ActionFactory(system=ActionSystem.objects.get(slug=SystemSlug.FORMS))
+    form = FormFactory(company=company)
+    add_url = reverse("admin:action_engine_actioncompany_add")
+    page = admin_client.get(add_url)
+    prefixes = [f.formset.prefix for f in page.context["inline_admin_formsets"]]
+    assert "receivers" not in prefixes  # made by the service, not typed in
+    response = admin_client.post(
+        add_url,
+        {
+            **_inline_management(page),
+            "company": company.pk,
+            "action": action.pk,
+            "name": "Contact us",
+            "config": "{}",
+            "is_active": "on",
+            "is_published": "on",
+            "modules-TOTAL_FORMS": 1,
+            "modules-0-position": 0,
+            "modules-0-kind": ModuleKind.FORM,
+            "modules-0-form": form.pk,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    action_company = ActionCompany.objects.get(name="Contact us")
+    assert action_company.company == company
+    receiver = action_company.receivers.get()
+    assert receiver.is_active and receiver.company == company
+    assert [module.form for module in action_company.modules.all()] == [form]
+
+
+def test_a_company_action_cannot_use_another_companys_action(admin_client, company, other_company):
+    foreign_action = ActionFactory(company=other_company)
+    page = admin_client.get(reverse("admin:action_engine_actioncompany_add"))
+    response = admin_client.post(
+        reverse("admin:action_engine_actioncompany_add"),
+        {**_inline_management(page), "company": company.pk, "action": foreign_action.pk, "name": "X", "config": "{}"},
+    )
+    assert response.status_code == 200
+    assert "action" in response.context["adminform"].form.errors
+    assert not ActionCompany.objects.exists()
+
+
+def test_a_module_of_the_wrong_kind_is_a_form_error(admin_client, company):
+    action_company = ActionCompanyFactory(company=company)
+    url = reverse("admin:action_engine_actioncompanysystemmodule_add")
+    form = FormFactory(company=company)
+    response = admin_client.post(
+        url, {"action_company": action_company.pk, "kind": ModuleKind.PRODUCT, "form": form.pk, "position": 0}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert not action_company.modules.exists()
+
+
+def test_rotating_receivers_from_the_changelist(admin_client):
+    action_company = ActionCompanyFactory()
+    old = action_company.receivers.get()
+    response = admin_client.post(
+        reverse("admin:action_engine_actioncompany_changelist"),
+        {"action": "rotate_receivers", "_selected_action": [action_company.pk]},
+    )
+    assert response.status_code == 302
+    old.refresh_from_db()
+    assert not old.is_active
+    assert action_company.receivers.filter(is_active=True).exclude(pk=old.pk).count() == 1
+
+
+def test_adding_a_receiver_in_admin_rotates(admin_client):
+    action_company = ActionCompanyFactory()
+    old = action_company.receivers.get()
+    response = admin_client.post(
+        reverse("admin:action_engine_actioncompanyreceiver_add"),
+        {
+            "action_company": action_company.pk,
+            "mapping": '{"lead": "data.lead"}',
+            "default_stage": "submitted",
+            "calls-TOTAL_FORMS": 0,
+            "calls-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302
+    new = ActionCompanyReceiver.objects.get(action_company=action_company, is_active=True)
+    assert new.pk != old.pk and new.company_id == action_company.company_id
+    assert new.mapping == {"lead": "data.lead"} and new.default_stage == "submitted"
+
+
+def test_receiver_secret_is_never_shown(admin_client):
+    receiver = ActionCompanyFactory().receivers.get()
+    receiver.secret = "whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw=="
+    receiver.save()
+    for url in (
+        reverse("admin:action_engine_actioncompanyreceiver_change", args=[receiver.pk]),
+        reverse("admin:action_engine_actioncompany_change", args=[receiver.action_company.pk]),
+    ):
+        assert receiver.secret not in admin_client.get(url).content.decode()
+
+
+def test_a_duplicate_global_action_slug_is_a_form_error(admin_client):
+    ActionFactory(slug="contact-form")
+    data = {
+        "name": "Contact form",
+        "slug": "contact-form",
+        "type": ActionType.objects.get(slug="form").pk,
+        "system": ActionSystem.objects.get(slug=SystemSlug.FORMS).pk,
+        "config": "{}",
+        "action_workflows-TOTAL_FORMS": 0,
+        "action_workflows-INITIAL_FORMS": 0,
+    }
+    response = admin_client.post(reverse("admin:action_engine_action_add"), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert Action.objects.filter(slug="contact-form").count() == 1
+
+
+def test_engagement_page_shows_its_message_read_only(admin_client):
+    engagement = EngagementFactory(message__body={"data": {"email": "shown@example.com"}})
+    page = admin_client.get(reverse("admin:action_engine_engagement_change", args=[engagement.pk]))
+    assert page.status_code == 200
+    assert "shown@example.com" in page.content.decode()
+    assert not page.context["has_change_permission"]
+
+
+HISTORY = {
+    Engagement: EngagementFactory,
+    Message: lambda: EngagementFactory().message,
+    ReceiverCall: ReceiverCallFactory,
+    LeadReceiverAttempt: LeadReceiverAttemptFactory,
+    DeliveryAttempt: DeliveryAttemptFactory,
+    Delivery: lambda: DeliveryAttemptFactory().delivery,
+}
+
+
+@pytest.mark.parametrize("model", list(HISTORY), ids=lambda model: model._meta.label)
+def test_history_refuses_add_change_and_delete(admin_client, superuser, rf, model):
+    row = HISTORY[model]()
+    opts = model._meta
+    request = rf.get("/")
+    request.user = superuser
+    model_admin = admin.site._registry[model]
+    assert model_admin.has_view_permission(request, row)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, row)
+    assert not model_admin.has_delete_permission(request, row)
+
+    name = f"admin:{opts.app_label}_{opts.model_name}"
+    assert admin_client.get(reverse(f"{name}_add")).status_code == 403
+    assert admin_client.post(reverse(f"{name}_change", args=[row.pk]), {}).status_code == 403
+    assert admin_client.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    bulk = admin_client.post(
+        reverse(f"{name}_changelist"), {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+    )
+    assert bulk.status_code == 200  # "no action selected": delete_selected isn't offered
+    assert model.objects.filter(pk=row.pk).exists()

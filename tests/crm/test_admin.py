@@ -1,0 +1,108 @@
+"""CRM admin behaviour beyond rendering: API keys, lead dedupe and visitor tenancy as form errors."""
+import pytest
+from django.urls import reverse
+
+from crm.choices import ApiKeyAccess
+from crm.models import ApiKey, Company, Lead, Visitor
+from crm.services import api_key_authenticate, api_key_hash
+from tests.crm.factories import ApiKeyFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_adding_an_api_key_creates_it_through_the_service_and_shows_it_once(admin_client, company, superuser):
+    response = admin_client.post(
+        reverse("admin:crm_apikey_add"),
+        {"company": company.pk, "name": "Zapier", "access": ApiKeyAccess.READ_ONLY},
+        follow=True,
+    )
+    assert response.status_code == 200
+    api_key = ApiKey.objects.get(name="Zapier")
+    shown = [str(message) for message in response.context["messages"]]
+    token = next(m.split("<code>")[1].split("</code>")[0] for m in shown if "<code>" in m)
+    assert api_key.hashed_key == api_key_hash(token)
+    assert api_key.created_by == superuser
+    assert api_key.access == ApiKeyAccess.READ_ONLY
+    assert token.split("_")[1] == api_key.prefix
+    assert api_key_authenticate(token=token) == api_key
+    # Shown once: the key's own page never shows it again, nor the hash.
+    change_page = admin_client.get(reverse("admin:crm_apikey_change", args=[api_key.pk])).content.decode()
+    assert token not in change_page
+    assert api_key.hashed_key not in change_page
+    assert api_key.prefix in change_page
+
+
+def test_api_key_pages_never_show_the_hash(admin_client, company):
+    api_key = ApiKeyFactory(company=company)
+    for url in (reverse("admin:crm_apikey_changelist"), reverse("admin:crm_apikey_change", args=[api_key.pk])):
+        assert api_key.hashed_key not in admin_client.get(url).content.decode()
+
+
+def test_revoke_selected_keys_action(admin_client, company):
+    revoked, kept = ApiKeyFactory(company=company), ApiKeyFactory(company=company)
+    response = admin_client.post(
+        reverse("admin:crm_apikey_changelist"), {"action": "revoke_keys", "_selected_action": [revoked.pk]}
+    )
+    assert response.status_code == 302
+    revoked.refresh_from_db()
+    kept.refresh_from_db()
+    assert revoked.revoked_at is not None and kept.revoked_at is None
+    assert api_key_authenticate(token=revoked.token) is None
+    assert api_key_authenticate(token=kept.token) == kept
+
+
+def _lead_form(company, **fields):
+    return {"company": company.pk, "first_name": "Ann", "status": "new", "custom_fields": "{}", **fields}
+
+
+def _visitor_inline_management():
+    return {f"visitors-{name}": value for name, value in {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0}.items()}
+
+
+def test_a_duplicate_lead_email_is_a_form_error_not_a_server_error(admin_client, company):
+    LeadFactory(company=company, email="ann@example.com")
+    response = admin_client.post(
+        reverse("admin:crm_lead_add"),
+        {**_lead_form(company, email=" ANN@example.com "), **_visitor_inline_management()},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert Lead.objects.filter(company=company).count() == 1
+
+
+def test_the_same_email_in_another_company_is_fine(admin_client, company, other_company):
+    LeadFactory(company=other_company, email="ann@example.com")
+    response = admin_client.post(
+        reverse("admin:crm_lead_add"), {**_lead_form(company, email="ann@example.com"), **_visitor_inline_management()}
+    )
+    assert response.status_code == 302
+    assert Lead.objects.get(company=company).email_normalized == "ann@example.com"
+
+
+def test_a_visitor_cannot_be_linked_to_another_companys_lead(admin_client, company, other_company):
+    foreign_lead = LeadFactory(company=other_company)
+    response = admin_client.post(
+        reverse("admin:crm_visitor_add"), {"company": company.pk, "lead": foreign_lead.pk, "user_agent": "x"}
+    )
+    assert response.status_code == 200
+    assert "lead" in response.context["adminform"].form.errors
+    assert not Visitor.objects.exists()
+
+
+def test_company_add_with_a_member(admin_client, superuser):
+    response = admin_client.post(
+        reverse("admin:crm_company_add"),
+        {
+            "name": "Initech",
+            "slug": "initech",
+            "settings": "{}",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": 1,
+            "memberships-INITIAL_FORMS": 0,
+            "memberships-0-user": superuser.pk,
+            "memberships-0-role": "owner",
+        },
+    )
+    assert response.status_code == 302
+    company = Company.objects.get(slug="initech")
+    assert list(company.members.all()) == [superuser]

@@ -1,0 +1,81 @@
+"""Workflow admin: secrets stay hidden, the page lists only the most recent deliveries."""
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from salesassist.core.admin import RecentRowsFormSet
+from tests.action_engine.factories import EngagementFactory
+from tests.workflows.factories import DeliveryAttemptFactory, DeliveryFactory, WorkflowFactory
+from workflows.models import Workflow
+
+pytestmark = pytest.mark.django_db
+
+
+def test_workflow_pages_never_show_its_secrets(admin_client):
+    workflow = WorkflowFactory(
+        previous_secret="whsec_cHJldmlvdXMtc2VjcmV0LXZhbHVlLTEyMzQ=",
+        previous_secret_expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    for url in (
+        reverse("admin:workflows_workflow_change", args=[workflow.pk]),
+        reverse("admin:workflows_workflow_changelist"),
+    ):
+        page = admin_client.get(url).content.decode()
+        assert workflow.secret not in page
+        assert workflow.previous_secret not in page
+
+
+def test_editing_a_workflow_keeps_its_secret(admin_client):
+    workflow = WorkflowFactory(stages=["submitted"])
+    secret = workflow.secret
+    response = admin_client.post(
+        reverse("admin:workflows_workflow_change", args=[workflow.pk]),
+        {
+            "company": workflow.company.pk,
+            "name": "Renamed",
+            "kind": workflow.kind,
+            "config": '{"url": "http://127.0.0.1:9/hook"}',
+            "stages": '["submitted"]',
+            "conditions": "[]",
+            "is_active": "on",
+            "pause_reason": "",
+            "deliveries-TOTAL_FORMS": 0,
+            "deliveries-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    workflow.refresh_from_db()
+    assert workflow.name == "Renamed" and workflow.secret == secret
+
+
+def test_workflow_page_lists_only_the_most_recent_deliveries(admin_client):
+    workflow = WorkflowFactory()
+    limit = RecentRowsFormSet.recent_limit
+    deliveries = [
+        DeliveryFactory(workflow=workflow, engagement=EngagementFactory(company=workflow.company))
+        for _ in range(limit + 3)
+    ]
+    page = admin_client.get(reverse("admin:workflows_workflow_change", args=[workflow.pk]))
+    assert page.status_code == 200
+    (inline,) = page.context["inline_admin_formsets"]
+    shown = [form.instance.pk for form in inline.formset.forms]
+    newest_first = sorted(deliveries, key=lambda d: (d.created_at, d.pk), reverse=True)
+    assert shown == [d.pk for d in newest_first[:limit]]
+    assert f"?workflow__id__exact={workflow.pk}" in page.content.decode()
+
+
+def test_delivery_page_shows_its_attempts(admin_client):
+    attempt = DeliveryAttemptFactory(error_class="ConnectTimeout")
+    page = admin_client.get(reverse("admin:workflows_delivery_change", args=[attempt.delivery.pk]))
+    assert page.status_code == 200
+    assert "ConnectTimeout" in page.content.decode()
+
+
+def test_deleted_workflows_leave_the_changelist(admin_client):
+    live, gone = WorkflowFactory(), WorkflowFactory()
+    gone.delete()
+    listed = admin_client.get(reverse("admin:workflows_workflow_changelist")).context["cl"].result_list
+    assert [w.pk for w in listed] == [live.pk]
+    assert Workflow.all_objects.filter(pk=gone.pk).exists()
