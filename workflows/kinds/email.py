@@ -21,6 +21,18 @@ TEMPLATE_HTML = "workflows/engagement_email.html"
 SUBJECT_TEMPLATE = "workflows/engagement_email_subject.txt"
 
 
+def flatten_message(value, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
+    """The message as (dot path, value) rows for people: {"data": {"email": …}} → [("data.email", …)]."""
+    if isinstance(value, Mapping) and value and depth < 5:
+        rows = []
+        for key, item in value.items():
+            rows.extend(flatten_message(item, f"{prefix}.{key}" if prefix else str(key), depth + 1))
+        return rows
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    return [(prefix or "message", "" if value is None else str(value))]
+
+
 @dataclass
 class PreparedEmail:
     message: EmailMultiAlternatives | None
@@ -76,7 +88,13 @@ class EmailKind(WorkflowKindHandler):
         if not recipients:
             return PreparedEmail(message=None, problem="No recipient: the lead has no owner with an email address.")
         payload = engagement_payload(engagement=engagement)
-        context = {"payload": payload, "data": payload["data"], "workflow_name": workflow.name}
+        message_fields = flatten_message(payload["data"]["message"]) if payload["data"]["message"] else []
+        context = {
+            "payload": payload,
+            "data": payload["data"],
+            "message_fields": message_fields[:200],
+            "workflow_name": workflow.name,
+        }
         subject = config.get("subject") or render_to_string(SUBJECT_TEMPLATE, context).strip()
         message = EmailMultiAlternatives(
             subject=" ".join(subject.split()),
