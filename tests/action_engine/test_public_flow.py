@@ -1,4 +1,4 @@
-"""The whole public flow for each action system: share → page data → opened → result → the lead's history."""
+"""The whole public flow for each action system: share → page data → opened → result → the lead's feed."""
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -49,7 +49,7 @@ def result_message(action_company, page):
     ("fixture", "result_stage"),
     [("forms_action", Stage.SUBMITTED), ("commerce_action", Stage.PURCHASED), ("content_action", Stage.DOWNLOADED)],
 )
-def test_whole_flow_for_each_system(request, action_engine_api, public_api, lead, fixture, result_stage):
+def test_whole_flow_for_each_system(request, action_engine_api, crm_api, public_api, lead, fixture, result_stage):
     action_company = request.getfixturevalue(fixture)
     shared, query = share(action_engine_api, action_company, lead)
     assert urlsplit(shared["url"]).path == f"/a/{action_company.uuid}/"
@@ -97,6 +97,13 @@ def test_whole_flow_for_each_system(request, action_engine_api, public_api, lead
         assert cart["items"][0]["unit_price"] == "12.50"
         assert cart["items"][0]["line_total"] == "25.00"
         assert cart["total"] == "25.00" and cart["currency"] == "EUR"
+
+    feed = crm_api.get(f"/v1/leads/{lead.uuid}/feed")
+    assert feed.status_code == 200, feed.content
+    entries = feed.json()["results"]
+    assert [entry["stage"] for entry in entries] == [result_stage, "opened", "sent"]
+    assert entries[0]["uuid"] == body["uuid"] and entries[0]["message"] == recorded.message.body
+    assert {entry["action"]["uuid"] for entry in entries} == {str(action_company.uuid)}
 
     page_after = public_api.get(f"/v1/public/actions/{action_company.uuid}", {"lead": str(lead.uuid)})
     assert page_after.json()["lead"]["stage"] == result_stage
