@@ -2,6 +2,7 @@
 modules, forms, and the engagement history."""
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from salesassist.core.admin import (
     COMPANY_FILTER,
@@ -10,6 +11,7 @@ from salesassist.core.admin import (
     HistoryModelAdmin,
     ReadOnlyTabularInline,
     RecentRowsFormSet,
+    TIMESTAMP_FIELDS,
     SoftDeleteModelAdmin,
     adopt_saved_row,
     pretty_json,
@@ -30,7 +32,11 @@ from .models import (
     Message,
     ReceiverCall,
 )
-from .services import action_company_create, action_company_receiver_create
+from .services import (
+    action_company_create,
+    action_company_receiver_rotate,
+    action_company_receiver_secret_generate,
+)
 
 # ---------------------------------------------------------------- catalogue
 
@@ -117,23 +123,53 @@ class ActionWorkflowAdmin(BaseModelAdmin):
 # ---------------------------------------------------------------- company actions
 
 
+@admin.display(boolean=True, description="signed")
+def receiver_is_signed(receiver: ActionCompanyReceiver) -> bool:
+    """Whether calls must carry a valid signature; the secret itself is never shown."""
+    return bool(receiver.secret)
+
+
+class ReceiverForm(ConstraintCheckingForm):
+    """A receiver's default stage must be a stage of its action's system."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        action_company = cleaned_data.get("action_company")
+        if action_company is None and self.instance.action_company_id:
+            action_company = self.instance.action_company
+        stage = cleaned_data.get("default_stage")
+        if action_company and stage and stage not in action_company.action.system.pipeline:
+            pipeline = ", ".join(action_company.action.system.pipeline)
+            self.add_error("default_stage", f"Not a stage of this action's system ({pipeline}).")
+        return cleaned_data
+
+
+class ReceiverAddForm(ReceiverForm):
+    """A new receiver for a company action; it replaces the active one."""
+
+    generate_secret = forms.BooleanField(
+        required=False, label="Require signed calls", help_text="Generates a new whsec_ secret, shown once."
+    )
+
+    class Meta:
+        model = ActionCompanyReceiver
+        fields = ("action_company", "mapping", "default_stage")
+
+
 class ReceiverInline(admin.TabularInline):
     """The company action's receivers: the active one and those rotated out. Rotate with the list action."""
 
     model = ActionCompanyReceiver
+    form = ReceiverForm
     fk_name = "action_company"
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("uuid", "is_active", "default_stage", "mapping", "has_secret", "created_at")
-    readonly_fields = ("uuid", "is_active", "has_secret", "created_at")
+    fields = ("uuid", "is_active", "default_stage", "mapping", receiver_is_signed, "created_at")
+    readonly_fields = ("uuid", "is_active", receiver_is_signed, "created_at")
 
     def has_add_permission(self, request, obj=None):
         return False  # a receiver comes with its company action; a new one only by rotating
-
-    @admin.display(boolean=True, description="signed")
-    def has_secret(self, obj):
-        return bool(obj.secret)
 
 
 class ActionCompanyWorkflowInline(admin.TabularInline):
@@ -198,10 +234,12 @@ class ActionCompanyAdmin(SoftDeleteModelAdmin):
         fields = {name: value for name, value in form.cleaned_data.items() if name not in ("company", "action")}
         adopt_saved_row(obj, action_company_create(company=obj.company, action=obj.action, **fields))
 
-    @admin.action(description="Rotate receiver (new receiver uuid; the old one stops accepting calls)", permissions=["change"])
+    @admin.action(description="Rotate receiver (new receiver uuid, same mapping and secret)", permissions=["change"])
     def rotate_receivers(self, request, queryset):
-        for action_company in queryset:
-            action_company_receiver_create(action_company=action_company)
+        for action_company in queryset.select_related("action__system"):
+            current = action_company.receivers.filter(is_active=True).first()
+            # Mapping and default stage carry over in the service; keep signed receivers signed.
+            action_company_receiver_rotate(action_company=action_company, secret=current.secret if current else "")
         self.message_user(request, f"Rotated the receiver of {queryset.count()} company action(s).", messages.SUCCESS)
 
 
@@ -220,32 +258,45 @@ class ReceiverCallInline(ReadOnlyTabularInline):
 class ActionCompanyReceiverAdmin(BaseModelAdmin):
     """Inbound URLs of company actions. Adding one rotates: the previous receiver stops accepting calls."""
 
-    list_display = ("uuid", "action_company", "company", "is_active", "default_stage", "created_at")
+    form = ReceiverForm
+    add_form = ReceiverAddForm
+    list_display = ("uuid", "action_company", "company", "is_active", "default_stage", receiver_is_signed, "created_at")
     list_filter = ("is_active", "default_stage", COMPANY_FILTER, "created_at")
     search_fields = ("=uuid", "action_company__name", "company__name")
     autocomplete_fields = ("action_company",)
     list_select_related = ("action_company", "company")
     inlines = (ReceiverCallInline,)
-    # The secret is never shown; `has_secret` tells whether calls must be signed.
-    exclude = ("secret",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["action_company", "mapping", "default_stage", "generate_secret"]
+        # The secret is never shown; `receiver_is_signed` tells whether calls must be signed.
+        return ["action_company", "company", "is_active", receiver_is_signed, "default_stage", "mapping", *TIMESTAMP_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [*super().get_readonly_fields(request, obj), "has_secret"]
-        return fields if obj is None else [*fields, "action_company", "company", "is_active"]
-
-    def get_exclude(self, request, obj=None):
-        # On add, company and is_active follow from the service; on change they are read-only.
-        return ["secret", "company", "is_active"] if obj is None else ["secret"]
-
-    @admin.display(boolean=True, description="signed")
-    def has_secret(self, obj):
-        return bool(obj.secret)
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else [*fields, "action_company", "company", "is_active", receiver_is_signed]
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        fields = {name: value for name, value in form.cleaned_data.items() if name != "action_company"}
-        adopt_saved_row(obj, action_company_receiver_create(action_company=obj.action_company, **fields))
+        secret = action_company_receiver_secret_generate() if form.cleaned_data["generate_secret"] else ""
+        receiver = action_company_receiver_rotate(
+            action_company=obj.action_company,
+            mapping=obj.mapping,
+            default_stage=obj.default_stage,
+            secret=secret,
+        )
+        adopt_saved_row(obj, receiver)
+        if secret:
+            messages.success(
+                request, format_html("The receiver's signing secret is <code>{}</code> — shown only once.", secret)
+            )
 
 
 @admin.register(ReceiverCall)

@@ -93,9 +93,11 @@ def test_a_module_of_the_wrong_kind_is_a_form_error(admin_client, company):
     assert not action_company.modules.exists()
 
 
-def test_rotating_receivers_from_the_changelist(admin_client):
+def test_rotating_receivers_from_the_changelist_keeps_mapping_and_secret(admin_client):
     action_company = ActionCompanyFactory()
     old = action_company.receivers.get()
+    old.mapping, old.secret = {"lead": "data.lead"}, "whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw=="
+    old.save()
     response = admin_client.post(
         reverse("admin:action_engine_actioncompany_changelist"),
         {"action": "rotate_receivers", "_selected_action": [action_company.pk]},
@@ -103,26 +105,53 @@ def test_rotating_receivers_from_the_changelist(admin_client):
     assert response.status_code == 302
     old.refresh_from_db()
     assert not old.is_active
-    assert action_company.receivers.filter(is_active=True).exclude(pk=old.pk).count() == 1
+    new = action_company.receivers.get(is_active=True)
+    assert new.pk != old.pk
+    assert (new.mapping, new.secret) == (old.mapping, old.secret)
 
 
-def test_adding_a_receiver_in_admin_rotates(admin_client):
-    action_company = ActionCompanyFactory()
-    old = action_company.receivers.get()
-    response = admin_client.post(
+def _receiver_add(admin_client, action_company, **fields):
+    return admin_client.post(
         reverse("admin:action_engine_actioncompanyreceiver_add"),
         {
             "action_company": action_company.pk,
             "mapping": '{"lead": "data.lead"}',
-            "default_stage": "submitted",
             "calls-TOTAL_FORMS": 0,
             "calls-INITIAL_FORMS": 0,
+            **fields,
         },
+        follow=True,
     )
-    assert response.status_code == 302
+
+
+def test_adding_a_receiver_in_admin_rotates(admin_client):
+    action_company = ActionCompanyFactory(action__system=ActionSystem.objects.get(slug=SystemSlug.FORMS))
+    old = action_company.receivers.get()
+    response = _receiver_add(admin_client, action_company, default_stage="submitted")
+    assert response.redirect_chain
     new = ActionCompanyReceiver.objects.get(action_company=action_company, is_active=True)
     assert new.pk != old.pk and new.company_id == action_company.company_id
     assert new.mapping == {"lead": "data.lead"} and new.default_stage == "submitted"
+    assert new.secret == ""
+
+
+def test_adding_a_signed_receiver_shows_its_secret_once(admin_client):
+    action_company = ActionCompanyFactory()
+    response = _receiver_add(admin_client, action_company, generate_secret="on")
+    new = ActionCompanyReceiver.objects.get(action_company=action_company, is_active=True)
+    assert new.secret.startswith("whsec_")
+    assert any(new.secret in str(message) for message in response.context["messages"])
+    change_page = admin_client.get(reverse("admin:action_engine_actioncompanyreceiver_change", args=[new.pk]))
+    assert new.secret not in change_page.content.decode()
+
+
+def test_a_receiver_default_stage_outside_the_pipeline_is_a_form_error(admin_client):
+    action_company = ActionCompanyFactory(action__system=ActionSystem.objects.get(slug=SystemSlug.FORMS))
+    old = action_company.receivers.get()
+    response = _receiver_add(admin_client, action_company, default_stage="purchased")
+    assert not response.redirect_chain
+    assert "default_stage" in response.context["adminform"].form.errors
+    assert action_company.receivers.get(is_active=True) == old
 
 
 def test_receiver_secret_is_never_shown(admin_client):
