@@ -20,6 +20,30 @@ def _form_modules(action_company):
     )
 
 
+FORMAT_MESSAGES = {
+    "email": "Enter a valid email address.",
+    "date": "Enter a valid date (YYYY-MM-DD).",
+    "date-time": "Enter a valid date and time.",
+    "uri": "Enter a valid URL.",
+}
+
+
+def _message(error) -> str:
+    """A message a lead understands; jsonschema's own ("'x' is not a 'email'") is for developers."""
+    value = error.validator_value
+    messages = {
+        "format": lambda: FORMAT_MESSAGES.get(value, f"Enter a valid {value}."),
+        "maxLength": lambda: f"At most {value} characters.",
+        "minLength": lambda: "This field is required." if value == 1 else f"At least {value} characters.",
+        "minimum": lambda: f"Must be at least {value}.",
+        "maximum": lambda: f"Must be at most {value}.",
+        "enum": lambda: "Must be one of: " + ", ".join(str(option) for option in value) + ".",
+        "type": lambda: f"Must be of type {value}.",
+        "pattern": lambda: "Has the wrong format.",
+    }
+    return messages[error.validator]() if error.validator in messages else error.message
+
+
 def _field_errors(validator: Draft202012Validator, data: dict) -> dict[str, list[str]]:
     """Each failing field as {"data.<path>": [messages]}; a missing required field names itself."""
     errors: dict[str, list[str]] = {}
@@ -30,7 +54,7 @@ def _field_errors(validator: Draft202012Validator, data: dict) -> dict[str, list
             for name in missing:
                 errors.setdefault(".".join(["data", *path, name]), []).append("This field is required.")
             continue
-        errors.setdefault(".".join(["data", *path]), []).append(error.message)
+        errors.setdefault(".".join(["data", *path]), []).append(_message(error))
     return errors
 
 

@@ -1,0 +1,193 @@
+"""The reference action page end to end: a live server, Debian's Chromium, a lead filling the form and buying.
+
+The page (default host) and the API (api.action-engine) are both served by the live server; Chromium
+resolves `*.localhost` to 127.0.0.1, so the page's cross-origin calls go through CORS like in production.
+"""
+import os
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from action_engine.choices import ModuleKind, Stage, SystemSlug
+from action_engine.models import Engagement
+from action_engine.services import action_company_share
+from tests.action_engine.factories import (
+    ActionCompanyFactory,
+    ActionFactory,
+    ActionSystemFactory,
+    ActionTypeFactory,
+    FormFactory,
+    ModuleFactory,
+)
+from tests.crm.factories import CompanyFactory, LeadFactory
+from tests.products.factories import ProductFactory, VariantFactory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+SCREENSHOT_DIR = Path(os.environ.get("E2E_SCREENSHOT_DIR", "/tmp/salesassist-e2e"))
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
+]
+
+SIGNUP_SCHEMA = {
+    "type": "object",
+    "required": ["name", "email"],
+    "properties": {
+        "name": {"type": "string", "title": "Your name", "minLength": 2, "maxLength": 100},
+        "email": {"type": "string", "title": "Email", "format": "email"},
+        "seats": {"type": "integer", "title": "Seats", "minimum": 1, "maximum": 500},
+        "plan": {"type": "string", "title": "Plan", "enum": ["starter", "pro"]},
+        "newsletter": {"type": "boolean", "title": "Send me news"},
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def orm_beside_playwright(monkeypatch):
+    # Playwright's sync API keeps an event loop on this thread; Django then refuses ORM calls from it
+    # unless told they are safe. They are: the loop only drives the browser, never our queries.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser(orm_beside_playwright):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.console_messages = console
+    yield page
+    context.close()
+
+
+def link_on_live_server(url: str, live_server) -> str:
+    """The share URL, pointed at the live server's port (share builds it for PARENT_HOST's port)."""
+    port = urlsplit(live_server.url).port
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"localhost:{port}"))
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _action(company, system, type_slug, name):
+    action = ActionFactory(system=ActionSystemFactory(slug=system), type=ActionTypeFactory(slug=type_slug))
+    return ActionCompanyFactory(company=company, action=action, name=name, description="Takes a minute.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_fills_the_form_on_a_phone(live_server, phone_page):
+    company = CompanyFactory(settings={"require_link_token": True})
+    action_company = _action(company, SystemSlug.FORMS, "form", "Book your demo")
+    form = FormFactory(company=company, schema=SIGNUP_SCHEMA, submit_label="Book it", success_message="See you soon!")
+    ModuleFactory(action_company=action_company, kind=ModuleKind.FORM, form=form)
+    lead = LeadFactory(company=company, first_name="Ada")
+    shared = action_company_share(action_company=action_company, lead=lead)
+
+    page = phone_page
+    page.goto(link_on_live_server(shared.url, live_server))
+    page.wait_for_selector("#action-form", timeout=10_000)
+    assert page.inner_text("#title") == "Book your demo"
+    assert page.inner_text("#greeting") == "Hi Ada,"
+    assert wait_for(lambda: Engagement.objects.filter(lead=lead, stage=Stage.OPENED).exists()), page.console_messages
+
+    # The API's field errors are shown next to their fields.
+    page.fill("#field-name", "Ada Lovelace")
+    page.fill("#field-email", "not-an-email")
+    page.click("button[type=submit]")
+    page.wait_for_selector('[data-error-for="email"]:not([hidden])', timeout=10_000)
+    assert page.inner_text('[data-error-for="email"]')
+    assert not Engagement.objects.filter(lead=lead, stage=Stage.SUBMITTED).exists()
+
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / "form-phone-errors.png"), full_page=True)
+
+    page.fill("#field-email", "ada@example.com")
+    page.fill("#field-seats", "12")
+    page.select_option("#field-plan", "pro")
+    page.check("#field-newsletter")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#confirmation:not([hidden])", timeout=10_000)
+    assert page.inner_text("#confirmation-text") == "See you soon!"
+    page.screenshot(path=str(SCREENSHOT_DIR / "form-phone-confirmation.png"), full_page=True)
+
+    submitted = Engagement.objects.get(lead=lead, stage=Stage.SUBMITTED)
+    assert submitted.visitor == shared.visitor
+    assert submitted.previous_stage == Stage.OPENED
+    assert submitted.message.body == {
+        "form": str(form.uuid),
+        "data": {"name": "Ada Lovelace", "email": "ada@example.com", "seats": 12, "plan": "pro", "newsletter": True},
+    }
+    # Reloading the page does not count a second opening.
+    page.reload()
+    page.wait_for_selector("#action-form", timeout=10_000)
+    time.sleep(0.5)
+    assert Engagement.objects.filter(lead=lead, stage=Stage.OPENED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_buys_on_a_phone(live_server, phone_page):
+    company = CompanyFactory()
+    action_company = _action(company, SystemSlug.COMMERCE, "commerce", "Spring offer")
+    product = ProductFactory(company=company, name="Widget", price=Decimal("10.00"), currency="EUR")
+    large = VariantFactory(product=product, name="Large", price=Decimal("12.50"))
+    ModuleFactory(action_company=action_company, kind=ModuleKind.PRODUCT, product=product)
+    lead = LeadFactory(company=company, first_name="Grace")
+    shared = action_company_share(action_company=action_company, lead=lead)
+
+    page = phone_page
+    page.goto(link_on_live_server(shared.url, live_server))
+    page.wait_for_selector("#buy", timeout=10_000)
+    page.select_option("#variant-0", str(large.uuid))
+    page.fill("#quantity-0", "3")
+    assert "37.50" in page.inner_text("#cart-total")
+    page.screenshot(path=str(SCREENSHOT_DIR / "commerce-phone.png"), full_page=True)
+    page.click("#buy")
+    page.wait_for_selector("#confirmation:not([hidden])", timeout=10_000)
+
+    purchased = Engagement.objects.get(lead=lead, stage=Stage.PURCHASED)
+    assert purchased.message.body["total"] == "37.50"
+    assert purchased.message.body["items"][0]["variant"] == str(large.uuid)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_or_forged_link_shows_a_message(live_server, phone_page):
+    company = CompanyFactory(settings={"require_link_token": True})
+    action_company = _action(company, SystemSlug.FORMS, "form", "Private")
+    ModuleFactory(action_company=action_company, kind=ModuleKind.FORM)
+    lead = LeadFactory(company=company)
+    shared = action_company_share(action_company=action_company, lead=lead)
+    forged = link_on_live_server(shared.url, live_server).replace("token=", "token=x")
+    phone_page.goto(forged)
+    phone_page.wait_for_selector("#notice.notice--error:not([hidden])", timeout=10_000)
+    assert phone_page.inner_text("#title") == "This link has expired"
+    assert not Engagement.objects.filter(lead=lead, stage=Stage.OPENED).exists()
