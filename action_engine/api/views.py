@@ -163,12 +163,14 @@ class WorkflowLinksMixin:
         raise NotImplementedError
 
     def create(self, request, *args, **kwargs):
+        self.get_parent()  # another company's parent is a 404 whatever the body
         body = WorkflowAttachSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         link = self.attach(**body.validated_data)
         return Response(WorkflowLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
     def reorder_response(self, request):
+        self.get_parent()  # another company's parent is a 404 whatever the body
         body = WorkflowReorderSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         links = self.reorder_links(workflows=body.validated_data["workflows"])
@@ -393,6 +395,7 @@ class CompanyActionModuleViewSet(
         )
 
     def create(self, request, *args, **kwargs):
+        self.get_parent()  # another company's parent is a 404 whatever the body
         body = CompanyActionModuleAttachSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         module = services.action_company_module_attach(
@@ -408,6 +411,7 @@ class CompanyActionModuleViewSet(
 
     @action(detail=False, methods=["post"])
     def reorder(self, request, *args, **kwargs):
+        self.get_parent()  # another company's parent is a 404 whatever the body
         body = CompanyActionModuleReorderSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         modules = services.action_company_modules_reorder(
@@ -461,6 +465,7 @@ class CompanyActionReceiverViewSet(
         return ActionCompanyReceiver.objects.filter(action_company=self.get_parent()).order_by("-created_at", "-id")
 
     def create(self, request, *args, **kwargs):
+        self.get_parent()  # another company's parent is a 404 whatever the body
         body = CompanyActionReceiverRotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
