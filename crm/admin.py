@@ -106,7 +106,8 @@ class ApiKeyAdmin(BaseModelAdmin):
         adopt_saved_row(obj, api_key)
         messages.success(
             request,
-            format_html("The new API key is <code>{}</code> — copy it now: it is not stored and is shown only once.", token),
+            format_html("The new API key is <code>{}</code> — copy it now: it is not stored and is shown only once.",
+                        token),
         )
 
     @admin.action(description="Revoke selected keys", permissions=["change"])

@@ -117,7 +117,8 @@ def test_a_module_is_unique_per_company_action(kind):
 def test_a_module_must_reference_exactly_what_its_kind_says():
     action_company = ActionCompanyFactory()
     company = action_company.company
-    product, content, form = ProductFactory(company=company), ContentFactory(company=company), FormFactory(company=company)
+    product, content = ProductFactory(company=company), ContentFactory(company=company)
+    form = FormFactory(company=company)
     wrong = [
         {"kind": ModuleKind.PRODUCT},  # nothing referenced
         {"kind": ModuleKind.PRODUCT, "form": form},  # the wrong reference
