@@ -16,7 +16,7 @@ PUBLIC_NOT_FOUND = "No such action."
 
 def public_action_company_get(*, action_uuid) -> ActionCompany:
     """An action that pages may use: active, published, its catalogue entry published, its company active."""
-    action_company = (
+    found = list(
         ActionCompany.objects.select_related("action__system", "action__type", "company")
         .filter(
             uuid=action_uuid,
@@ -26,26 +26,29 @@ def public_action_company_get(*, action_uuid) -> ActionCompany:
             action__is_published=True,
             company__is_active=True,
         )
-        .first()
+        .order_by()[:1]
     )
-    if action_company is None:
+    if not found:
         raise NotFound(PUBLIC_NOT_FOUND)
-    return action_company
+    return found[0]
 
 
 def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
     """The lead, if it belongs to the action's company; the same 404 as an unknown action otherwise."""
-    lead = Lead.objects.filter(company_id=action_company.company_id, uuid=lead_uuid).first()
-    if lead is None:
+    found = list(Lead.objects.filter(company_id=action_company.company_id, uuid=lead_uuid).order_by()[:1])
+    if not found:
         raise NotFound(PUBLIC_NOT_FOUND)
-    return lead
+    return found[0]
 
 
 def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
     """The furthest stage the lead reached on the action ("" before it was sent)."""
     spec = action_company.action.system.spec
     reached = set(
-        Engagement.objects.filter(action_company=action_company, lead=lead).values_list("stage", flat=True).distinct()
+        Engagement.objects.filter(action_company=action_company, lead=lead)
+        .order_by()  # the default ordering would otherwise join the DISTINCT
+        .values_list("stage", flat=True)
+        .distinct()
     )
     ranked = [spec.stage_rank(stage) for stage in reached if stage in spec.pipeline]
     return str(spec.pipeline[max(ranked)]) if ranked else ""
@@ -141,7 +144,7 @@ def action_company_funnel(
     if until is not None:
         engagements = engagements.filter(created_at__lt=until)
     furthest: dict[int, int] = {}
-    for lead_id, stage in engagements.values_list("lead_id", "stage").distinct():
+    for lead_id, stage in engagements.order_by().values_list("lead_id", "stage").distinct():
         if stage in spec.pipeline:
             furthest[lead_id] = max(furthest.get(lead_id, -1), spec.stage_rank(stage))
     stages = []

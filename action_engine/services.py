@@ -169,11 +169,11 @@ def engagement_current_stage(*, engagement: Engagement) -> str:
 
 
 def _engagement_for_key(*, company_id: int, idempotency_key: str) -> Engagement | None:
-    return (
-        Engagement.objects.select_related("message", "action_company__action__system")
-        .filter(company_id=company_id, idempotency_key=idempotency_key)
-        .first()
-    )
+    # A bare index probe first: almost every key is new, and building the joined query costs more than running it.
+    keyed = Engagement.objects.filter(company_id=company_id, idempotency_key=idempotency_key).order_by()
+    if not keyed.values_list("pk", flat=True)[:1]:
+        return None
+    return keyed.select_related("message", "action_company__action__system").first()
 
 
 def _replay(*, engagement: Engagement, action_company: ActionCompany, lead: Lead, stage: str) -> EngagementRecorded:
@@ -189,7 +189,8 @@ def _replay(*, engagement: Engagement, action_company: ActionCompany, lead: Lead
 def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
     """The visitor with this uuid, created and linked to the lead when first seen; Conflict if it is another lead's."""
     now = timezone.now()
-    visitor = Visitor.objects.select_for_update().filter(uuid=visitor_uuid).first()
+    found = list(Visitor.objects.select_for_update().filter(uuid=visitor_uuid).order_by()[:1])
+    visitor = found[0] if found else None
     if visitor is None:
         try:
             with transaction.atomic():
@@ -253,24 +254,24 @@ def engagement_record(
         )
     if lead.company_id != action_company.company_id:
         raise NotFound("No such lead.")
-    if idempotency_key:
-        existing = _engagement_for_key(company_id=action_company.company_id, idempotency_key=idempotency_key)
-        if existing is not None:
-            return _replay(engagement=existing, action_company=action_company, lead=lead, stage=stage)
     body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
     try:
         with transaction.atomic():
             # Locking the lead serializes its engagements, so two at once still agree on the furthest stage.
-            list(Lead.objects.select_for_update().filter(pk=lead.pk).values_list("pk", flat=True))
+            list(Lead.all_objects.select_for_update().filter(pk=lead.pk).order_by().values_list("pk", flat=True))
             if idempotency_key:
                 existing = _engagement_for_key(company_id=action_company.company_id, idempotency_key=idempotency_key)
                 if existing is not None:
                     return _replay(engagement=existing, action_company=action_company, lead=lead, stage=stage)
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
-            reached = Engagement.objects.filter(action_company=action_company, lead=lead).values_list(
-                "stage", flat=True
-            ).distinct()
+            # order_by(): the model's default ordering would otherwise join the DISTINCT.
+            reached = (
+                Engagement.objects.filter(action_company=action_company, lead=lead)
+                .order_by()
+                .values_list("stage", flat=True)
+                .distinct()
+            )
             previous_stage = _furthest_stage(spec, reached)
             message_row = Message.objects.create(company_id=action_company.company_id, body=body)
             engagement = Engagement.objects.create(

@@ -1,0 +1,233 @@
+"""Benchmark: engagements per second through the whole stack, against a one-INSERT baseline.
+
+Runs the app under gunicorn on PostgreSQL (its own database, created and migrated here), then posts
+from N concurrent clients (threads + httpx, 127.0.0.1 only), each phase bounded by a request count
+and a time limit:
+
+  baseline     POST /v1/public/bench/baseline/<company id>: one INSERT through the same middleware,
+               DRF, throttles and JSON parsing (routed only because this script sets
+               BENCH_BASELINE_ENDPOINT=1 for its gunicorn)
+  engagements  POST /v1/public/engagements: the real thing (lookup of action and lead, visitor
+               create/link, the lead's lock, furthest stage, JSON Schema validation of the form
+               result, message + engagement + fan-out in one transaction, an Idempotency-Key)
+
+Prints throughput, p50 and p99 latency of each, and engagements/baseline throughput (target >= 0.5).
+
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/engagements.py \
+      --clients 8 --requests 2000 --seconds 30 --workers 4
+"""
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+API_HOST = "api.action-engine.localhost"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_database_url(server_url: str, name: str) -> str:
+    """Create (drop first) the benchmark's own database on the server of DATABASE_URL."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def app_env(database_url: str, port: int) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=env.get("SECRET_KEY", "bench-only-secret-key"),
+        DEBUG="false",
+        PARENT_HOST=f"localhost:{port}",
+        BENCH_BASELINE_ENDPOINT="1",
+        LOG_LEVEL="WARNING",
+        # The rate limits guard against abuse; the benchmark is not abuse.
+        THROTTLE_PUBLIC_IP="100000000/min",
+        THROTTLE_PUBLIC_ACTION="100000000/min",
+        STATIC_MANIFEST="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+    )
+    return env
+
+
+def migrate_and_seed(env: dict, leads: int) -> dict:
+    """Migrate the bench database and create a company, a forms action and leads (in a child process)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    script = f"""
+import json
+from action_engine.choices import ModuleKind
+from action_engine.models import Action, ActionSystem, ActionType, Form, ActionCompanySystemModule
+from action_engine.services import action_company_create
+from crm.models import Company, Lead
+company = Company.objects.create(name="Bench", slug="bench")
+action = Action.objects.create(name="Signup", slug="signup", type=ActionType.objects.get(slug="form"),
+                               system=ActionSystem.objects.get(slug="forms"))
+action_company = action_company_create(company=company, action=action)
+form = Form.objects.create(company=company, name="Signup", schema={{
+    "type": "object", "required": ["email"],
+    "properties": {{"name": {{"type": "string", "maxLength": 100}}, "email": {{"type": "string", "format": "email"}}}}}})
+ActionCompanySystemModule.objects.create(action_company=action_company, kind=ModuleKind.FORM, form=form)
+Lead.objects.bulk_create([Lead(company=company, first_name=f"Lead {{n}}", email=f"lead{{n}}@bench.example",
+                               email_normalized=f"lead{{n}}@bench.example") for n in range({leads})])
+print(json.dumps({{"company_id": company.id, "action": str(action_company.uuid),
+                  "leads": [str(u) for u in Lead.objects.filter(company=company).values_list("uuid", flat=True)]}}))
+"""
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "salesassist.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
+            "--log-level", "warning", "--timeout", "60",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": f"localhost:{port}"}, timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def run_phase(name, port, make_request, clients: int, total: int, seconds: float) -> dict:
+    """Post from `clients` threads until `total` requests are done or `seconds` have passed."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    counter = iter(range(total))
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client_loop(client_index: int):
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Host": f"{API_HOST}:{port}"}, timeout=30) as http:
+            while time.monotonic() < stop_at:
+                with lock:
+                    number = next(counter, None)
+                if number is None:
+                    return
+                path, body, headers = make_request(number)
+                started = time.perf_counter()
+                response = http.post(path, json=body, headers=headers)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    if response.status_code == 201:
+                        latencies.append(elapsed)
+                    else:
+                        failures.append(response.status_code)
+                        if len(failures) <= 3:
+                            print(f"  {name}: {response.status_code} {response.text[:300]}", file=sys.stderr)
+
+    threads = [threading.Thread(target=client_loop, args=(index,)) for index in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "name": name,
+        "ok": len(latencies),
+        "failed": len(failures),
+        "seconds": wall,
+        "throughput": len(latencies) / wall if wall else 0.0,
+        "p50_ms": statistics.median(ordered) * 1000 if ordered else float("nan"),
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (threads)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per phase (upper bound)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per phase")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--leads", type=int, default=500, help="leads the engagements are spread over")
+    parser.add_argument("--database", default="salesassist_bench", help="benchmark database (dropped and created)")
+    args = parser.parse_args()
+
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL server (the benchmark creates its own database there).")
+    host = urlsplit(server_url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("The benchmark only talks to 127.0.0.1.")
+
+    port = free_port()
+    env = app_env(bench_database_url(server_url, args.database), port)
+    seed = migrate_and_seed(env, args.leads)
+    leads = seed["leads"]
+    visitors = {lead: str(uuid.uuid4()) for lead in leads}
+    gunicorn = start_gunicorn(env, port, args.workers)
+    try:
+        def engagement_request(number):
+            lead = leads[number % len(leads)]
+            body = {
+                "action": seed["action"],
+                "lead": lead,
+                "visitor": visitors[lead],
+                "stage": "submitted" if number % 2 else "opened",
+                "message": {"data": {"name": f"Lead {number}", "email": f"lead{number}@bench.example"}} if number % 2 else {},
+            }
+            return "/v1/public/engagements", body, {"Idempotency-Key": f"bench-{number}"}
+
+        def baseline_request(number):
+            _, body, headers = engagement_request(number)
+            return f"/v1/public/bench/baseline/{seed['company_id']}", body, headers
+
+        # Warm both paths (imports, connections, caches) before measuring.
+        run_phase("warmup", port, baseline_request, args.clients, args.clients * 5, 10)
+        run_phase("warmup", port, lambda n: engagement_request(n + 10_000_000), args.clients, args.clients * 5, 10)
+
+        baseline = run_phase("baseline", port, baseline_request, args.clients, args.requests, args.seconds)
+        engagements = run_phase("engagements", port, engagement_request, args.clients, args.requests, args.seconds)
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=20)
+
+    print(f"gunicorn workers={args.workers} clients={args.clients} leads={args.leads} cpus={os.cpu_count()}")
+    for result in (baseline, engagements):
+        print(
+            f"{result['name']:<12} {result['ok']:>6} ok {result['failed']:>4} failed in {result['seconds']:6.2f}s  "
+            f"{result['throughput']:8.1f} req/s  p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms"
+        )
+    ratio = engagements["throughput"] / baseline["throughput"] if baseline["throughput"] else float("nan")
+    print(f"ratio engagements/baseline throughput: {ratio:.2f} (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
