@@ -169,11 +169,11 @@ def engagement_current_stage(*, engagement: Engagement) -> str:
 
 
 def _engagement_for_key(*, company_id: int, idempotency_key: str) -> Engagement | None:
-    # A bare index probe first: almost every key is new, and building the joined query costs more than running it.
-    keyed = Engagement.objects.filter(company_id=company_id, idempotency_key=idempotency_key).order_by()
-    if not keyed.values_list("pk", flat=True)[:1]:
-        return None
-    return keyed.select_related("message", "action_company__action__system").first()
+    return (
+        Engagement.objects.select_related("message", "action_company__action__system")
+        .filter(company_id=company_id, idempotency_key=idempotency_key)
+        .first()
+    )
 
 
 def _replay(*, engagement: Engagement, action_company: ActionCompany, lead: Lead, stage: str) -> EngagementRecorded:
@@ -259,10 +259,6 @@ def engagement_record(
         with transaction.atomic():
             # Locking the lead serializes its engagements, so two at once still agree on the furthest stage.
             list(Lead.all_objects.select_for_update().filter(pk=lead.pk).order_by().values_list("pk", flat=True))
-            if idempotency_key:
-                existing = _engagement_for_key(company_id=action_company.company_id, idempotency_key=idempotency_key)
-                if existing is not None:
-                    return _replay(engagement=existing, action_company=action_company, lead=lead, stage=stage)
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
             # order_by(): the model's default ordering would otherwise join the DISTINCT.
@@ -287,7 +283,8 @@ def engagement_record(
             )
             engagement_fanout(engagement=engagement)
     except IntegrityError:
-        # Two requests with one key at once: the unique constraint let one in; answer as it did.
+        # The key was used before (a retry, a double click) or by a request running at this moment: the
+        # unique constraint let exactly one in, and nothing of this attempt was kept. Answer as that one did.
         if idempotency_key:
             existing = _engagement_for_key(company_id=action_company.company_id, idempotency_key=idempotency_key)
             if existing is not None:
@@ -537,7 +534,9 @@ def _workflow_check(*, workflow, company: Company, field: str = "workflow") -> N
 
 
 @transaction.atomic
-def action_workflow_attach(*, action: Action, company: Company, workflow, position: int | None = None) -> ActionWorkflow:
+def action_workflow_attach(
+    *, action: Action, company: Company, workflow, position: int | None = None
+) -> ActionWorkflow:
     """Make one of the company's workflows a default of one of its own catalogue actions."""
     _action_check_owner(action=action, company=company)
     _workflow_check(workflow=workflow, company=company)

@@ -103,8 +103,11 @@ def _lead_duplicate_errors(*, lead: Lead) -> dict[str, list[str]]:
 
 
 def _lead_check_owner(*, lead: Lead) -> None:
-    if lead.owner_id and not CompanyMembership.objects.filter(company_id=lead.company_id, user_id=lead.owner_id).exists():
-        raise InvalidInput("The owner is not a member of this company.", errors={"owner": ["Not a member of this company."]})
+    members = CompanyMembership.objects.filter(company_id=lead.company_id, user_id=lead.owner_id)
+    if lead.owner_id and not members.exists():
+        raise InvalidInput(
+            "The owner is not a member of this company.", errors={"owner": ["Not a member of this company."]}
+        )
 
 
 def _lead_save(*, lead: Lead) -> Lead:

@@ -101,9 +101,8 @@ def product_soft_delete(*, product: Product) -> Product:
 
 def _content_check(*, content: Content) -> None:
     if not (content.url or content.body or content.file):
-        raise InvalidInput(
-            "Content needs a url or a body.", errors={"url": ["Give a url or a body."], "body": ["Give a url or a body."]}
-        )
+        message = ["Give a url or a body."]
+        raise InvalidInput("Content needs a url or a body.", errors={"url": message, "body": message})
 
 
 def content_create(*, company: Company, **fields) -> Content:

@@ -14,7 +14,9 @@ router.register("action-types", views.ActionTypeViewSet, basename="action-type")
 router.register("action-systems", views.ActionSystemViewSet, basename="action-system")
 router.register("action-data-types", views.ActionDataTypeViewSet, basename="action-data-type")
 router.register("actions", views.ActionViewSet, basename="action")
-router.register(rf"actions/(?P<action_uuid>{UUID_PATTERN})/workflows", views.ActionWorkflowViewSet, basename="action-workflow")
+router.register(
+    rf"actions/(?P<action_uuid>{UUID_PATTERN})/workflows", views.ActionWorkflowViewSet, basename="action-workflow"
+)
 router.register("company-actions", views.CompanyActionViewSet, basename="company-action")
 router.register(
     rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/receivers",

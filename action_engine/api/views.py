@@ -142,7 +142,9 @@ class ActionViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
         # Refuse writes to a global action before validating the body: the answer does not depend on it.
         instance = args[0] if args else kwargs.get("instance")
         if isinstance(instance, Action) and instance.company_id is None and self.request.method not in ("GET", "HEAD"):
-            raise PermissionDenied("Global catalogue actions are managed by SalesAssist staff only.", code="global_action")
+            raise PermissionDenied(
+                "Global catalogue actions are managed by SalesAssist staff only.", code="global_action"
+            )
         return super().get_serializer(*args, **kwargs)
 
 
@@ -227,7 +229,8 @@ class ActionWorkflowViewSet(
 
     def get_parent(self) -> Action:
         if not hasattr(self, "_parent"):
-            action_row = get_object_or_404(actions_visible_to(company=request_company(self.request)), uuid=self.kwargs["action_uuid"])
+            visible = actions_visible_to(company=request_company(self.request))
+            action_row = get_object_or_404(visible, uuid=self.kwargs["action_uuid"])
             if action_row.company_id is None:
                 raise PermissionDenied(
                     "The default workflows of global actions are managed by SalesAssist staff only.",
@@ -239,7 +242,8 @@ class ActionWorkflowViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ActionWorkflow.objects.none()
-        return ActionWorkflow.objects.filter(action=self.get_parent()).select_related("workflow").order_by("position", "id")
+        links = ActionWorkflow.objects.filter(action=self.get_parent()).select_related("workflow")
+        return links.order_by("position", "id")
 
     def attach(self, *, workflow, position=None):
         return services.action_workflow_attach(
@@ -469,7 +473,9 @@ class CompanyActionReceiverViewSet(
         body = CompanyActionReceiverRotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        secret = services.action_company_receiver_secret_generate() if data["generate_secret"] else data.get("secret", "")
+        secret = data.get("secret", "")
+        if data["generate_secret"]:
+            secret = services.action_company_receiver_secret_generate()
         receiver = services.action_company_receiver_rotate(
             action_company=self.get_parent(),
             secret=secret,

@@ -60,7 +60,11 @@ class LeadViewSet(CompanyModelViewSet):
 
 
 @crud_schema(
-    operation_prefix="visitors", noun="visitor", serializer=VisitorSerializer, tag="visitors", actions=("list", "retrieve")
+    operation_prefix="visitors",
+    noun="visitor",
+    serializer=VisitorSerializer,
+    tag="visitors",
+    actions=("list", "retrieve"),
 )
 class VisitorViewSet(CompanyReadOnlyViewSet):
     """Browser identities seen on the company's action pages (written by the public flow only)."""

@@ -98,38 +98,38 @@ def test_another_company_cannot_list_read_change_or_delete(name, company, intrud
         assert getattr(row, key) != "Taken"
 
 
-def _forms_action(company):
-    return ActionCompanyFactory(company=company)
+def _action_of(company, system: str = "forms"):
+    return ActionCompanyFactory(company=company, action=ActionFactory(system=ActionSystemFactory(slug=system)))
+
+
+def _attach_module(kind: str, system: str):
+    def build(company, row):
+        body = {"kind": kind, "target": str(row.uuid)}
+        return "post", f"/v1/company-actions/{_action_of(company, system).uuid}/modules", body
+
+    return build
 
 
 REFERENCES = {
     # name: (make company A's row, build company B's request from it, the field that must be refused)
     "form as a module": (
         lambda a: FormFactory(company=a),
-        lambda b, row: ("post", f"/v1/company-actions/{_forms_action(b).uuid}/modules", {"kind": "form", "target": str(row.uuid)}),
+        _attach_module("form", "forms"),
         "target",
     ),
     "product as a module": (
         lambda a: ProductFactory(company=a),
-        lambda b, row: (
-            "post",
-            f"/v1/company-actions/{ActionCompanyFactory(company=b, action=ActionFactory(system=ActionSystemFactory(slug='commerce'))).uuid}/modules",
-            {"kind": "product", "target": str(row.uuid)},
-        ),
+        _attach_module("product", "commerce"),
         "target",
     ),
     "content as a module": (
         lambda a: ContentFactory(company=a),
-        lambda b, row: (
-            "post",
-            f"/v1/company-actions/{ActionCompanyFactory(company=b, action=ActionFactory(system=ActionSystemFactory(slug='content'))).uuid}/modules",
-            {"kind": "content", "target": str(row.uuid)},
-        ),
+        _attach_module("content", "content"),
         "target",
     ),
     "workflow attached to a company action": (
         lambda a: WorkflowFactory(company=a),
-        lambda b, row: ("post", f"/v1/company-actions/{_forms_action(b).uuid}/workflows/", {"workflow": str(row.uuid)}),
+        lambda b, row: ("post", f"/v1/company-actions/{_action_of(b).uuid}/workflows/", {"workflow": str(row.uuid)}),
         "workflow",
     ),
     "own action used for a company action": (

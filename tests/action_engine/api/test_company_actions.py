@@ -108,7 +108,8 @@ def test_receivers_list_and_rotate(action_engine_api, company, forms_action):
     plain = action_engine_api.post(base, {"mapping": {}, "default_stage": ""}, format="json")
     assert plain.status_code == 201
     assert plain.json()["secret"] == "" and plain.json()["has_secret"] is False
-    assert action_engine_api.get(f"/v1/company-actions/{action_company.uuid}").json()["receiver"] == plain.json()["uuid"]
+    current = action_engine_api.get(f"/v1/company-actions/{action_company.uuid}").json()["receiver"]
+    assert current == plain.json()["uuid"]
 
 
 @pytest.mark.parametrize(
@@ -140,11 +141,13 @@ def test_workflows_attach_detach_reorder(action_engine_api, company, forms_actio
         response = action_engine_api.post(base, {"workflow": str(workflow.uuid)}, format="json")
         assert response.status_code == 201
         assert response.json()["workflow"] == str(workflow.uuid)
-    reordered = action_engine_api.post(f"{base}reorder/", {"workflows": [str(second.uuid), str(first.uuid)]}, format="json")
+    order = {"workflows": [str(second.uuid), str(first.uuid)]}
+    reordered = action_engine_api.post(f"{base}reorder/", order, format="json")
     assert [row["name"] for row in reordered.json()] == ["Slack", "CRM"]
     assert [row["name"] for row in action_engine_api.get(base).json()] == ["Slack", "CRM"]
     assert action_engine_api.delete(f"{base}{second.uuid}").status_code == 204
-    assert list(ActionCompanyWorkflow.objects.filter(action_company=action_company).values_list("workflow", flat=True)) == [first.pk]
+    links = ActionCompanyWorkflow.objects.filter(action_company=action_company)
+    assert list(links.values_list("workflow", flat=True)) == [first.pk]
     assert action_engine_api.delete(f"{base}{second.uuid}").status_code == 404
 
 
@@ -182,7 +185,8 @@ def test_modules_attach_detach_reorder(action_engine_api, company, forms_action)
 
 @pytest.mark.parametrize("system", ["commerce", "content"])
 def test_each_system_shows_its_own_kind(action_engine_api, company, system):
-    action_company = ActionCompanyFactory(company=company, action=ActionFactory(system=ActionSystemFactory(slug=system)))
+    action = ActionFactory(system=ActionSystemFactory(slug=system))
+    action_company = ActionCompanyFactory(company=company, action=action)
     target = ProductFactory(company=company) if system == "commerce" else ContentFactory(company=company)
     kind = "product" if system == "commerce" else "content"
     base = f"/v1/company-actions/{action_company.uuid}/modules"

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from action_engine.choices import Stage
 from action_engine.models import Engagement, Form
-from tests.action_engine.factories import CONTACT_FORM_SCHEMA, ActionCompanyFactory, EngagementFactory, FormFactory, ModuleFactory
+from tests.action_engine.factories import CONTACT_FORM_SCHEMA, ActionCompanyFactory, EngagementFactory, ModuleFactory
 from tests.crm.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -68,7 +68,8 @@ def test_feed_filters_by_action_stage_and_time(crm_api, company):
     first_action = ActionCompanyFactory(company=company)
     second_action = ActionCompanyFactory(company=company)
     opened = make_feed(lead, 2, action_company=first_action, start=start)
-    submitted = make_feed(lead, 2, action_company=second_action, start=start + timedelta(hours=1), stage=Stage.SUBMITTED)
+    later = start + timedelta(hours=1)
+    submitted = make_feed(lead, 2, action_company=second_action, start=later, stage=Stage.SUBMITTED)
 
     def uuids(query):
         response = crm_api.get(feed_url(lead, query))

@@ -77,7 +77,10 @@ def test_variant_of_another_product_cannot_be_taken_over(products_api, company):
         ({"name": "x" * 201, "price": "1"}, "name"),
         ({"name": "P", "price": "1", "variants": [{"name": "V"}]}, "variants.0.price"),
         ({"name": "P", "price": "1", "variants": [{"name": "V", "price": "1", "colour": "red"}]}, "variants.0.colour"),
-        ({"name": "P", "price": "1", "variants": [{"name": "A", "price": "1", "sku": "S"}, {"name": "B", "price": "1", "sku": "S"}]}, "variants.1.sku"),
+        (
+            {"name": "P", "price": "1", "variants": [{"name": n, "price": "1", "sku": "S"} for n in "AB"]},
+            "variants.1.sku",
+        ),
         ({"name": "P", "price": "1", "stock": 3}, "stock"),
     ],
 )
@@ -102,7 +105,8 @@ def test_product_soft_delete_and_in_use_conflict(products_api, company):
 
     shown = ProductFactory(company=company)
     commerce = ActionFactory(system=ActionSystemFactory(slug="commerce"))
-    ModuleFactory(action_company=ActionCompanyFactory(company=company, action=commerce), kind=ModuleKind.PRODUCT, product=shown)
+    action_company = ActionCompanyFactory(company=company, action=commerce)
+    ModuleFactory(action_company=action_company, kind=ModuleKind.PRODUCT, product=shown)
     response = products_api.delete(f"/v1/products/{shown.uuid}")
     assert response.status_code == 409
     assert Product.objects.filter(pk=shown.pk).exists()
@@ -139,5 +143,6 @@ def test_content_crud_and_validation(products_api, company):
 def test_content_shown_by_an_action_cannot_be_deleted(products_api, company):
     content = ContentFactory(company=company)
     action = ActionFactory(system=ActionSystemFactory(slug="content"))
-    ModuleFactory(action_company=ActionCompanyFactory(company=company, action=action), kind=ModuleKind.CONTENT, content=content)
+    action_company = ActionCompanyFactory(company=company, action=action)
+    ModuleFactory(action_company=action_company, kind=ModuleKind.CONTENT, content=content)
     assert products_api.delete(f"/v1/content/{content.uuid}").status_code == 409
