@@ -224,16 +224,26 @@ def deep_cursor(lead_uuid, fraction: float, page_size: int) -> tuple[str, int]:
     return parse_qs(urlsplit(url).query)["cursor"][0], total
 
 
-def time_requests(client, url: str, reps: int, page_size: int) -> list[float]:
-    durations = []
-    for _ in range(reps + 2):
-        started = time.perf_counter()
-        response = client.get(url)
-        elapsed = time.perf_counter() - started
-        assert response.status_code == 200, response.content[:500]
-        assert len(response.json()["results"]) == page_size, "the page is not full: is the lead filled?"
-        durations.append(elapsed * 1000)
-    return durations[2:]  # the first two warm caches and connections
+def timed_get(client, url: str, page_size: int) -> float:
+    """Milliseconds for one feed page through the whole stack; checks the page is full."""
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, response.content[:500]
+    assert len(response.json()["results"]) == page_size, "the page is not full: is the lead filled?"
+    return elapsed
+
+
+def time_pages(client, urls: dict[str, str], reps: int, page_size: int) -> dict[str, list[float]]:
+    """Time each url `reps` times, interleaved (small, big, small, big…), so background load on the
+    machine hits both leads alike; the first two rounds only warm caches and connections."""
+    durations: dict[str, list[float]] = {name: [] for name in urls}
+    for round_number in range(reps + 2):
+        for name, url in urls.items():
+            elapsed = timed_get(client, url, page_size)
+            if round_number >= 2:
+                durations[name].append(elapsed)
+    return durations
 
 
 def explain(lead_uuid, cursor_position) -> str:
@@ -262,22 +272,31 @@ def main(argv=None) -> None:
 
     from salesassist.hosts import CRM_API
 
-    print(
-        f"database {args.db_name}: small {args.small:,}, big {args.big:,}, noise {args.noise:,} over "
-        f"{args.noise_leads:,} leads of {args.companies} companies",
-        flush=True,
-    )
+    if args.skip_fill:
+        print(f"database {args.db_name}: reusing the data of a previous run", flush=True)
+    else:
+        print(
+            f"database {args.db_name}: small {args.small:,}, big {args.big:,}, noise {args.noise:,} over "
+            f"{args.noise_leads:,} leads of {args.companies} companies",
+            flush=True,
+        )
     data = existing(args) if args.skip_fill else fill(args)
     client = Client(HTTP_HOST=reverse_host(CRM_API), HTTP_AUTHORIZATION=f"Bearer {data['token']}")
 
     results = {}
+    urls = {"first": {}, "deep": {}}
     for name in ("small", "big"):
         lead_uuid = data[name]
         cursor, total = deep_cursor(lead_uuid, args.deep, args.page_size)
         base = f"/v1/leads/{lead_uuid}/feed?page_size={args.page_size}"
-        first = time_requests(client, base, args.reps, args.page_size)
-        deep = time_requests(client, f"{base}&{urlencode({'cursor': cursor})}", args.reps, args.page_size)
-        results[name] = {"total": total, "first": first, "deep": deep}
+        urls["first"][name] = base
+        urls["deep"][name] = f"{base}&{urlencode({'cursor': cursor})}"
+        results[name] = {"total": total}
+    for page in ("first", "deep"):
+        for name, durations in time_pages(client, urls[page], args.reps, args.page_size).items():
+            results[name][page] = durations
+    for name in ("small", "big"):
+        first, deep, total = results[name]["first"], results[name]["deep"], results[name]["total"]
         print(
             f"{name:>5} lead ({total:>9,} engagements): first page median {statistics.median(first):6.2f} ms "
             f"(min {min(first):6.2f}), deep page median {statistics.median(deep):6.2f} ms (min {min(deep):6.2f})",
