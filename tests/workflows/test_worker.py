@@ -1,0 +1,168 @@
+"""With a real django-q2 worker (`manage.py qcluster`) on the PostgreSQL test database: a worker killed
+mid-delivery, a lost task and a committed engagement are all delivered, exactly once."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from tests.workflows.conftest import attach_webhook, record_engagement
+from tests.workflows.sink import Reply
+from workflows.choices import DeliveryStatus
+from workflows.models import Delivery, DeliveryAttempt
+from workflows.services import deliveries_sweep
+
+BASE_DIR = Path(settings.BASE_DIR)
+LEASE_SECONDS = 2
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="a qcluster in another process needs a shared database: PostgreSQL",
+    ),
+]
+
+
+class QCluster:
+    """`manage.py qcluster` in its own process group, on this test database."""
+
+    def __init__(self, tmp_path: Path):
+        db = connection.settings_dict
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
+            "WORKFLOW_ALLOW_PRIVATE_TARGETS": "true",
+            "WORKFLOW_LEASE_SECONDS": str(LEASE_SECONDS),
+            "WORKFLOW_RETRY_SCHEDULE": "0,0,0",
+            "Q_WORKERS": "1",
+            "Q_POLL": "0.1",
+            "Q_SYNC": "false",
+            "CONN_MAX_AGE": "0",
+        }
+        self.log = tmp_path / "qcluster.log"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self):
+        """kill -9 the whole cluster: sentinel, pusher, monitor and workers."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        # No graceful shutdown needed: the test database is flushed after each of these tests.
+        if self.process and self.process.poll() is None:
+            self.kill()
+
+
+@pytest.fixture
+def qcluster(tmp_path):
+    cluster = QCluster(tmp_path)
+    yield cluster
+    cluster.stop()
+
+
+def wait_until(predicate, timeout: float = 20.0, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def test_a_worker_killed_mid_delivery_and_the_sweeper_delivers_exactly_once(company, sink, qcluster):
+    from tests.action_engine.factories import ActionCompanyFactory
+
+    action_company = ActionCompanyFactory(company=company)
+    attach_webhook(action_company, sink.url())
+    sink.script(Reply(200, delay=30))  # the first send hangs: the worker is killed meanwhile
+
+    engagement = record_engagement(action_company)  # commits: the first attempt is queued
+    delivery = Delivery.objects.get(engagement=engagement)
+    qcluster.start()
+    sink.wait_for(1, timeout=30)
+    assert len(sink.requests) == 1
+    qcluster.kill()
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1 and delivery.leased_until
+    assert not DeliveryAttempt.objects.exists()
+    assert deliveries_sweep() == 0  # still leased to the dead worker
+    time.sleep(LEASE_SECONDS + 0.5)
+    assert deliveries_sweep() == 1
+
+    qcluster.start()
+    wait_until(
+        lambda: Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SUCCEEDED, message="the redelivery"
+    )
+    assert DeliveryAttempt.objects.filter(delivery=delivery, succeeded=True).count() == 1
+    assert DeliveryAttempt.objects.get(delivery=delivery).number == 2
+    first, second = sink.requests
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == f"msg_{delivery.uuid.hex}"
+
+
+def test_a_lost_task_is_swept_up_and_delivered_once(company, sink, qcluster):
+    from tests.action_engine.factories import ActionCompanyFactory
+
+    action_company = ActionCompanyFactory(company=company)
+    attach_webhook(action_company, sink.url())
+    engagement = record_engagement(action_company)
+    assert OrmQ.objects.count() == 1
+    OrmQ.objects.all().delete()  # the queue lost the task
+    assert deliveries_sweep() == 0  # its task may just be slow: left alone for WORKFLOW_REQUEUE_AFTER_SECONDS
+    Delivery.objects.update(enqueued_at=timezone.now() - timedelta(seconds=settings.WORKFLOW_REQUEUE_AFTER_SECONDS + 1))
+
+    assert deliveries_sweep() == 1
+    assert deliveries_sweep() == 0  # queued once, not again while its task waits
+    qcluster.start()
+    delivery = Delivery.objects.get(engagement=engagement)
+    wait_until(lambda: Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SUCCEEDED, message="delivery")
+    time.sleep(1)
+    assert len(sink.requests) == 1
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1
+
+
+def test_committed_engagements_are_delivered_and_rolled_back_ones_never(company, sink, qcluster):
+    from tests.action_engine.factories import ActionCompanyFactory
+
+    action_company = ActionCompanyFactory(company=company)
+    workflows = [attach_webhook(action_company, sink.url(f"/{n}")) for n in range(3)]
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            record_engagement(action_company)
+            raise RuntimeError("rolled back after the fan-out")
+    assert not Delivery.objects.exists() and not OrmQ.objects.exists()
+
+    committed = [record_engagement(action_company) for _ in range(4)]
+    assert Delivery.objects.count() == 12
+    qcluster.start()
+    wait_until(lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 12, message="12 deliveries")
+    assert len(sink.requests) == 12
+    engagement_uuids = {str(e.uuid) for e in committed}
+    from standardwebhooks.webhooks import Webhook
+
+    for request in sink.requests:
+        workflow = workflows[int(request.path.strip("/"))]
+        assert Webhook(workflow.secret).verify(request.body, request.headers)["data"]["engagement"]["uuid"] in (
+            engagement_uuids
+        )
