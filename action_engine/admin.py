@@ -6,12 +6,12 @@ from django.utils.html import format_html
 
 from salesassist.core.admin import (
     COMPANY_FILTER,
+    TIMESTAMP_FIELDS,
     BaseModelAdmin,
     ConstraintCheckingForm,
     HistoryModelAdmin,
-    ReadOnlyTabularInline,
-    RecentRowsFormSet,
-    TIMESTAMP_FIELDS,
+    RecentCallsInline,
+    ScopeFilter,
     SoftDeleteModelAdmin,
     adopt_saved_row,
     pretty_json,
@@ -72,28 +72,18 @@ class ActionDataTypeAdmin(BaseModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
-class ActionWorkflowInline(admin.TabularInline):
-    """The action's default workflows: every company's instance runs them."""
+class WorkflowLinkInline(admin.TabularInline):
+    """Workflows linked to an action, in the order they run."""
 
-    model = ActionWorkflow
     extra = 0
     autocomplete_fields = ("workflow",)
     fields = ("workflow", "position")
 
 
-class ActionScopeFilter(admin.SimpleListFilter):
-    title = "scope"
-    parameter_name = "scope"
+class ActionWorkflowInline(WorkflowLinkInline):
+    """The action's default workflows: every company's instance runs them."""
 
-    def lookups(self, request, model_admin):
-        return (("global", "Global catalogue"), ("company", "A company's own"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "global":
-            return queryset.filter(company__isnull=True)
-        if self.value() == "company":
-            return queryset.filter(company__isnull=False)
-        return queryset
+    model = ActionWorkflow
 
 
 @admin.register(Action)
@@ -101,7 +91,7 @@ class ActionAdmin(SoftDeleteModelAdmin):
     """A catalogue action: global when it has no company."""
 
     list_display = ("name", "slug", "company", "type", "system", "data_type", "is_published", "created_at")
-    list_filter = (ActionScopeFilter, "type", "system", "data_type", "is_published", COMPANY_FILTER, "created_at")
+    list_filter = (ScopeFilter, "type", "system", "data_type", "is_published", COMPANY_FILTER, "created_at")
     search_fields = ("name", "slug", "=uuid")
     autocomplete_fields = ("company",)
     list_select_related = ("company", "type", "system", "data_type")
@@ -172,13 +162,10 @@ class ReceiverInline(admin.TabularInline):
         return False  # a receiver comes with its company action; a new one only by rotating
 
 
-class ActionCompanyWorkflowInline(admin.TabularInline):
+class ActionCompanyWorkflowInline(WorkflowLinkInline):
     """The company's own workflows on this action, run besides the action's defaults."""
 
     model = ActionCompanyWorkflow
-    extra = 0
-    autocomplete_fields = ("workflow",)
-    fields = ("workflow", "position")
 
 
 class ModuleInline(admin.TabularInline):
@@ -243,15 +230,10 @@ class ActionCompanyAdmin(SoftDeleteModelAdmin):
         self.message_user(request, f"Rotated the receiver of {queryset.count()} company action(s).", messages.SUCCESS)
 
 
-class ReceiverCallInline(ReadOnlyTabularInline):
-    """The receiver's most recent calls."""
-
+class ReceiverCallInline(RecentCallsInline):
     model = ReceiverCall
-    formset = RecentRowsFormSet
-    fk_name = "receiver"
     fields = ("created_at", "outcome", "engagement", "source_ip")
     readonly_fields = fields
-    verbose_name_plural = f"recent calls (newest {RecentRowsFormSet.recent_limit})"
 
 
 @admin.register(ActionCompanyReceiver)
@@ -276,7 +258,9 @@ class ActionCompanyReceiverAdmin(BaseModelAdmin):
         if obj is None:
             return ["action_company", "mapping", "default_stage", "generate_secret"]
         # The secret is never shown; `receiver_is_signed` tells whether calls must be signed.
-        return ["action_company", "company", "is_active", receiver_is_signed, "default_stage", "mapping", *TIMESTAMP_FIELDS]
+        return [
+            "action_company", "company", "is_active", receiver_is_signed, "default_stage", "mapping", *TIMESTAMP_FIELDS
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

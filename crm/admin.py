@@ -1,5 +1,4 @@
 """Admin of the CRM: companies and their staff, API keys, leads, visitors, lead receivers."""
-from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
@@ -8,8 +7,9 @@ from salesassist.core.admin import (
     BaseModelAdmin,
     ConstraintCheckingForm,
     HistoryModelAdmin,
+    NullSplitFilter,
     ReadOnlyTabularInline,
-    RecentRowsFormSet,
+    RecentCallsInline,
     SoftDeleteModelAdmin,
     adopt_saved_row,
     pretty_json,
@@ -59,19 +59,12 @@ class CompanyMembershipAdmin(BaseModelAdmin):
     list_select_related = ("company", "user")
 
 
-class ApiKeyStatusFilter(admin.SimpleListFilter):
+class ApiKeyStatusFilter(NullSplitFilter):
     title = "status"
     parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return (("active", "Active"), ("revoked", "Revoked"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "active":
-            return queryset.filter(revoked_at__isnull=True)
-        if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
-        return queryset
+    field = "revoked_at"
+    when_null = ("active", "Active")
+    when_set = ("revoked", "Revoked")
 
 
 @admin.register(ApiKey)
@@ -173,15 +166,10 @@ class VisitorAdmin(BaseModelAdmin):
     list_select_related = ("company", "lead")
 
 
-class LeadReceiverAttemptInline(ReadOnlyTabularInline):
-    """The receiver's most recent calls."""
-
+class LeadReceiverAttemptInline(RecentCallsInline):
     model = LeadReceiverAttempt
-    formset = RecentRowsFormSet
-    fk_name = "receiver"
     fields = ("created_at", "outcome", "lead", "source_ip")
     readonly_fields = fields
-    verbose_name_plural = f"recent calls (newest {RecentRowsFormSet.recent_limit})"
 
 
 @admin.register(LeadReceiver)

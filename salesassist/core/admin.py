@@ -37,6 +37,33 @@ class ConstraintCheckingForm(forms.ModelForm):
             self._update_errors(error)
 
 
+class NullSplitFilter(admin.SimpleListFilter):
+    """Splits rows on whether `field` is empty; a subclass names the field and the two halves."""
+
+    field: str
+    when_null: tuple[str, str]  # (parameter value, label)
+    when_set: tuple[str, str]
+
+    def lookups(self, request, model_admin):
+        return (self.when_null, self.when_set)
+
+    def queryset(self, request, queryset):
+        for (value, _), is_null in ((self.when_null, True), (self.when_set, False)):
+            if self.value() == value:
+                return queryset.filter(**{f"{self.field}__isnull": is_null})
+        return queryset
+
+
+class ScopeFilter(NullSplitFilter):
+    """Global rows (no company) or a company's own."""
+
+    title = "scope"
+    parameter_name = "scope"
+    field = "company"
+    when_null = ("global", "Global")
+    when_set = ("company", "A company's own")
+
+
 class BaseModelAdmin(admin.ModelAdmin):
     """uuid and timestamps are shown read-only on every page; constraints are checked as form errors."""
 
@@ -95,6 +122,14 @@ class ReadOnlyTabularInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+
+class RecentCallsInline(ReadOnlyTabularInline):
+    """The newest raw calls a receiver stored (the calls model names its receiver `receiver`)."""
+
+    formset = RecentRowsFormSet
+    fk_name = "receiver"
+    verbose_name_plural = f"recent calls (newest {RecentRowsFormSet.recent_limit})"
 
 
 def adopt_saved_row(obj, saved) -> None:

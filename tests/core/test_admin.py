@@ -128,6 +128,16 @@ def test_changelist_renders_with_data_and_search(admin_client, superuser, model)
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label)
+def test_every_filter_choice_renders(admin_client, superuser, model):
+    _make_row(model, superuser)
+    changelist = admin_client.get(_url(model, "changelist")).context["cl"]
+    for spec in changelist.filter_specs:
+        for choice in spec.choices(changelist):
+            response = admin_client.get(_url(model, "changelist") + choice["query_string"])
+            assert response.status_code == 200, (spec.title, choice["display"])
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label)
 def test_change_page_renders(admin_client, superuser, model):
     row = _make_row(model, superuser)
     response = admin_client.get(_url(model, "change", row.pk))

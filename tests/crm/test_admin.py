@@ -106,3 +106,11 @@ def test_company_add_with_a_member(admin_client, superuser):
     assert response.status_code == 302
     company = Company.objects.get(slug="initech")
     assert list(company.members.all()) == [superuser]
+
+
+def test_api_keys_filter_by_status(admin_client, company):
+    active, revoked = ApiKeyFactory(company=company), ApiKeyFactory(company=company)
+    admin_client.post(reverse("admin:crm_apikey_changelist"), {"action": "revoke_keys", "_selected_action": [revoked.pk]})
+    for status, expected in (("active", active), ("revoked", revoked)):
+        listed = admin_client.get(reverse("admin:crm_apikey_changelist"), {"status": status}).context["cl"].result_list
+        assert [key.pk for key in listed] == [expected.pk]

@@ -79,3 +79,12 @@ def test_deleted_workflows_leave_the_changelist(admin_client):
     listed = admin_client.get(reverse("admin:workflows_workflow_changelist")).context["cl"].result_list
     assert [w.pk for w in listed] == [live.pk]
     assert Workflow.all_objects.filter(pk=gone.pk).exists()
+
+
+@pytest.mark.parametrize(("scope", "expected"), [("global", "global"), ("company", "own"), (None, "both")])
+def test_the_scope_filter_splits_global_and_company_workflows(admin_client, scope, expected):
+    global_workflow, own = WorkflowFactory(company=None), WorkflowFactory()
+    rows = {"global": [global_workflow], "own": [own], "both": [global_workflow, own]}[expected]
+    query = {"scope": scope} if scope else {}
+    listed = admin_client.get(reverse("admin:workflows_workflow_changelist"), query).context["cl"].result_list
+    assert {w.pk for w in listed} == {w.pk for w in rows}
