@@ -1,8 +1,13 @@
 """Admin of workflows, their deliveries and every delivery attempt."""
-from django.contrib import admin
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
 from django.urls import reverse
 from django.utils.html import format_html
 
+from salesassist.core.exceptions import InvalidInput
 from salesassist.core.admin import (
     COMPANY_FILTER,
     HistoryModelAdmin,
@@ -13,7 +18,38 @@ from salesassist.core.admin import (
     pretty_json,
 )
 
+from .choices import WorkflowKind
+from .conditions import conditions_validate
+from .kinds import kind_handler
 from .models import Delivery, DeliveryAttempt, Workflow
+from .services import deliveries_enqueue, workflow_recover, workflow_resume
+from .signing import secret_generate
+
+# How far back "recover" reaches in admin (further when the workflow has been failing longer).
+ADMIN_RECOVER_DEFAULT = timedelta(days=7)
+
+
+class WorkflowAdminForm(forms.ModelForm):
+    """The same checks as the API: the kind's config (SSRF of a webhook URL included) and the conditions."""
+
+    class Meta:
+        model = Workflow
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        checks = (
+            ("config", lambda: kind_handler(cleaned["kind"]).config_validate(cleaned.get("config"))),
+            ("conditions", lambda: conditions_validate(cleaned.get("conditions"))),
+        )
+        for field, check in checks:
+            if field not in cleaned or "kind" not in cleaned:
+                continue
+            try:
+                cleaned[field] = check()
+            except InvalidInput as error:
+                self.add_error(field, "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in error.errors.items()))
+        return cleaned
 
 
 class RecentDeliveryInline(ReadOnlyTabularInline):
@@ -36,12 +72,40 @@ class WorkflowAdmin(SoftDeleteModelAdmin):
     autocomplete_fields = ("company",)
     list_select_related = ("company",)
     exclude = ("secret", "previous_secret")
-    readonly_fields = ("has_secret", "previous_secret_expires_at", "all_deliveries")
+    readonly_fields = ("has_secret", "previous_secret_expires_at", "failing_since", "all_deliveries")
     inlines = (RecentDeliveryInline,)
 
     @admin.display(boolean=True, description="signing secret set")
     def has_secret(self, obj):
         return bool(obj.secret)
+
+    # --- workflows: operator control (the workflows helper's additions) ---
+    form = WorkflowAdminForm
+    actions = ("recover_deliveries", "resume_workflows")
+
+    def save_model(self, request, obj, form, change):
+        if obj.kind == WorkflowKind.WEBHOOK and not obj.secret:
+            # Never shown here; staff read it through the API's rotate-secret, which shows a new one once.
+            obj.secret = secret_generate()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(
+        description="Attempt failed and dead deliveries again (last 7 days, or since failing began if earlier)", permissions=["change"]
+    )
+    def recover_deliveries(self, request, queryset):
+        queued = 0
+        for workflow in queryset:
+            since = timezone.now() - ADMIN_RECOVER_DEFAULT
+            if workflow.failing_since:
+                # The delivery that began the failing streak was created a little before it.
+                since = min(since, workflow.failing_since - ADMIN_RECOVER_DEFAULT)
+            queued += workflow_recover(workflow=workflow, since=since)
+        self.message_user(request, f"Queued {queued} deliveries for one manual attempt each.", messages.SUCCESS)
+
+    @admin.action(description="Resume (lift a pause or a 410's disabling)", permissions=["change"])
+    def resume_workflows(self, request, queryset):
+        resumed = [workflow_resume(workflow=workflow) for workflow in queryset]
+        self.message_user(request, f"Resumed {len(resumed)} workflow(s).", messages.SUCCESS)
 
     @admin.display(description="deliveries")
     def all_deliveries(self, obj):
@@ -70,6 +134,15 @@ class DeliveryAdmin(HistoryModelAdmin):
     list_select_related = ("workflow", "engagement", "company")
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
+    actions = ("replay_deliveries",)
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.has_perm("workflows.change_delivery")
+
+    @admin.action(description="Replay selected deliveries (one manual attempt each)", permissions=["replay"])
+    def replay_deliveries(self, request, queryset):
+        queued = deliveries_enqueue(delivery_ids=list(queryset.values_list("id", flat=True)), manual=True)
+        self.message_user(request, f"Queued {queued} deliveries for one manual attempt each.", messages.SUCCESS)
 
 
 @admin.register(DeliveryAttempt)
