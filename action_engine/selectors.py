@@ -14,10 +14,14 @@ from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement
 PUBLIC_NOT_FOUND = "No such action."
 
 
-def public_action_company_get(*, action_uuid) -> ActionCompany:
-    """An action that pages may use: active, published, its catalogue entry published, its company active."""
+def public_action_company_get(*, action_uuid, with_type: bool = False) -> ActionCompany:
+    """An action that pages may use: active, published, its catalogue entry published, its company active.
+
+    `with_type` also loads the action type (the page data shows it; recording an engagement does not).
+    """
+    related = ["action__system", "company", *(["action__type"] if with_type else [])]
     found = list(
-        ActionCompany.objects.select_related("action__system", "action__type", "company")
+        ActionCompany.objects.select_related(*related)
         .filter(
             uuid=action_uuid,
             is_active=True,

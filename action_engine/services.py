@@ -226,6 +226,24 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
     return visitor
 
 
+def _lead_lock_and_furthest_stage(*, spec, action_company: ActionCompany, lead: Lead) -> str:
+    """Lock the lead's row, then read its furthest stage on the action.
+
+    The lock serializes one lead's engagements, so two at once still agree on the furthest stage. It
+    takes two statements on purpose: a subquery in the locking statement would read the snapshot from
+    before the wait for the lock (PostgreSQL re-checks only the locked row), missing the engagement
+    the other transaction just committed.
+    """
+    list(Lead.all_objects.select_for_update().filter(pk=lead.pk).order_by().values_list("pk", flat=True))
+    reached = (
+        Engagement.objects.filter(action_company=action_company, lead=lead)
+        .order_by()  # the model's default ordering would otherwise join the DISTINCT
+        .values_list("stage", flat=True)
+        .distinct()
+    )
+    return _furthest_stage(spec, reached)
+
+
 def engagement_record(
     *,
     action_company: ActionCompany,
@@ -257,18 +275,9 @@ def engagement_record(
     body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
     try:
         with transaction.atomic():
-            # Locking the lead serializes its engagements, so two at once still agree on the furthest stage.
-            list(Lead.all_objects.select_for_update().filter(pk=lead.pk).order_by().values_list("pk", flat=True))
+            previous_stage = _lead_lock_and_furthest_stage(spec=spec, action_company=action_company, lead=lead)
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
-            # order_by(): the model's default ordering would otherwise join the DISTINCT.
-            reached = (
-                Engagement.objects.filter(action_company=action_company, lead=lead)
-                .order_by()
-                .values_list("stage", flat=True)
-                .distinct()
-            )
-            previous_stage = _furthest_stage(spec, reached)
             message_row = Message.objects.create(company_id=action_company.company_id, body=body)
             engagement = Engagement.objects.create(
                 company_id=action_company.company_id,

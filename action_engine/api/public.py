@@ -88,7 +88,7 @@ class PublicActionPageView(PublicEndpointMixin, APIView):
     def get(self, request, action_uuid):
         query = PublicActionPageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        action_company = public_action_company_get(action_uuid=action_uuid)
+        action_company = public_action_company_get(action_uuid=action_uuid, with_type=True)
         lead = public_lead_get(action_company=action_company, lead_uuid=query.validated_data["lead"])
         action_link_check(
             action_company=action_company,
