@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter
+from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter, optional_slash
 from workflows.api.urls import router as workflows_router
 
 from . import company_action_flows as flows
@@ -52,4 +52,4 @@ if settings.BENCH_BASELINE_ENDPOINT:
 # Registering their viewsets on this router gives them the same optional trailing slash.
 for prefix, viewset, basename in workflows_router.registry:
     router.register(prefix, viewset, basename=basename)
-urlpatterns = public_flow_urls + router.urls
+urlpatterns = optional_slash(public_flow_urls) + router.urls

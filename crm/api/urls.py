@@ -2,7 +2,7 @@
 `extra_urlpatterns` (plain paths, e.g. public receivers) before `urlpatterns` is built."""
 from django.urls import path
 
-from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter
+from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter, optional_slash
 
 from . import receivers, views
 
@@ -24,4 +24,4 @@ extra_urlpatterns: list = [
     ),
 ]
 
-urlpatterns = [*router.urls, *extra_urlpatterns]
+urlpatterns = [*router.urls, *optional_slash(extra_urlpatterns)]

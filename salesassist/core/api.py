@@ -3,6 +3,8 @@ import uuid as uuid_module
 from collections.abc import Mapping
 
 from django.shortcuts import get_object_or_404
+from django.urls import URLPattern
+from django.urls.resolvers import RoutePattern
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import routers, serializers, viewsets
@@ -22,6 +24,28 @@ class OptionalSlashRouter(routers.SimpleRouter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.trailing_slash = "/?"
+
+
+class OptionalSlashRoutePattern(RoutePattern):
+    """A path() route that also matches with one trailing slash, as the routers' routes do."""
+
+    def match(self, path):
+        found = super().match(path)
+        if found is None and self._is_endpoint and path.endswith("/") and not str(self._route).endswith("/"):
+            found = super().match(path[:-1])
+        return found
+
+
+def optional_slash(patterns: list) -> list:
+    """The same path() patterns, each answering with or without a trailing slash (no redirect, no 404).
+
+    The route itself is unchanged, so reverse() and the OpenAPI schema still show one path.
+    """
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern) and type(pattern.pattern) is RoutePattern:
+            route = pattern.pattern
+            pattern.pattern = OptionalSlashRoutePattern(route._route, name=route.name, is_endpoint=True)
+    return patterns
 
 
 class CompanyScopedMixin:

@@ -149,3 +149,21 @@ def test_unexpected_errors_are_left_to_the_500_handler_which_answers_problem_jso
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500 and response["Content-Type"] == PROBLEM
     assert json.loads(response.content)["status"] == 500
+
+
+@pytest.mark.parametrize(
+    "urlconf", ["salesassist.urls.crm_api", "salesassist.urls.products_api", "salesassist.urls.action_engine_api"]
+)
+def test_every_documented_path_resolves_with_and_without_a_trailing_slash(urlconf):
+    import re
+    import uuid
+
+    from django.urls import resolve
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)["paths"]
+    assert paths
+    for documented in paths:
+        concrete = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), documented).rstrip("/")
+        with_slash, without_slash = resolve(f"{concrete}/", urlconf=urlconf), resolve(concrete, urlconf=urlconf)
+        assert with_slash.func == without_slash.func, documented
