@@ -116,3 +116,37 @@ def test_an_inactive_company_is_refused(company, api_key, crm_api):
     company.is_active = False
     company.save()
     assert crm_api.get("/v1/leads").status_code == 403
+
+
+def test_the_browsable_api_renders_every_list_for_staff(company, staff_user):
+    from tests.action_engine.factories import ActionCompanyFactory, ActionFactory
+
+    own_action = ActionFactory(company=company)
+    action_company = ActionCompanyFactory(company=company, action=own_action)
+    lead = LeadFactory(company=company)
+    pages = {
+        CRM_API: ["/v1/leads/", f"/v1/leads/{lead.uuid}/", f"/v1/leads/{lead.uuid}/feed/", "/v1/visitors/",
+                  "/v1/lead-receivers/", "/v1/companies/me/"],
+        PRODUCTS_API: ["/v1/products/", "/v1/content/"],
+        ACTION_ENGINE_API: [
+            "/v1/actions/",
+            f"/v1/actions/{own_action.uuid}/workflows/",
+            "/v1/action-types/",
+            "/v1/action-systems/",
+            "/v1/action-data-types/",
+            "/v1/company-actions/",
+            f"/v1/company-actions/{action_company.uuid}/",
+            f"/v1/company-actions/{action_company.uuid}/receivers/",
+            f"/v1/company-actions/{action_company.uuid}/workflows/",
+            f"/v1/company-actions/{action_company.uuid}/modules/",
+            "/v1/forms/",
+            "/v1/engagements/",
+        ],
+    }
+    for host_name, paths in pages.items():
+        client = APIClient(HTTP_HOST=reverse_host(host_name))
+        client.force_login(staff_user)
+        for path in paths:
+            response = client.get(path, HTTP_ACCEPT="text/html")
+            assert response.status_code == 200, (path, response.content[:300])
+            assert response["Content-Type"].startswith("text/html")
