@@ -1,8 +1,11 @@
 """Admin of the action engine: the catalogue, company actions with their receivers, workflows and
 modules, forms, and the engagement history."""
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from salesassist.core.admin import (
     COMPANY_FILTER,
@@ -16,6 +19,7 @@ from salesassist.core.admin import (
     adopt_saved_row,
     pretty_json,
 )
+from salesassist.core.exceptions import DomainError
 
 from .models import (
     Action,
@@ -32,10 +36,13 @@ from .models import (
     Message,
     ReceiverCall,
 )
+from .selectors import action_company_funnel
 from .services import (
     action_company_create,
     action_company_receiver_rotate,
     action_company_receiver_secret_generate,
+    receiver_call_is_replayable,
+    receiver_call_replay,
 )
 
 # ---------------------------------------------------------------- catalogue
@@ -210,6 +217,31 @@ class ActionCompanyAdmin(SoftDeleteModelAdmin):
     def system(self, obj):
         return obj.action.system
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj is None else [*fields, "funnel"]
+
+    @admin.display(description="funnel (all time / last 30 days)")
+    def funnel(self, obj):
+        """Leads reaching each stage and the conversion from the previous one (the API's funnel)."""
+        all_time = action_company_funnel(action_company=obj)["stages"]
+        recent = action_company_funnel(action_company=obj, since=timezone.now() - timedelta(days=30))["stages"]
+
+        def cell(stage):
+            conversion = "" if stage["conversion"] is None else f" ({stage['conversion']:.0%})"
+            return f"{stage['leads']}{conversion}"
+
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((stage["stage"], cell(stage), cell(last)) for stage, last in zip(all_time, recent)),
+        )
+        return format_html(
+            '<table class="funnel"><thead><tr><th>stage</th><th>leads (conversion)</th><th>last 30 days</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
     def get_inlines(self, request, obj):
         if obj is None:  # the receiver is made with the company action, not typed in
             return [inline for inline in self.inlines if inline is not ReceiverInline]
@@ -292,6 +324,30 @@ class ReceiverCallAdmin(HistoryModelAdmin):
     search_fields = ("=uuid", "=receiver__uuid", "body")
     list_select_related = ("receiver", "company", "engagement")
     date_hierarchy = "created_at"
+    actions = ("replay_calls",)
+
+    def has_replay_permission(self, request):
+        # Replaying writes engagements for the receiver's company action: those who may change receivers.
+        return request.user.has_perm("action_engine.change_actioncompanyreceiver")
+
+    @admin.action(description="Replay selected failed calls", permissions=["replay"])
+    def replay_calls(self, request, queryset):
+        counts = {"processed": 0, "failed": 0, "skipped": 0}
+        for call in queryset.select_related("receiver").order_by("created_at", "id"):
+            if not receiver_call_is_replayable(receiver_call=call):
+                counts["skipped"] += 1
+                continue
+            try:
+                counts[receiver_call_replay(receiver_call=call).call.outcome] += 1
+            except DomainError:
+                counts["skipped"] += 1  # replayed meanwhile by someone else
+        level = messages.SUCCESS if not counts["failed"] else messages.WARNING
+        self.message_user(
+            request,
+            f"Replayed: {counts['processed']} processed, {counts['failed']} failed again, "
+            f"{counts['skipped']} not replayable (processed already, or refused for their signature).",
+            level,
+        )
 
 
 @admin.register(ActionCompanyWorkflow)

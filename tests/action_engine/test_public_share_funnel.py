@@ -160,3 +160,16 @@ def test_funnel_bad_dates_are_400(action_engine_api, forms_action, query):
 def test_funnel_of_another_companys_action_is_404(other_api_key, forms_action):
     client = host_client(ACTION_ENGINE_API, other_api_key.token)
     assert client.get(f"/v1/company-actions/{forms_action.uuid}/funnel").status_code == 404
+
+
+def test_the_admin_page_of_a_company_action_shows_its_funnel(admin_client, company, forms_action):
+    from django.urls import reverse
+
+    leads = [LeadFactory(company=company) for _ in range(2)]
+    _reach(forms_action, leads[0], "sent", "opened")
+    _reach(forms_action, leads[1], "sent")
+    page = admin_client.get(reverse("admin:action_engine_actioncompany_change", args=[forms_action.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<table class="funnel">' in html
+    assert "<tr><th>opened</th><td>1 (50%)</td><td>1 (50%)</td></tr>" in html

@@ -232,3 +232,45 @@ class TestReplay:
         ReceiverCall.objects.filter(pk=failed_call.pk).update(created_at=failed_call.created_at - timedelta(hours=1))
         LeadFactory(company=company, uuid=self.lead_uuid)
         assert action_engine_api.post(f"/v1/receiver-calls/{failed_call.uuid}/replay").json()["outcome"] == "processed"
+
+
+class TestAdmin:
+    def test_the_admin_action_replays_failed_calls(self, public_api, receiver, company, admin_client):
+        from django.urls import reverse
+
+        lead_uuid = uuid.uuid4()
+        body = third_party_body(LeadFactory.build(company=company, uuid=lead_uuid))
+        post_call(public_api, receiver, body)
+        post_call(public_api, receiver, third_party_body(LeadFactory(company=company)))
+        failed, processed = ReceiverCall.objects.get(outcome="failed"), ReceiverCall.objects.get(outcome="processed")
+        LeadFactory(company=company, uuid=lead_uuid)
+        response = admin_client.post(
+            reverse("admin:action_engine_receivercall_changelist"),
+            {"action": "replay_calls", "_selected_action": [failed.pk, processed.pk]},
+            follow=True,
+        )
+        assert "1 processed, 0 failed again, 1 not replayable" in response.content.decode()
+        failed.refresh_from_db()
+        assert failed.outcome == "processed"
+        assert Engagement.objects.count() == 2
+
+    def test_staff_without_receiver_rights_cannot_replay(self, public_api, receiver, company, client):
+        from django.contrib.auth.models import Permission
+        from django.urls import reverse
+
+        from tests.crm.factories import UserFactory
+
+        post_call(public_api, receiver, {"lead": "nobody"})
+        user = UserFactory(username="viewer", is_staff=True)
+        user.user_permissions.add(Permission.objects.get(codename="view_receivercall"))
+        client.force_login(user)
+        call = ReceiverCall.objects.get()
+        changelist = client.get(reverse("admin:action_engine_receivercall_changelist"), HTTP_HOST="localhost")
+        assert changelist.status_code == 200 and "replay_calls" not in changelist.content.decode()
+        client.post(
+            reverse("admin:action_engine_receivercall_changelist"),
+            {"action": "replay_calls", "_selected_action": [call.pk]},
+            HTTP_HOST="localhost",
+        )
+        call.refresh_from_db()
+        assert call.outcome == "failed"
