@@ -19,6 +19,9 @@ from salesassist.core.api import CompanyUuidRelatedField, StrictModelSerializer,
 from salesassist.core.auth import request_company
 from workflows.models import Workflow
 
+# Positions are PositiveIntegerFields: 32-bit on PostgreSQL.
+MAX_POSITION = 2**31 - 1
+
 # The public receiver path, pinned by the issue (the public-flow routes serve it).
 RECEIVER_PATH = "/v1/receivers/{uuid}"
 
@@ -120,7 +123,9 @@ class WorkflowAttachSerializer(StrictSerializer):
     """Attach one of the company's workflows."""
 
     workflow = CompanyUuidRelatedField(queryset=Workflow.objects.all(), help_text="The uuid of a company workflow.")
-    position = serializers.IntegerField(min_value=0, required=False, help_text="Defaults to after the last one.")
+    position = serializers.IntegerField(
+        min_value=0, max_value=MAX_POSITION, required=False, help_text="Defaults to after the last one."
+    )
 
 
 class WorkflowReorderSerializer(StrictSerializer):
@@ -264,7 +269,9 @@ class CompanyActionModuleAttachSerializer(StrictSerializer):
 
     kind = serializers.ChoiceField(choices=ModuleKind.choices, help_text="Must be one the action's system shows.")
     target = serializers.UUIDField(help_text="The uuid of the company's product, content or form.")
-    position = serializers.IntegerField(min_value=0, required=False, help_text="Defaults to after the last one.")
+    position = serializers.IntegerField(
+        min_value=0, max_value=MAX_POSITION, required=False, help_text="Defaults to after the last one."
+    )
 
 
 class CompanyActionModuleReorderSerializer(StrictSerializer):

@@ -91,8 +91,21 @@ class NestedParentMixin:
         return self._parent
 
 
+def _has_null_character(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_null_character(key) or _has_null_character(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_null_character(item) for item in value)
+    return False
+
+
 class StrictFieldsMixin:
-    """A serializer that refuses keys it does not accept: a typo or a read-only field is a 400, not ignored."""
+    """A serializer that refuses keys it does not accept: a typo or a read-only field is a 400, not ignored.
+
+    It also refuses NUL characters anywhere in a field, JSON fields included: PostgreSQL cannot store them.
+    """
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -103,6 +116,8 @@ class StrictFieldsMixin:
                     errors[key] = ["Unknown field."]
                 elif field.read_only:
                     errors[key] = ["This field is read-only."]
+                elif _has_null_character(data[key]):
+                    errors[key] = ["Null characters are not allowed."]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from drf_spectacular.utils import OpenApiResponse
@@ -86,6 +86,10 @@ def problem_exception_handler(exc, context):
         exc = exceptions.ValidationError(errors)
     elif isinstance(exc, (ProtectedError, RestrictedError)):
         return _problem(409, "protected", "Other records still refer to this one; it cannot be deleted.")
+    elif isinstance(exc, DataError):
+        # A value the database cannot store (out of range, a NUL character…) that validation let through.
+        logger.warning("DataError reached the API layer: %s", exc)
+        return _problem(400, "invalid_value", "A value is out of range or cannot be stored.")
     elif isinstance(exc, IntegrityError):
         # Services turn the constraints they know into field errors; anything that still reaches here is a
         # write that raced another one or broke a rule the service missed: the client's data, not a crash.

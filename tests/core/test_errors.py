@@ -167,3 +167,24 @@ def test_every_documented_path_resolves_with_and_without_a_trailing_slash(urlcon
         concrete = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), documented).rstrip("/")
         with_slash, without_slash = resolve(f"{concrete}/", urlconf=urlconf), resolve(concrete, urlconf=urlconf)
         assert with_slash.func == without_slash.func, documented
+
+
+@pytest.mark.parametrize(
+    ("client_name", "path", "body", "field"),
+    [
+        ("crm_api", "/v1/leads/", {"email": "a@example.com", "custom_fields": {"a": "x\u0000"}}, "custom_fields"),
+        ("crm_api", "/v1/leads/", {"email": "a@example.com", "first_name": "A\u0000"}, "first_name"),
+        ("products_api", "/v1/products/", {"name": "P", "price": "1", "attributes": {"k\u0000": 1}}, "attributes"),
+        ("action_engine_api", "/v1/forms/", {"name": "F", "schema": {"type": "object", "title": "\u0000"}}, "schema"),
+    ],
+)
+def test_null_characters_are_a_field_error_not_a_database_error(request, client_name, path, body, field):
+    response = request.getfixturevalue(client_name).post(path, body, format="json")
+    assert field in assert_problem(response, 400)["errors"]
+
+
+def test_data_error_reaching_the_api_is_a_400():
+    from django.db import DataError
+
+    response = _handle(DataError("integer out of range"))
+    assert response.status_code == 400 and response.data["type"].endswith("invalid_value")
