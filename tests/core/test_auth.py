@@ -6,7 +6,7 @@ from django_hosts.resolvers import reverse_host
 from conftest import host_client
 from crm.services import api_key_revoke
 from salesassist.hosts import ACTION_ENGINE_API, CRM_API, PRODUCTS_API
-from tests.action_engine.factories import FormFactory
+from tests.action_engine.factories import ActionCompanyFactory, FormFactory
 from tests.crm.factories import LeadFactory, UserFactory
 from tests.products.factories import ProductFactory
 
@@ -71,6 +71,7 @@ def _writes(company):
     lead = LeadFactory(company=company)
     product = ProductFactory(company=company)
     form = FormFactory(company=company)
+    action_company = ActionCompanyFactory(company=company)
     return [
         (CRM_API, "post", "/v1/leads", {"email": "new@example.com"}),
         (CRM_API, "patch", f"/v1/leads/{lead.uuid}", {"first_name": "X"}),
@@ -81,6 +82,13 @@ def _writes(company):
         (ACTION_ENGINE_API, "post", "/v1/forms", {"name": "F", "schema": {"type": "object"}}),
         (ACTION_ENGINE_API, "patch", f"/v1/forms/{form.uuid}", {"name": "G"}),
         (ACTION_ENGINE_API, "delete", f"/v1/forms/{form.uuid}", None),
+        (
+            ACTION_ENGINE_API,
+            "post",
+            f"/v1/company-actions/{action_company.uuid}/modules/",
+            {"kind": "form", "target": str(form.uuid)},
+        ),
+        (ACTION_ENGINE_API, "post", f"/v1/company-actions/{action_company.uuid}/receivers/", {}),
     ]
 
 
@@ -119,7 +127,7 @@ def test_an_inactive_company_is_refused(company, api_key, crm_api):
 
 
 def test_the_browsable_api_renders_every_list_for_staff(company, staff_user):
-    from tests.action_engine.factories import ActionCompanyFactory, ActionFactory
+    from tests.action_engine.factories import ActionFactory
 
     own_action = ActionFactory(company=company)
     action_company = ActionCompanyFactory(company=company, action=own_action)
