@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -180,6 +181,27 @@ SPECTACULAR_SETTINGS = {
 # --- CORS (action pages call the public endpoints from other origins) -----------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/v1/public/.*$"
+# Action pages send an Idempotency-Key so a double click records once; replays say so in a header.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
+
+# --- The public flow (action pages, receivers) ----------------------------------------------------
+# Links sent to leads carry a signed token that expires; a company can shorten or lengthen it with
+# settings["link_ttl_days"].
+ACTION_LINK_TTL_DAYS = env.int("ACTION_LINK_TTL_DAYS", default=30)
+# The scheme of links built for people (share URLs); "https" behind a TLS proxy.
+PUBLIC_URL_SCHEME = env("PUBLIC_URL_SCHEME", default="http")
+# Per-IP and per-action limits of the unauthenticated endpoints (DRF rate syntax, cache-backed).
+PUBLIC_THROTTLE_RATES = {
+    "public_ip": env("THROTTLE_PUBLIC_IP", default="300/min"),
+    "public_action": env("THROTTLE_PUBLIC_ACTION", default="3000/min"),
+    "receiver_ip": env("THROTTLE_RECEIVER_IP", default="600/min"),
+    "receiver": env("THROTTLE_RECEIVER", default="3000/min"),
+}
+# Bodies above this are refused with 413 before they are parsed (Django's own limit for request.body).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+# Only the benchmark sets this: it adds an endpoint that does one INSERT, to compare against.
+BENCH_BASELINE_ENDPOINT = env.bool("BENCH_BASELINE_ENDPOINT", default=False)
 
 # --- django-q2 (the worker; Django ORM broker) ----------------------------------------------------
 Q_CLUSTER = {
