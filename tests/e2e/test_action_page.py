@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.db import OperationalError
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from action_engine.models import Engagement
@@ -23,7 +24,7 @@ from tests.action_engine.factories import (
     ModuleFactory,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory
-from tests.products.factories import ProductFactory, VariantFactory
+from tests.products.factories import ContentFactory, ProductFactory, VariantFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -93,8 +94,12 @@ def link_on_live_server(url: str, live_server) -> str:
 def wait_for(predicate, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        try:
+            if predicate():
+                return True
+        except OperationalError:
+            # SQLite's shared in-memory test database refuses a read while the server thread writes.
+            pass
         time.sleep(0.1)
     return False
 
@@ -177,6 +182,27 @@ def test_a_lead_buys_on_a_phone(live_server, phone_page):
     purchased = Engagement.objects.get(lead=lead, stage=Stage.PURCHASED)
     assert purchased.message.body["total"] == "37.50"
     assert purchased.message.body["items"][0]["variant"] == str(large.uuid)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_downloads_content_on_a_phone(live_server, phone_page):
+    company = CompanyFactory()
+    action_company = _action(company, SystemSlug.CONTENT, "document", "Our brochure")
+    # A file the live server itself serves, so the download works without the internet.
+    content = ContentFactory(company=company, title="Brochure", url=f"{live_server.url}/static/action_page/page.css")
+    ModuleFactory(action_company=action_company, kind=ModuleKind.CONTENT, content=content)
+    lead = LeadFactory(company=company)
+    shared = action_company_share(action_company=action_company, lead=lead)
+
+    page = phone_page
+    page.goto(link_on_live_server(shared.url, live_server))
+    page.wait_for_selector("text=Download", timeout=10_000)
+    assert page.get_attribute("text=Open", "href") == content.url
+    page.screenshot(path=str(SCREENSHOT_DIR / "content-phone.png"), full_page=True)
+    with page.expect_download():
+        page.click("text=Download")
+    downloaded = Engagement.objects.filter(lead=lead, stage=Stage.DOWNLOADED, message__body__content=str(content.uuid))
+    assert wait_for(downloaded.exists)
 
 
 @pytest.mark.django_db(transaction=True)
