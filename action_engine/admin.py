@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -41,9 +42,112 @@ from .services import (
     action_company_create,
     action_company_receiver_rotate,
     action_company_receiver_secret_generate,
+    form_schema_errors,
     receiver_call_is_replayable,
     receiver_call_replay,
 )
+
+# ---------------------------------------------------------------- link checks
+# Rows that link a parent (an action, a company action) to a workflow, product, content or form are
+# checked against the parent the same way in an inline and on their own admin page.
+
+
+def workflow_link_errors(owner, cleaned_data: dict) -> dict[str, str]:
+    """Why the row's workflow would never run for `owner` (a catalogue or a company action)."""
+    workflow = cleaned_data.get("workflow")
+    if workflow is None or owner is None:
+        return {}
+    if isinstance(owner, ActionCompany):
+        if owner.company_id and workflow.company_id != owner.company_id:
+            return {"workflow": "A company action runs only its own company's workflows."}
+    elif owner.company_id and workflow.company_id not in (None, owner.company_id):
+        return {"workflow": "A company's own action runs only global workflows and that company's."}
+    return {}
+
+
+def module_errors(action_company, cleaned_data: dict) -> dict[str, str]:
+    """Why the row cannot be shown on `action_company`'s page: a kind its system does not show, or
+    another company's product, content or form."""
+    kind = cleaned_data.get("kind")
+    if not kind or action_company is None or not action_company.action_id:
+        return {}
+    spec = action_company.action.system.spec
+    if kind not in spec.module_kinds:
+        return {"kind": f"This action's system shows only: {', '.join(sorted(spec.module_kinds))}."}
+    target = cleaned_data.get(kind)
+    if target is not None and action_company.company_id and target.company_id != action_company.company_id:
+        return {kind: "This belongs to another company."}
+    return {}
+
+
+def workflow_link_key(cleaned_data: dict):
+    return cleaned_data.get("workflow")
+
+
+def module_key(cleaned_data: dict):
+    kind = cleaned_data.get("kind")
+    target = cleaned_data.get(kind) if kind else None
+    return (kind, target.pk) if target is not None else None
+
+
+class LinkRowsFormSet(BaseInlineFormSet):
+    """Checks each kept row against the parent (`self.instance`) and refuses the same target twice."""
+
+    row_errors = staticmethod(lambda parent, cleaned_data: {})
+    row_key = staticmethod(lambda cleaned_data: None)
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            cleaned_data = getattr(form, "cleaned_data", None)
+            if not cleaned_data or cleaned_data.get("DELETE"):
+                continue
+            for field, message in self.row_errors(self.instance, cleaned_data).items():
+                form.add_error(field, message)
+            key = self.row_key(cleaned_data)
+            if key is not None and key in seen:
+                form.add_error(None, "This is already on the list.")
+            seen.add(key)
+
+
+class WorkflowLinkFormSet(LinkRowsFormSet):
+    row_errors = staticmethod(workflow_link_errors)
+    row_key = staticmethod(workflow_link_key)
+
+
+class ModuleFormSet(LinkRowsFormSet):
+    row_errors = staticmethod(module_errors)
+    row_key = staticmethod(module_key)
+
+
+class LinkRowForm(ConstraintCheckingForm):
+    """A link row on its own admin page: the same checks as in its parent's inline."""
+
+    parent_field = ""
+    row_errors = staticmethod(lambda parent, cleaned_data: {})
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for field, message in self.row_errors(cleaned_data.get(self.parent_field), cleaned_data).items():
+            self.add_error(field, message)
+        return cleaned_data
+
+
+class ActionWorkflowForm(LinkRowForm):
+    parent_field = "action"
+    row_errors = staticmethod(workflow_link_errors)
+
+
+class ActionCompanyWorkflowForm(LinkRowForm):
+    parent_field = "action_company"
+    row_errors = staticmethod(workflow_link_errors)
+
+
+class ModuleForm(LinkRowForm):
+    parent_field = "action_company"
+    row_errors = staticmethod(module_errors)
+
 
 # ---------------------------------------------------------------- catalogue
 
@@ -82,6 +186,7 @@ class ActionDataTypeAdmin(BaseModelAdmin):
 class WorkflowLinkInline(admin.TabularInline):
     """Workflows linked to an action, in the order they run."""
 
+    formset = WorkflowLinkFormSet
     extra = 0
     autocomplete_fields = ("workflow",)
     fields = ("workflow", "position")
@@ -93,10 +198,18 @@ class ActionWorkflowInline(WorkflowLinkInline):
     model = ActionWorkflow
 
 
+class ActionAdminForm(ConstraintCheckingForm):
+    constraint_messages = {
+        "action_engine_action_unique_global_slug": ("slug", "A global action already has this slug."),
+        "action_engine_action_unique_company_slug": ("slug", "This company already has an action with this slug."),
+    }
+
+
 @admin.register(Action)
 class ActionAdmin(SoftDeleteModelAdmin):
     """A catalogue action: global when it has no company."""
 
+    form = ActionAdminForm
     list_display = ("name", "slug", "company", "type", "system", "data_type", "is_published", "created_at")
     list_filter = (ScopeFilter, "type", "system", "data_type", "is_published", COMPANY_FILTER, "created_at")
     search_fields = ("name", "slug", "=uuid")
@@ -110,6 +223,7 @@ class ActionAdmin(SoftDeleteModelAdmin):
 class ActionWorkflowAdmin(BaseModelAdmin):
     """A default workflow of a catalogue action."""
 
+    form = ActionWorkflowForm
     list_display = ("action", "workflow", "position", "created_at")
     list_filter = (("action__system", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("action__name", "workflow__name")
@@ -179,6 +293,7 @@ class ModuleInline(admin.TabularInline):
     """What the action page shows, in order: set the kind and the one matching reference."""
 
     model = ActionCompanySystemModule
+    formset = ModuleFormSet
     extra = 0
     autocomplete_fields = ("product", "content", "form")
     fields = ("position", "kind", "product", "content", "form")
@@ -354,6 +469,7 @@ class ReceiverCallAdmin(HistoryModelAdmin):
 class ActionCompanyWorkflowAdmin(BaseModelAdmin):
     """A company's own workflow on one of its actions."""
 
+    form = ActionCompanyWorkflowForm
     list_display = ("action_company", "workflow", "position", "created_at")
     list_filter = (("action_company__company", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("action_company__name", "workflow__name")
@@ -365,6 +481,7 @@ class ActionCompanyWorkflowAdmin(BaseModelAdmin):
 class ActionCompanySystemModuleAdmin(BaseModelAdmin):
     """One product, content or form a company action's page shows."""
 
+    form = ModuleForm
     list_display = ("action_company", "position", "kind", "target", "created_at")
     list_filter = ("kind", ("action_company__company", admin.RelatedOnlyFieldListFilter))
     search_fields = ("action_company__name", "product__name", "content__title", "form__name")
@@ -372,10 +489,22 @@ class ActionCompanySystemModuleAdmin(BaseModelAdmin):
     list_select_related = ("action_company", "product", "content", "form")
 
 
+class FormAdminForm(ConstraintCheckingForm):
+    """The schema must be a usable form: a JSON Schema (draft 2020-12) of type object."""
+
+    def clean_schema(self):
+        schema = self.cleaned_data["schema"]
+        errors = form_schema_errors(schema)
+        if errors:
+            raise forms.ValidationError(errors)
+        return schema
+
+
 @admin.register(Form)
 class FormAdmin(SoftDeleteModelAdmin):
     """A JSON-Schema form: the module of the forms system."""
 
+    form = FormAdminForm
     list_display = ("name", "company", "submit_label", "created_at")
     list_filter = (COMPANY_FILTER, "created_at")
     search_fields = ("name", "=uuid")

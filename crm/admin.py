@@ -2,6 +2,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from action_engine.models import Engagement
 from salesassist.core.admin import (
     COMPANY_FILTER,
     BaseModelAdmin,
@@ -10,6 +11,7 @@ from salesassist.core.admin import (
     NullSplitFilter,
     ReadOnlyTabularInline,
     RecentCallsInline,
+    RecentRowsFormSet,
     SoftDeleteModelAdmin,
     adopt_saved_row,
     pretty_json,
@@ -115,6 +117,10 @@ class LeadAdminForm(ConstraintCheckingForm):
     """Checks the per-company email/phone uniqueness on the normalized copies the model keeps."""
 
     model_filled_fields = ("deleted_at", "email_normalized", "phone_normalized")
+    constraint_messages = {
+        "crm_lead_unique_email_per_company": ("email", "This company already has a lead with this email."),
+        "crm_lead_unique_phone_per_company": ("phone", "This company already has a lead with this phone number."),
+    }
 
     def clean(self):
         cleaned_data = super().clean()
@@ -122,6 +128,17 @@ class LeadAdminForm(ConstraintCheckingForm):
         self.instance.email_normalized = normalize_email(cleaned_data.get("email", ""))
         self.instance.phone_normalized = normalize_phone(cleaned_data.get("phone", ""))
         return cleaned_data
+
+
+class LeadFeedInline(ReadOnlyTabularInline):
+    """The lead's feed: the newest stages it reached on company actions."""
+
+    model = Engagement
+    formset = RecentRowsFormSet
+    fk_name = "lead"
+    fields = ("created_at", "action_company", "stage", "previous_stage")
+    readonly_fields = fields
+    verbose_name_plural = f"feed (newest {RecentRowsFormSet.recent_limit})"
 
 
 class LeadVisitorInline(ReadOnlyTabularInline):
@@ -141,7 +158,7 @@ class LeadAdmin(SoftDeleteModelAdmin):
     autocomplete_fields = ("company", "owner")
     list_select_related = ("company", "owner")
     date_hierarchy = "created_at"
-    inlines = (LeadVisitorInline,)
+    inlines = (LeadFeedInline, LeadVisitorInline)
 
 
 class VisitorAdminForm(ConstraintCheckingForm):

@@ -1,7 +1,7 @@
 """Admin of the PIM: products with their variants, and content."""
 from django.contrib import admin
 
-from salesassist.core.admin import COMPANY_FILTER, BaseModelAdmin, SoftDeleteModelAdmin
+from salesassist.core.admin import COMPANY_FILTER, BaseModelAdmin, ConstraintCheckingForm, SoftDeleteModelAdmin
 
 from .models import Content, Product, Variant
 
@@ -12,10 +12,17 @@ class VariantInline(admin.TabularInline):
     fields = ("name", "sku", "price", "attributes")
 
 
+class ProductAdminForm(ConstraintCheckingForm):
+    constraint_messages = {
+        "products_product_unique_sku_per_company": ("sku", "This company already has a product with this SKU."),
+    }
+
+
 @admin.register(Product)
 class ProductAdmin(SoftDeleteModelAdmin):
     """Something a company sells, with its variants."""
 
+    form = ProductAdminForm
     list_display = ("name", "sku", "company", "price", "currency", "is_published", "created_at")
     list_filter = ("is_published", COMPANY_FILTER, "currency", "created_at")
     search_fields = ("name", "sku", "=uuid")

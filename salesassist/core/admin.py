@@ -4,7 +4,7 @@ import json
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
@@ -25,16 +25,21 @@ class ConstraintCheckingForm(forms.ModelForm):
 
     # Fields the model fills itself: their values on the instance are already right for the check.
     model_filled_fields = ("deleted_at",)
+    # constraint name -> (form field, message), for clashes people should read as a sentence.
+    constraint_messages: dict[str, tuple[str, str]] = {}
 
     def validate_unique(self):
         super().validate_unique()
         if self._errors:  # the normal pass already reported; don't report the same clash twice
             return
+        model = self.instance._meta.model
         exclude = self._get_validation_exclusions() - set(self.model_filled_fields)
-        try:
-            self.instance.validate_constraints(exclude=exclude)
-        except ValidationError as error:
-            self._update_errors(error)
+        for constraint in self.instance._meta.constraints:
+            try:
+                constraint.validate(model, self.instance, exclude=exclude, using=router.db_for_write(model))
+            except ValidationError as error:
+                field, message = self.constraint_messages.get(constraint.name, (None, error))
+                self.add_error(field if field in self.fields else None, message)
 
 
 class NullSplitFilter(admin.SimpleListFilter):

@@ -23,7 +23,8 @@ from tests.action_engine.factories import (
     ReceiverCallFactory,
 )
 from tests.crm.factories import LeadReceiverAttemptFactory
-from tests.workflows.factories import DeliveryAttemptFactory
+from tests.products.factories import ProductFactory
+from tests.workflows.factories import DeliveryAttemptFactory, WorkflowFactory
 from workflows.models import Delivery, DeliveryAttempt
 
 pytestmark = pytest.mark.django_db
@@ -178,8 +179,11 @@ def test_a_duplicate_global_action_slug_is_a_form_error(admin_client):
     }
     response = admin_client.post(reverse("admin:action_engine_action_add"), data)
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors
+    assert response.context["adminform"].form.errors == {"slug": ["A global action already has this slug."]}
     assert Action.objects.filter(slug="contact-form").count() == 1
+    # Once the first is deleted the slug is free again.
+    Action.objects.get(slug="contact-form").delete()
+    assert admin_client.post(reverse("admin:action_engine_action_add"), data).status_code == 302
 
 
 def test_engagement_page_shows_its_message_read_only(admin_client):
@@ -222,3 +226,103 @@ def test_history_refuses_add_change_and_delete(admin_client, superuser, rf, mode
         reverse(f"{name}_changelist"), {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
     )
     assert model.objects.filter(pk=row.pk).exists()
+
+
+def _change_action_company(admin_client, action_company, **rows):
+    """Post the company action's change form as it is, plus the given inline rows."""
+    url = reverse("admin:action_engine_actioncompany_change", args=[action_company.pk])
+    page = admin_client.get(url)
+    data = {
+        "company": action_company.company.pk,
+        "action": action_company.action.pk,
+        "name": action_company.name,
+        "config": "{}",
+        "is_active": "on",
+        "is_published": "on",
+    }
+    for inline_admin_formset in page.context["inline_admin_formsets"]:
+        formset = inline_admin_formset.formset
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = value
+        for index, form in enumerate(formset.forms):
+            for name, field in form.fields.items():
+                value = form.initial.get(name, field.initial)
+                data[f"{formset.prefix}-{index}-{name}"] = value.pk if hasattr(value, "pk") else value
+        for row_index, row in enumerate(rows.get(formset.prefix, []), start=len(formset.forms)):
+            data.update({f"{formset.prefix}-{row_index}-{name}": value for name, value in row.items()})
+        data[f"{formset.prefix}-TOTAL_FORMS"] = len(formset.forms) + len(rows.get(formset.prefix, []))
+    data = {key: ("" if value is None else value) for key, value in data.items()}
+    return admin_client.post(url, data)
+
+
+def _inline_errors(response, prefix):
+    (formset,) = [f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == prefix]
+    return [errors for errors in formset.errors if errors]
+
+
+def test_modules_are_checked_against_the_action_in_the_inline(admin_client, company, other_company):
+    action_company = ActionCompanyFactory(
+        company=company, action=ActionFactory(system=ActionSystem.objects.get(slug=SystemSlug.COMMERCE))
+    )
+    own, foreign = ProductFactory(company=company), ProductFactory(company=other_company)
+    own_form = FormFactory(company=company)
+    cases = [
+        [{"kind": ModuleKind.FORM, "form": own_form.pk, "position": 0}],  # commerce shows products only
+        [{"kind": ModuleKind.PRODUCT, "product": foreign.pk, "position": 0}],  # another company's product
+        [{"kind": ModuleKind.PRODUCT, "product": own.pk, "position": 0}] * 2,  # twice
+    ]
+    for modules in cases:
+        response = _change_action_company(admin_client, action_company, modules=modules)
+        assert response.status_code == 200, modules
+        assert _inline_errors(response, "modules"), modules
+        assert not action_company.modules.exists()
+    response = _change_action_company(
+        admin_client, action_company, modules=[{"kind": ModuleKind.PRODUCT, "product": own.pk, "position": 0}]
+    )
+    assert response.status_code == 302
+    assert [m.product for m in action_company.modules.all()] == [own]
+
+
+def test_a_company_action_runs_only_its_own_companys_workflows(admin_client, company, other_company):
+    action_company = ActionCompanyFactory(company=company)
+    foreign, own = WorkflowFactory(company=other_company), WorkflowFactory(company=company)
+    response = _change_action_company(
+        admin_client, action_company, company_workflows=[{"workflow": foreign.pk, "position": 0}]
+    )
+    assert response.status_code == 200
+    assert _inline_errors(response, "company_workflows")
+    response = _change_action_company(
+        admin_client, action_company, company_workflows=[{"workflow": own.pk, "position": 0}]
+    )
+    assert response.status_code == 302
+    assert list(action_company.workflows.all()) == [own]
+
+
+def test_a_module_added_on_its_own_page_is_checked_too(admin_client, company, other_company):
+    action_company = ActionCompanyFactory(company=company)  # a forms action
+    response = admin_client.post(
+        reverse("admin:action_engine_actioncompanysystemmodule_add"),
+        {
+            "action_company": action_company.pk,
+            "kind": ModuleKind.FORM,
+            "form": FormFactory(company=other_company).pk,
+            "position": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "form" in response.context["adminform"].form.errors
+    assert not action_company.modules.exists()
+
+
+@pytest.mark.parametrize(
+    "schema",
+    ['"not an object"', '{"type": "array"}', '{"type": "object", "properties": {"a": {"type": "no-such-type"}}}'],
+)
+def test_a_form_schema_must_be_a_json_schema_of_an_object(admin_client, company, schema):
+    response = admin_client.post(
+        reverse("admin:action_engine_form_add"),
+        {"company": company.pk, "name": "Bad", "schema": schema, "submit_label": "Send", "success_message": "Ok"},
+    )
+    assert response.status_code == 200
+    assert "schema" in response.context["adminform"].form.errors
+    assert not company.forms.exists()

@@ -3,6 +3,7 @@ import pytest
 from django.urls import reverse
 
 from crm.choices import ApiKeyAccess
+from action_engine.models import Engagement
 from crm.models import ApiKey, Company, Lead, Visitor
 from crm.services import api_key_authenticate, api_key_hash
 from tests.crm.factories import ApiKeyFactory, LeadFactory
@@ -55,25 +56,29 @@ def _lead_form(company, **fields):
     return {"company": company.pk, "first_name": "Ann", "status": "new", "custom_fields": "{}", **fields}
 
 
-def _visitor_inline_management():
-    return {f"visitors-{name}": value for name, value in {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0}.items()}
+def _lead_inlines_management():
+    """Empty management-form data for the lead page's inlines (feed and visitors)."""
+    return {f"{prefix}-{name}": 0 for prefix in ("engagements", "visitors") for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
 
 
 def test_a_duplicate_lead_email_is_a_form_error_not_a_server_error(admin_client, company):
     LeadFactory(company=company, email="ann@example.com")
     response = admin_client.post(
         reverse("admin:crm_lead_add"),
-        {**_lead_form(company, email=" ANN@example.com "), **_visitor_inline_management()},
+        {**_lead_form(company, email=" ANN@example.com "), **_lead_inlines_management()},
     )
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors
+    assert response.context["adminform"].form.errors == {
+        "email": ["This company already has a lead with this email."]
+    }
+    assert all(not f.formset.non_form_errors() for f in response.context["inline_admin_formsets"])
     assert Lead.objects.filter(company=company).count() == 1
 
 
 def test_the_same_email_in_another_company_is_fine(admin_client, company, other_company):
     LeadFactory(company=other_company, email="ann@example.com")
     response = admin_client.post(
-        reverse("admin:crm_lead_add"), {**_lead_form(company, email="ann@example.com"), **_visitor_inline_management()}
+        reverse("admin:crm_lead_add"), {**_lead_form(company, email="ann@example.com"), **_lead_inlines_management()}
     )
     assert response.status_code == 302
     assert Lead.objects.get(company=company).email_normalized == "ann@example.com"
@@ -114,3 +119,20 @@ def test_api_keys_filter_by_status(admin_client, company):
     for status, expected in (("active", active), ("revoked", revoked)):
         listed = admin_client.get(reverse("admin:crm_apikey_changelist"), {"status": status}).context["cl"].result_list
         assert [key.pk for key in listed] == [expected.pk]
+
+
+def test_a_lead_page_shows_its_newest_engagements(admin_client):
+    from salesassist.core.admin import RecentRowsFormSet
+    from tests.action_engine.factories import EngagementFactory
+
+    first = EngagementFactory()
+    lead = first.lead
+    later = [
+        EngagementFactory(action_company=first.action_company, lead=lead, visitor=first.visitor)
+        for _ in range(RecentRowsFormSet.recent_limit)
+    ]
+    page = admin_client.get(reverse("admin:crm_lead_change", args=[lead.pk]))
+    (feed,) = [f.formset for f in page.context["inline_admin_formsets"] if f.formset.model is Engagement]
+    shown = [form.instance.pk for form in feed.forms]
+    assert len(shown) == RecentRowsFormSet.recent_limit
+    assert first.pk not in shown and set(shown) == {e.pk for e in later}
