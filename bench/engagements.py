@@ -2,7 +2,7 @@
 
 Runs the app under gunicorn on PostgreSQL (its own database, created and migrated here), then posts
 from N concurrent clients (threads + httpx, 127.0.0.1 only), each phase bounded by a request count
-and a time limit:
+and a time limit, the two phases alternating in rounds so background load hits both alike:
 
   baseline     POST /v1/public/bench/baseline/<company id>: one INSERT through the same middleware,
                DRF, throttles and JSON parsing (routed only because this script sets
@@ -161,6 +161,7 @@ def run_phase(name, port, make_request, clients: int, total: int, seconds: float
     ordered = sorted(latencies)
     return {
         "name": name,
+        "latencies": latencies,
         "ok": len(latencies),
         "failed": len(failures),
         "seconds": wall,
@@ -170,11 +171,27 @@ def run_phase(name, port, make_request, clients: int, total: int, seconds: float
     }
 
 
+def merged(results: list[dict]) -> dict:
+    """One phase's rounds as one: requests over total time, latency percentiles over every request."""
+    latencies = sorted(latency for result in results for latency in result["latencies"])
+    seconds = sum(result["seconds"] for result in results)
+    return {
+        "name": results[0]["name"],
+        "ok": len(latencies),
+        "failed": sum(result["failed"] for result in results),
+        "seconds": seconds,
+        "throughput": len(latencies) / seconds if seconds else 0.0,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else float("nan"),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (threads)")
     parser.add_argument("--requests", type=int, default=2000, help="requests per phase (upper bound)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per phase")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per phase (all its rounds)")
+    parser.add_argument("--rounds", type=int, default=4, help="baseline and engagements alternate this many times")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--leads", type=int, default=500, help="leads the engagements are spread over")
     parser.add_argument("--database", default="salesassist_bench", help="benchmark database (dropped and created)")
@@ -213,13 +230,26 @@ def main() -> None:
         run_phase("warmup", port, baseline_request, args.clients, args.clients * 5, 10)
         run_phase("warmup", port, lambda n: engagement_request(n + 10_000_000), args.clients, args.clients * 5, 10)
 
-        baseline = run_phase("baseline", port, baseline_request, args.clients, args.requests, args.seconds)
-        engagements = run_phase("engagements", port, engagement_request, args.clients, args.requests, args.seconds)
+        # Alternate the two in rounds, so that background load on the machine hits both alike.
+        rounds = {"baseline": [], "engagements": []}
+        per_round = max(1, args.requests // args.rounds)
+        for number in range(args.rounds):
+            offset = number * per_round
+            rounds["baseline"].append(
+                run_phase("baseline", port, lambda n: baseline_request(n + offset), args.clients, per_round,
+                          args.seconds / args.rounds)
+            )
+            rounds["engagements"].append(
+                run_phase("engagements", port, lambda n: engagement_request(n + offset), args.clients, per_round,
+                          args.seconds / args.rounds)
+            )
+        baseline, engagements = merged(rounds["baseline"]), merged(rounds["engagements"])
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=20)
 
-    print(f"gunicorn workers={args.workers} clients={args.clients} leads={args.leads} cpus={os.cpu_count()}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"gunicorn workers={args.workers} clients={args.clients} leads={args.leads} cpus={os.cpu_count()} load={load}")
     for result in (baseline, engagements):
         print(
             f"{result['name']:<12} {result['ok']:>6} ok {result['failed']:>4} failed in {result['seconds']:6.2f}s  "
