@@ -5,6 +5,7 @@ own origin (our reference page), and each company's settings["cors_origins"]. dj
 asks `check_request_enabled` for anything else; a preflight carries no body, so for the engagements
 endpoint any company's origin passes the preflight and the view then checks the action's company.
 """
+
 import re
 from urllib.parse import urlsplit
 

@@ -3,13 +3,14 @@
 The page is a thin shell; its script reads the action's data from the public API on the action
 engine host and posts `opened` and the result stage there (CORS allows the default host's origin).
 """
+
 from django.conf import settings
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
-from django.utils.decorators import method_decorator
 
-from salesassist.hosts import API_SUBDOMAINS, ACTION_ENGINE_API
+from salesassist.hosts import ACTION_ENGINE_API, API_SUBDOMAINS
 
 
 def public_api_base(request) -> str:

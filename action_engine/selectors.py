@@ -129,7 +129,10 @@ def action_page_data(*, action_company: ActionCompany, lead: Lead) -> dict:
             "result_stage": spec.result_stage.value,
         },
         "modules": [data for data in (_module_data(module) for module in modules) if data is not None],
-        "lead": {"first_name": lead.first_name, "stage": lead_stage_on_action(action_company=action_company, lead=lead)},
+        "lead": {
+            "first_name": lead.first_name,
+            "stage": lead_stage_on_action(action_company=action_company, lead=lead),
+        },
     }
 
 

@@ -328,7 +328,9 @@ class ReceiverCallHandled:
     error: DomainError | None = None
 
 
-def receiver_call_store(*, receiver: ActionCompanyReceiver, headers: dict, body: str, source_ip: str | None) -> ReceiverCall:
+def receiver_call_store(
+    *, receiver: ActionCompanyReceiver, headers: dict, body: str, source_ip: str | None
+) -> ReceiverCall:
     """Keep the raw call, committed on its own, before anything can fail: nothing posted is lost."""
     kept_headers = {name.lower(): value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
     with transaction.atomic():

@@ -16,6 +16,7 @@ Prints throughput, p50 and p99 latency of each, and engagements/baseline through
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/engagements.py \
       --clients 8 --requests 2000 --seconds 30 --workers 4
 """
+
 import argparse
 import os
 import socket
@@ -73,9 +74,7 @@ def app_env(database_url: str, port: int) -> dict:
 
 def migrate_and_seed(env: dict, leads: int) -> dict:
     """Migrate the bench database and create a company, a forms action and leads (in a child process)."""
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
     script = f"""
 import json
 from action_engine.choices import ModuleKind
@@ -88,7 +87,8 @@ action = Action.objects.create(name="Signup", slug="signup", type=ActionType.obj
 action_company = action_company_create(company=company, action=action)
 form = Form.objects.create(company=company, name="Signup", schema={{
     "type": "object", "required": ["email"],
-    "properties": {{"name": {{"type": "string", "maxLength": 100}}, "email": {{"type": "string", "format": "email"}}}}}})
+    "properties": {{"name": {{"type": "string", "maxLength": 100}},
+                   "email": {{"type": "string", "format": "email"}}}}}})
 ActionCompanySystemModule.objects.create(action_company=action_company, kind=ModuleKind.FORM, form=form)
 Lead.objects.bulk_create([Lead(company=company, first_name=f"Lead {{n}}", email=f"lead{{n}}@bench.example",
                                email_normalized=f"lead{{n}}@bench.example") for n in range({leads})])
@@ -96,7 +96,12 @@ print(json.dumps({{"company_id": company.id, "action": str(action_company.uuid),
                   "leads": [str(u) for u in Lead.objects.filter(company=company).values_list("uuid", flat=True)]}}))
 """
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     import json
 
@@ -106,9 +111,20 @@ print(json.dumps({{"company_id": company.id, "action": str(action_company.uuid),
 def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "salesassist.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-            "--log-level", "warning", "--timeout", "60",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "salesassist.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
         ],
         cwd=ROOT,
         env=env,
@@ -133,7 +149,9 @@ def run_phase(name, port, make_request, clients: int, total: int, seconds: float
     stop_at = time.monotonic() + seconds
 
     def client_loop(client_index: int):
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Host": f"{API_HOST}:{port}"}, timeout=30) as http:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Host": f"{API_HOST}:{port}"}, timeout=30
+        ) as http:
             while time.monotonic() < stop_at:
                 with lock:
                     number = next(counter, None)
@@ -211,6 +229,7 @@ def main() -> None:
     visitors = {lead: str(uuid.uuid4()) for lead in leads}
     gunicorn = start_gunicorn(env, port, args.workers)
     try:
+
         def engagement_request(number):
             lead = leads[number % len(leads)]
             body = {
@@ -218,7 +237,9 @@ def main() -> None:
                 "lead": lead,
                 "visitor": visitors[lead],
                 "stage": "submitted" if number % 2 else "opened",
-                "message": {"data": {"name": f"Lead {number}", "email": f"lead{number}@bench.example"}} if number % 2 else {},
+                "message": {"data": {"name": f"Lead {number}", "email": f"lead{number}@bench.example"}}
+                if number % 2
+                else {},
             }
             return "/v1/public/engagements", body, {"Idempotency-Key": f"bench-{number}"}
 
@@ -236,12 +257,24 @@ def main() -> None:
         for number in range(args.rounds):
             offset = number * per_round
             rounds["baseline"].append(
-                run_phase("baseline", port, lambda n: baseline_request(n + offset), args.clients, per_round,
-                          args.seconds / args.rounds)
+                run_phase(
+                    "baseline",
+                    port,
+                    lambda n: baseline_request(n + offset),
+                    args.clients,
+                    per_round,
+                    args.seconds / args.rounds,
+                )
             )
             rounds["engagements"].append(
-                run_phase("engagements", port, lambda n: engagement_request(n + offset), args.clients, per_round,
-                          args.seconds / args.rounds)
+                run_phase(
+                    "engagements",
+                    port,
+                    lambda n: engagement_request(n + offset),
+                    args.clients,
+                    per_round,
+                    args.seconds / args.rounds,
+                )
             )
         baseline, engagements = merged(rounds["baseline"]), merged(rounds["engagements"])
     finally:
@@ -249,7 +282,9 @@ def main() -> None:
         gunicorn.wait(timeout=20)
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"gunicorn workers={args.workers} clients={args.clients} leads={args.leads} cpus={os.cpu_count()} load={load}")
+    print(
+        f"gunicorn workers={args.workers} clients={args.clients} leads={args.leads} cpus={os.cpu_count()} load={load}"
+    )
     for result in (baseline, engagements):
         print(
             f"{result['name']:<12} {result['ok']:>6} ok {result['failed']:>4} failed in {result['seconds']:6.2f}s  "

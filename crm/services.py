@@ -242,7 +242,9 @@ def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict,
     if not isinstance(payload, dict):
         raise InvalidInput("The body must be a JSON object.", errors={"body": ["Must be a JSON object."]})
     template = receiver.template if isinstance(receiver.template, dict) else {}
-    paths = template.get("fields") if isinstance(template.get("fields"), dict) else {n: n for n in LEAD_RECEIVER_MAPPABLE}
+    paths = template.get("fields")
+    if not isinstance(paths, dict):
+        paths = {name: name for name in LEAD_RECEIVER_MAPPABLE}
     defaults = template.get("defaults") if isinstance(template.get("defaults"), dict) else {}
     custom_paths = template.get("custom_fields") if isinstance(template.get("custom_fields"), dict) else {}
     fields = {}
@@ -261,7 +263,9 @@ def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict,
             if not any(path == used_path or path.startswith(f"{used_path}.") for used_path in used):
                 custom.setdefault(path, value)
     if len(custom) > LEAD_RECEIVER_MAX_CUSTOM_FIELDS:
-        raise InvalidInput("Too many fields.", errors={"custom_fields": [f"At most {LEAD_RECEIVER_MAX_CUSTOM_FIELDS}."]})
+        raise InvalidInput(
+            "Too many fields.", errors={"custom_fields": [f"At most {LEAD_RECEIVER_MAX_CUSTOM_FIELDS}."]}
+        )
     return fields, custom
 
 

@@ -1,4 +1,5 @@
 """API-key endpoints of the public flow: share an action with a lead, read its funnel, replay receiver calls."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -13,8 +14,8 @@ from salesassist.core.auth import request_company
 from salesassist.core.exceptions import Conflict, NotFound
 
 from .public_serializers import (
-    ActionSharedSerializer,
     ActionShareCreateSerializer,
+    ActionSharedSerializer,
     FunnelQuerySerializer,
     FunnelSerializer,
     ReceiverCallSerializer,
@@ -127,7 +128,9 @@ class ReceiverCallReplayView(APIView):
         },
     )
     def post(self, request, uuid):
-        call = ReceiverCall.objects.select_related("receiver").filter(company=request_company(request), uuid=uuid).first()
+        call = (
+            ReceiverCall.objects.select_related("receiver").filter(company=request_company(request), uuid=uuid).first()
+        )
         if call is None:
             raise NotFound("No such receiver call.")
         handled = receiver_call_replay(receiver_call=call)

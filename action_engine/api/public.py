@@ -3,6 +3,7 @@
 They are guarded by uuids (never integer ids), the link's signed token, validation, a body size limit
 and rate limits per IP and per action; CORS is allowed per company (action_engine/cors.py).
 """
+
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
@@ -147,11 +148,16 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         action_company = public_action_company_get(action_uuid=data["action"])
         lead = public_lead_get(action_company=action_company, lead_uuid=data["lead"])
         action_link_check(
-            action_company=action_company, lead_uuid=lead.uuid, visitor_uuid=data["visitor"], token=data.get("token", "")
+            action_company=action_company,
+            lead_uuid=lead.uuid,
+            visitor_uuid=data["visitor"],
+            token=data.get("token", ""),
         )
         origin = request.headers.get("Origin")
         if origin and not request_origin_allowed_for(origin=origin, company=action_company.company):
-            raise PermissionDenied("This page's origin may not post results for this action.", code="origin_not_allowed")
+            raise PermissionDenied(
+                "This page's origin may not post results for this action.", code="origin_not_allowed"
+            )
         key = (request.headers.get("Idempotency-Key") or data.get("submission_id") or "").strip()
         if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})

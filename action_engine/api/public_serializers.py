@@ -1,4 +1,5 @@
 """Serializers of the public flow: action pages, engagements, receivers, share links and funnels."""
+
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 

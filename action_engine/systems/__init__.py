@@ -4,6 +4,7 @@ One module per system; `SYSTEMS` is the registry the rest of the code reads. Eac
 validates the message of its result stage (`validate_result`): the page is public, so the server
 decides what a result may contain, never the browser.
 """
+
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass

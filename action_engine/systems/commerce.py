@@ -1,4 +1,5 @@
 """The commerce system: a page lists products; the result is a purchased cart."""
+
 from decimal import Decimal
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug

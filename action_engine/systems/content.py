@@ -1,4 +1,5 @@
 """The content system: a page shows documents, videos, articles; the result is a download."""
+
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from salesassist.core.exceptions import InvalidInput
 

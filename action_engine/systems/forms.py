@@ -1,4 +1,5 @@
 """The forms system: a page renders a JSON-Schema form; the result is the submitted data."""
+
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 

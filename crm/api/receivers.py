@@ -1,4 +1,5 @@
 """The public lead receiver: a third party posts a lead into a company's CRM (no API key)."""
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status

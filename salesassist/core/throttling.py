@@ -4,6 +4,7 @@ receiver), and a body size limit answered as a 413 problem before anything is pa
 Counters live in the Django cache (CACHE_URL: a shared Redis or memcached when several pods serve).
 Rates are read from settings.PUBLIC_THROTTLE_RATES on every request, so settings can change them.
 """
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, status

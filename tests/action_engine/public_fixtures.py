@@ -1,4 +1,5 @@
 """Fixtures of the public-flow tests: one company action per system, a lead, an anonymous client."""
+
 from decimal import Decimal
 
 import pytest

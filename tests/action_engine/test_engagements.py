@@ -1,4 +1,5 @@
 """Recording engagements: furthest stage, visitors, idempotency (also truly concurrent), fan-out in one transaction."""
+
 import threading
 import uuid
 
@@ -44,7 +45,10 @@ def test_a_stage_behind_the_furthest_is_recorded_without_moving_back(forms_actio
 def test_a_new_visitor_is_created_and_linked_to_the_lead(public_api, forms_action, lead):
     visitor = uuid.uuid4()
     response = public_api.post(
-        ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "opened"), format="json", HTTP_USER_AGENT="Agent/1"
+        ENGAGEMENTS_URL,
+        engagement_body(forms_action, lead, visitor, "opened"),
+        format="json",
+        HTTP_USER_AGENT="Agent/1",
     )
     assert response.status_code == 201
     created = Visitor.objects.get(uuid=visitor)
@@ -55,7 +59,9 @@ def test_a_new_visitor_is_created_and_linked_to_the_lead(public_api, forms_actio
 @pytest.mark.django_db
 def test_an_unlinked_visitor_of_the_company_gets_linked(public_api, company, forms_action, lead):
     visitor = Visitor.objects.create(company=company)
-    response = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor.uuid, "opened"), format="json")
+    response = public_api.post(
+        ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor.uuid, "opened"), format="json"
+    )
     assert response.status_code == 201
     visitor.refresh_from_db()
     assert visitor.lead == lead

@@ -1,4 +1,5 @@
 """The whole public flow for each action system: share → page data → opened → result → the lead's feed."""
+
 from urllib.parse import parse_qs, urlsplit
 
 import pytest

@@ -1,4 +1,5 @@
 """The reference action page's shell on the default host (the browser test in tests/e2e drives its script)."""
+
 import pytest
 from django.test import Client
 

@@ -1,10 +1,12 @@
 """Protection of the public endpoints: rate limits, CORS per company, the honeypot, body limits."""
+
 import uuid
 
 import pytest
 
 from action_engine.models import Engagement, Message
 from crm.models import Visitor
+from tests.action_engine.factories import ActionCompanyFactory
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     engagement_body,
@@ -13,7 +15,6 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     lead,
     public_api,
 )
-from tests.action_engine.factories import ActionCompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,9 +114,7 @@ class TestCors:
         assert "Access-Control-Allow-Origin" not in response
         assert "Access-Control-Allow-Origin" not in self.preflight(public_api, ENGAGEMENTS_URL, "https://evil.example")
 
-    def test_another_companys_origin_cannot_post_for_this_company(
-        self, public_api, other_company, forms_action, lead
-    ):
+    def test_another_companys_origin_cannot_post_for_this_company(self, public_api, other_company, forms_action, lead):
         other_company.settings = {"cors_origins": ["https://globex.example"]}
         other_company.save()
         path = f"/v1/public/actions/{forms_action.uuid}"
@@ -129,7 +128,9 @@ class TestCors:
 
     def test_the_default_hosts_own_origin_is_allowed(self, public_api, forms_action, lead):
         origin = "http://localhost:8123"
-        response = public_api.get(f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid)}, HTTP_ORIGIN=origin)
+        response = public_api.get(
+            f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid)}, HTTP_ORIGIN=origin
+        )
         assert response["Access-Control-Allow-Origin"] == origin
 
     def test_settings_origins_are_allowed(self, public_api, forms_action, lead, settings):

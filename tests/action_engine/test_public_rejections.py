@@ -1,4 +1,5 @@
 """Every way the public endpoints say no: the status, the problem shape, and nothing written."""
+
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -10,7 +11,7 @@ from action_engine.choices import ModuleKind
 from action_engine.models import Engagement, Message
 from action_engine.services import action_link_sign
 from crm.models import Visitor
-from tests.action_engine.factories import ActionCompanyFactory, ModuleFactory
+from tests.action_engine.factories import ActionCompanyFactory
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     commerce_action,
@@ -106,12 +107,14 @@ def test_page_data_token_rules_when_the_company_requires_it(public_api, company,
         ),
     }[case]
     response = public_api.get(
-        f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid), "visitor": str(visitor.uuid), "token": token}
+        f"/v1/public/actions/{forms_action.uuid}",
+        {"lead": str(lead.uuid), "visitor": str(visitor.uuid), "token": token},
     )
     assert_problem(response, 403)
     valid = action_link_sign(action_company=forms_action, lead=lead, visitor=visitor, expires_at=expires)
     ok = public_api.get(
-        f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid), "visitor": str(visitor.uuid), "token": valid}
+        f"/v1/public/actions/{forms_action.uuid}",
+        {"lead": str(lead.uuid), "visitor": str(visitor.uuid), "token": valid},
     )
     assert ok.status_code == 200
 
@@ -123,7 +126,8 @@ def test_a_token_for_another_action_is_refused_even_when_not_required(public_api
         action_company=other, lead=lead, visitor=visitor, expires_at=timezone.now() + timedelta(days=1)
     )
     response = public_api.get(
-        f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid), "visitor": str(visitor.uuid), "token": token}
+        f"/v1/public/actions/{forms_action.uuid}",
+        {"lead": str(lead.uuid), "visitor": str(visitor.uuid), "token": token},
     )
     assert_problem(response, 403, "token_invalid")
 
@@ -149,10 +153,14 @@ def test_stage_outside_the_pipeline(public_api, forms_action, lead, nothing_writ
 
 def test_form_data_failing_its_schema_reports_each_field(public_api, forms_action, lead, nothing_written):
     message = {"data": {"name": "x" * 101}}
-    body = assert_problem(post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message)), 400)
+    body = assert_problem(
+        post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message)), 400
+    )
     assert body["errors"] == {"data.email": ["This field is required."], "data.name": ["At most 100 characters."]}
     message = {"data": {"email": "not an email"}}
-    body = assert_problem(post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message)), 400)
+    body = assert_problem(
+        post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message)), 400
+    )
     assert body["errors"] == {"data.email": ["Enter a valid email address."]}
 
 

@@ -1,4 +1,5 @@
 """Sharing an action with a lead (visitor, `sent`, signed expiring link) and the funnel of a company action."""
+
 from datetime import timedelta
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
@@ -150,7 +151,9 @@ def test_empty_funnel(action_engine_api, forms_action):
     assert body["overall_conversion"] is None
 
 
-@pytest.mark.parametrize("query", [{"since": "yesterday"}, {"since": "2026-02-30"}, {"since": "2026-03-02", "until": "2026-03-01"}])
+@pytest.mark.parametrize(
+    "query", [{"since": "yesterday"}, {"since": "2026-02-30"}, {"since": "2026-03-02", "until": "2026-03-01"}]
+)
 def test_funnel_bad_dates_are_400(action_engine_api, forms_action, query):
     response = action_engine_api.get(f"/v1/company-actions/{forms_action.uuid}/funnel", query)
     assert response.status_code == 400

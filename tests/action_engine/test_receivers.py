@@ -1,4 +1,5 @@
-"""Company action receivers: the raw call is stored first, mapped into an engagement, signed when a secret is set, replayable."""
+"""Company action receivers: raw call stored first, mapped into an engagement, signed with a secret, replayable."""
+
 import json
 import uuid
 from datetime import datetime, timedelta, timezone

@@ -1,4 +1,5 @@
 """Lead receivers: the raw attempt first, the template's mapping, dedupe within the company, errors kept."""
+
 import json
 import threading
 import uuid
@@ -40,7 +41,10 @@ def post(client, receiver, body):
 
 @pytest.mark.django_db
 def test_a_lead_is_built_by_the_template(public_crm, receiver, staff_user):
-    body = {"contact": {"email": "Ada@Example.com", "name": "Ada", "phone": "+44 20 7946 0000", "title": "CTO"}, "utm": "x"}
+    body = {
+        "contact": {"email": "Ada@Example.com", "name": "Ada", "phone": "+44 20 7946 0000", "title": "CTO"},
+        "utm": "x",
+    }
     response = post(public_crm, receiver, body)
     assert response.status_code == 201, response.content
     lead = Lead.objects.get(uuid=response.json()["lead"])

@@ -3,6 +3,7 @@
 The page (default host) and the API (api.action-engine) are both served by the live server; Chromium
 resolves `*.localhost` to 127.0.0.1, so the page's cross-origin calls go through CORS like in production.
 """
+
 import os
 import time
 from decimal import Decimal

@@ -1,4 +1,5 @@
 """Replay failed (or interrupted) company action receiver calls."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from action_engine.choices import ReceiverCallOutcome
