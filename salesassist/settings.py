@@ -236,9 +236,11 @@ WORKFLOW_PAUSE_AFTER_HOURS = env.float("WORKFLOW_PAUSE_AFTER_HOURS", default=5 *
 WORKFLOW_LEASE_SECONDS = env.float("WORKFLOW_LEASE_SECONDS", default=90)
 # The sweeper re-enqueues a due delivery whose task was queued this long ago and never ran (lost).
 WORKFLOW_REQUEUE_AFTER_SECONDS = env.float("WORKFLOW_REQUEUE_AFTER_SECONDS", default=300)
-# Deliveries per worker task, and parallel sends inside one task.
-WORKFLOW_TASK_BATCH = env.int("WORKFLOW_TASK_BATCH", default=10)
-WORKFLOW_SEND_CONCURRENCY = env.int("WORKFLOW_SEND_CONCURRENCY", default=8)
+# Deliveries per worker task (a task also takes other due deliveries up to this many), and parallel
+# sends inside one task. A task may take at most 3 × concurrency, so that even if every send runs into
+# the 15 s timeout it ends within Q_TIMEOUT (60 s).
+WORKFLOW_TASK_BATCH = env.int("WORKFLOW_TASK_BATCH", default=48)
+WORKFLOW_SEND_CONCURRENCY = env.int("WORKFLOW_SEND_CONCURRENCY", default=16)
 
 # --- Logging to stdout ----------------------------------------------------------------------------
 LOGGING = {

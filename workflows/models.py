@@ -71,6 +71,10 @@ class Delivery(BaseModel):
             models.Index(fields=["status", "next_attempt_at"], name="workflows_delivery_due"),
             models.Index(fields=["workflow", "-created_at"], name="workflows_delivery_workflow"),
             models.Index(fields=["company", "-created_at"], name="workflows_delivery_company"),
+            # A worker reads back what it leased by token; only leased rows have one.
+            models.Index(
+                fields=["lease_token"], condition=Q(lease_token__isnull=False), name="workflows_delivery_leased"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["workflow", "engagement"], name="workflows_delivery_once_per_engagement")

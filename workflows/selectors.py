@@ -1,8 +1,12 @@
 """Read queries of the workflows domain."""
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from action_engine.models import ActionCompany
+from crm.models import Visitor
 
 from .choices import DeliveryStatus
 from .conditions import conditions_hold
@@ -70,18 +74,34 @@ def deliveries_recoverable_ids(*, workflow: Workflow, since: datetime) -> list[i
 
 
 def deliveries_for_sending(*, lease_token) -> list[Delivery]:
-    """The deliveries a worker holds under one lease, with everything a payload needs in one query."""
-    return list(
+    """The deliveries a worker holds under one lease, with everything a payload needs.
+
+    The few rows a batch shares (workflows, company actions with their action and system) are read once
+    each rather than joined into every delivery's row: fewer columns to parse per delivery.
+    """
+    deliveries = list(
         Delivery.objects.filter(lease_token=lease_token)
-        .select_related(
-            "workflow",
-            "engagement__lead__owner",
-            "engagement__visitor",
-            "engagement__message",
-            "engagement__action_company__action__system",
-        )
+        .select_related("engagement__lead", "engagement__message")
         .order_by("id")
     )
+    if not deliveries:
+        return deliveries
+    engagements = [delivery.engagement for delivery in deliveries]
+    workflows = Workflow.all_objects.in_bulk({delivery.workflow_id for delivery in deliveries})
+    action_companies = ActionCompany.all_objects.select_related("action__system").in_bulk(
+        {engagement.action_company_id for engagement in engagements}
+    )
+    visitor_ids = {engagement.visitor_id for engagement in engagements if engagement.visitor_id}
+    visitors = Visitor.objects.only("id", "uuid", "company_id").in_bulk(visitor_ids) if visitor_ids else {}
+    owner_ids = {engagement.lead.owner_id for engagement in engagements if engagement.lead.owner_id}
+    owners = get_user_model().objects.in_bulk(owner_ids) if owner_ids else {}
+    for delivery in deliveries:
+        engagement = delivery.engagement
+        delivery.workflow = workflows[delivery.workflow_id]
+        engagement.action_company = action_companies[engagement.action_company_id]
+        engagement.visitor = visitors.get(engagement.visitor_id) if engagement.visitor_id else None
+        engagement.lead.owner = owners.get(engagement.lead.owner_id) if engagement.lead.owner_id else None
+    return deliveries
 
 
 def delivery_list(*, company) -> QuerySet:

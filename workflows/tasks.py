@@ -1,7 +1,7 @@
 """django-q2 tasks: they take ids, call a service, and never raise (the Delivery rows own the retry state)."""
 import logging
 
-from .services import deliveries_attempt, deliveries_sweep as deliveries_sweep_service
+from .services import deliveries_attempt, deliveries_sweep as deliveries_sweep_service, task_batch_size
 
 logger = logging.getLogger(__name__)
 
@@ -9,7 +9,10 @@ logger = logging.getLogger(__name__)
 def deliveries_send(delivery_ids: list[int], manual: bool = False, statuses: list[str] | None = None) -> int:
     """Attempt the deliveries that are still free and due (or, for a replay, of the given statuses)."""
     try:
-        return len(deliveries_attempt(delivery_ids=list(delivery_ids), manual=manual, statuses=statuses))
+        attempts = deliveries_attempt(
+            delivery_ids=list(delivery_ids), manual=manual, statuses=statuses, fill_to=task_batch_size()
+        )
+        return len(attempts)
     except Exception:
         # The lease runs out and the sweeper queues the deliveries again: log, never raise.
         logger.exception("Sending deliveries %s failed", delivery_ids)

@@ -30,6 +30,7 @@ class Received:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # the status line, headers and body are separate writes
     server: "_Server"
 
     def log_message(self, format, *args):  # keep test output clean

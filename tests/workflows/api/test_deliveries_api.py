@@ -18,8 +18,9 @@ def uuids(response):
 
 
 def test_list_filters_by_workflow_engagement_and_status(
-    action_engine_api, action_company, sink, fast_retries, django_capture_on_commit_callbacks
+    action_engine_api, action_company, sink, settings, django_capture_on_commit_callbacks
 ):
+    settings.WORKFLOW_RETRY_SCHEDULE = [0, 3600]  # the failed one stays failed for the test
     good = attach_webhook(action_company, sink.url("/good"))
     bad = attach_webhook(action_company, sink.url("/bad"))
     sink.default = Reply(200)
