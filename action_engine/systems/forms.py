@@ -1,7 +1,11 @@
 """The forms system: a page renders a JSON-Schema form; the result is the submitted data."""
 
+import json
+from functools import lru_cache
+
 from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, UnknownType
+from referencing.exceptions import Unresolvable
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from salesassist.core.exceptions import InvalidInput
@@ -61,6 +65,14 @@ def _field_errors(validator: Draft202012Validator, data: dict) -> dict[str, list
     return errors
 
 
+@lru_cache(maxsize=256)
+def _validator_for(schema_json: str) -> Draft202012Validator:
+    """A checked validator per distinct schema: building one costs more than validating a submission."""
+    schema = json.loads(schema_json)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+
+
 def validate_submission(*, action_company, message: dict) -> dict:
     """`message.data` must satisfy the form's JSON Schema; `message.form` picks a form when there are several."""
     modules = list(_form_modules(action_company))
@@ -76,12 +88,11 @@ def validate_submission(*, action_company, message: dict) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput("The form data is missing.", errors={"data": ["Must be a JSON object."]})
     try:
-        validator = Draft202012Validator(form.schema, format_checker=FORMAT_CHECKER)
-        errors = _field_errors(validator, data)
-    except SchemaError as exc:
+        errors = _field_errors(_validator_for(json.dumps(form.schema, sort_keys=True)), data)
+    except (SchemaError, UnknownType, Unresolvable) as exc:
         # A broken schema is the company's configuration, not the lead's fault; still a clean 4xx.
         raise InvalidInput(
-            "This form's schema is invalid; the company must fix it.", errors={"form": [exc.message]}
+            "This form's schema is invalid; the company must fix it.", errors={"form": [str(exc).splitlines()[0]]}
         ) from exc
     if errors:
         raise InvalidInput("The form data is invalid; see errors.", errors=errors)

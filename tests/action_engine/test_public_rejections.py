@@ -255,3 +255,19 @@ def test_required_token_missing_on_post(public_api, company, forms_action, lead,
     company.settings = {"require_link_token": True}
     company.save()
     assert_problem(post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "opened")), 403, "token_required")
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [{"type": "object", "properties": {"email": {"type": 5}}}, {"$ref": "#/missing"}],
+    ids=["bad-type", "unresolvable-ref"],
+)
+def test_a_broken_form_schema_is_a_clean_400(public_api, forms_action, lead, schema, nothing_written):
+    form = forms_action.modules.get().form
+    form.schema = schema
+    form.save()
+    message = {"data": {"email": "ada@example.com"}}
+    body = assert_problem(
+        post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message)), 400
+    )
+    assert "form" in body["errors"]
