@@ -18,9 +18,11 @@ from salesassist.core.admin import (
     ScopeFilter,
     SoftDeleteModelAdmin,
     adopt_saved_row,
+    host_url_link,
     pretty_json,
 )
 from salesassist.core.exceptions import DomainError
+from salesassist.hosts import ACTION_ENGINE_API
 
 from .models import (
     Action,
@@ -234,6 +236,14 @@ class ActionWorkflowAdmin(BaseModelAdmin):
 # ---------------------------------------------------------------- company actions
 
 
+@admin.display(description="URL")
+def receiver_url(receiver: ActionCompanyReceiver) -> str:
+    """Where the third party posts results."""
+    if receiver.pk is None:
+        return "—"
+    return host_url_link("action_engine:receiver-call-create", ACTION_ENGINE_API, receiver_uuid=receiver.uuid)
+
+
 @admin.display(boolean=True, description="signed")
 def receiver_is_signed(receiver: ActionCompanyReceiver) -> bool:
     """Whether calls must carry a valid signature; the secret itself is never shown."""
@@ -276,8 +286,8 @@ class ReceiverInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("uuid", "is_active", "default_stage", "mapping", receiver_is_signed, "created_at")
-    readonly_fields = ("uuid", "is_active", receiver_is_signed, "created_at")
+    fields = ("uuid", receiver_url, "is_active", "default_stage", "mapping", receiver_is_signed, "created_at")
+    readonly_fields = ("uuid", receiver_url, "is_active", receiver_is_signed, "created_at")
 
     def has_add_permission(self, request, obj=None):
         return False  # a receiver comes with its company action; a new one only by rotating
@@ -406,12 +416,20 @@ class ActionCompanyReceiverAdmin(BaseModelAdmin):
             return ["action_company", "mapping", "default_stage", "generate_secret"]
         # The secret is never shown; `receiver_is_signed` tells whether calls must be signed.
         return [
-            "action_company", "company", "is_active", receiver_is_signed, "default_stage", "mapping", *TIMESTAMP_FIELDS
+            "action_company",
+            "company",
+            receiver_url,
+            "is_active",
+            receiver_is_signed,
+            "default_stage",
+            "mapping",
+            *TIMESTAMP_FIELDS,
         ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        return fields if obj is None else [*fields, "action_company", "company", "is_active", receiver_is_signed]
+        readonly = ["action_company", "company", receiver_url, "is_active", receiver_is_signed]
+        return fields if obj is None else [*fields, *readonly]
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -14,8 +14,10 @@ from salesassist.core.admin import (
     RecentRowsFormSet,
     SoftDeleteModelAdmin,
     adopt_saved_row,
+    host_url_link,
     pretty_json,
 )
+from salesassist.hosts import CRM_API
 
 from .models import (
     ApiKey,
@@ -198,7 +200,15 @@ class LeadReceiverAdmin(BaseModelAdmin):
     search_fields = ("name", "source", "=uuid", "company__name")
     autocomplete_fields = ("company", "default_owner")
     list_select_related = ("company",)
+    readonly_fields = ("url",)
     inlines = (LeadReceiverAttemptInline,)
+
+    @admin.display(description="URL")
+    def url(self, obj):
+        """Where the third party posts leads."""
+        if obj.pk is None:
+            return "—"
+        return host_url_link("crm:lead-receiver-call-create", CRM_API, receiver_uuid=obj.uuid)
 
 
 @admin.register(LeadReceiverAttempt)

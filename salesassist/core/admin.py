@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, router
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
+from django_hosts.resolvers import reverse as host_reverse
 
 from .models import WorkerHeartbeat
 
@@ -147,6 +148,16 @@ def adopt_saved_row(obj, saved) -> None:
         setattr(obj, field.attname, getattr(saved, field.attname))
     obj._state.adding = False
     obj._state.db = saved._state.db
+
+
+def host_url_link(view_name: str, host: str, **kwargs) -> str:
+    """A link to a URL of another host (an API's public receiver URL, say).
+
+    It is scheme-relative ("//api.crm.example.com/…"): the browser completes it with the scheme the
+    admin is served on, so "copy link" gives the full URL to hand to a third party.
+    """
+    url = host_reverse(view_name, host=host, kwargs=kwargs)
+    return format_html('<a href="{}">{}</a>', url, url.removeprefix("//"))
 
 
 def pretty_json(value) -> str:

@@ -326,3 +326,13 @@ def test_a_form_schema_must_be_a_json_schema_of_an_object(admin_client, company,
     assert response.status_code == 200
     assert "schema" in response.context["adminform"].form.errors
     assert not company.forms.exists()
+
+
+def test_receiver_pages_show_the_url_to_hand_to_the_third_party(admin_client):
+    receiver = ActionCompanyFactory().receivers.get()
+    url = f"api.action-engine.localhost:8000/v1/receivers/{receiver.uuid}"
+    for page in (
+        reverse("admin:action_engine_actioncompany_change", args=[receiver.action_company.pk]),
+        reverse("admin:action_engine_actioncompanyreceiver_change", args=[receiver.pk]),
+    ):
+        assert f'href="//{url}"' in admin_client.get(page).content.decode()

@@ -2,11 +2,13 @@
 import pytest
 from django.urls import reverse
 
-from crm.choices import ApiKeyAccess
 from action_engine.models import Engagement
+from crm.choices import ApiKeyAccess
 from crm.models import ApiKey, Company, Lead, Visitor
 from crm.services import api_key_authenticate, api_key_hash
-from tests.crm.factories import ApiKeyFactory, LeadFactory
+from salesassist.core.admin import RecentRowsFormSet
+from tests.action_engine.factories import EngagementFactory
+from tests.crm.factories import ApiKeyFactory, LeadFactory, LeadReceiverFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,9 +124,6 @@ def test_api_keys_filter_by_status(admin_client, company):
 
 
 def test_a_lead_page_shows_its_newest_engagements(admin_client):
-    from salesassist.core.admin import RecentRowsFormSet
-    from tests.action_engine.factories import EngagementFactory
-
     first = EngagementFactory()
     lead = first.lead
     later = [
@@ -136,3 +135,9 @@ def test_a_lead_page_shows_its_newest_engagements(admin_client):
     shown = [form.instance.pk for form in feed.forms]
     assert len(shown) == RecentRowsFormSet.recent_limit
     assert first.pk not in shown and set(shown) == {e.pk for e in later}
+
+
+def test_lead_receiver_page_shows_its_url(admin_client, company):
+    receiver = LeadReceiverFactory(company=company)
+    page = admin_client.get(reverse("admin:crm_leadreceiver_change", args=[receiver.pk])).content.decode()
+    assert f'href="//api.crm.localhost:8000/v1/receivers/{receiver.uuid}/leads"' in page
