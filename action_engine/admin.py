@@ -392,6 +392,9 @@ class ReceiverCallInline(RecentCallsInline):
     fields = ("created_at", "outcome", "engagement", "source_ip")
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("engagement__lead", "engagement__action_company")
+
 
 @admin.register(ActionCompanyReceiver)
 class ActionCompanyReceiverAdmin(BaseModelAdmin):
@@ -455,7 +458,7 @@ class ReceiverCallAdmin(HistoryModelAdmin):
     list_display = ("created_at", "receiver", "company", "outcome", "engagement", "source_ip")
     list_filter = ("outcome", COMPANY_FILTER, "created_at")
     search_fields = ("=uuid", "=receiver__uuid", "body")
-    list_select_related = ("receiver", "company", "engagement")
+    list_select_related = ("receiver", "company", "engagement__lead", "engagement__action_company")
     date_hierarchy = "created_at"
     actions = ("replay_calls",)
 

@@ -142,6 +142,9 @@ class LeadFeedInline(ReadOnlyTabularInline):
     readonly_fields = fields
     verbose_name_plural = f"feed (newest {RecentRowsFormSet.recent_limit})"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("action_company")
+
 
 class LeadVisitorInline(ReadOnlyTabularInline):
     model = Visitor

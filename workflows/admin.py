@@ -61,6 +61,9 @@ class RecentDeliveryInline(ReadOnlyTabularInline):
     readonly_fields = fields
     verbose_name_plural = f"recent deliveries (newest {RecentRowsFormSet.recent_limit})"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("engagement__lead", "engagement__action_company")
+
 
 @admin.register(Workflow)
 class WorkflowAdmin(SoftDeleteModelAdmin):
@@ -131,7 +134,8 @@ class DeliveryAdmin(HistoryModelAdmin):
     list_display = ("created_at", "workflow", "engagement", "status", "attempts", "last_status_code", "next_attempt_at")
     list_filter = ("status", ("workflow", admin.RelatedOnlyFieldListFilter), COMPANY_FILTER, "created_at")
     search_fields = ("=uuid", "=engagement__uuid", "workflow__name", "last_error")
-    list_select_related = ("workflow", "engagement", "company")
+    # An engagement reads as its lead and company action.
+    list_select_related = ("workflow", "company", "engagement__lead", "engagement__action_company")
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
     actions = ("replay_deliveries",)
