@@ -245,13 +245,16 @@ def main() -> int:
             )
         )
     sink.close()
-    started = time.monotonic()
-    outcomes = [handler.send(item) for item in prepared]
-    plain_elapsed = time.monotonic() - started
-    assert all(outcome.succeeded for outcome in outcomes)
-    plain_rate = len(prepared) / plain_elapsed
-    print(f"plain loop (same payloads, signing, SSRF check and pinned client; one request after another):")
-    print(f"  {plain_rate:8.1f} requests/s  ({plain_elapsed:.2f} s)")
+    plain_rates = []
+    for _ in range(3):  # the machine may be shared: the median of three runs
+        started = time.monotonic()
+        outcomes = [handler.send(item) for item in prepared]
+        plain_elapsed = time.monotonic() - started
+        assert all(outcome.succeeded for outcome in outcomes)
+        plain_rates.append(len(prepared) / plain_elapsed)
+    plain_rate = statistics.median(plain_rates)
+    print("plain loop (same payloads, signing, SSRF check and pinned client; one request after another):")
+    print(f"  {plain_rate:8.1f} requests/s  (median of {', '.join(f'{rate:.0f}' for rate in plain_rates)})")
     print(f"ratio drain/plain: {drain_rate / plain_rate:.2f}  (target >= 0.5);  live/plain: {live_rate / plain_rate:.2f}")
     plain_sink.close()
 

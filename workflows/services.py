@@ -144,15 +144,19 @@ def _deliveries_lease(
             candidates = candidates.filter(status__in=statuses)
     else:
         due = Q(status__in=DUE_STATUSES, next_attempt_at__lte=now, workflow_id__in=sendable_workflow_ids())
-        wanted = Q(id__in=delivery_ids)
-        extra = fill_to - len(delivery_ids)
-        if extra > 0:
-            backlog = Delivery.objects.filter(free, due).exclude(id__in=delivery_ids)
-            if connection.features.has_select_for_update_skip_locked:
-                # Rows another worker is leasing right now are skipped, not waited for.
-                backlog = backlog.select_for_update(skip_locked=True)
-            wanted |= Q(id__in=backlog.order_by("next_attempt_at", "id").values("id")[:extra])
-        candidates = Delivery.objects.filter(free, due).filter(wanted)
+        # Its own deliveries first, then the oldest other due ones, up to fill_to in all.
+        selection = (
+            Delivery.objects.filter(free, due)
+            .order_by(Case(When(id__in=delivery_ids, then=Value(0)), default=Value(1)), "next_attempt_at", "id")
+            .values("id")
+        )
+        if fill_to <= len(delivery_ids):
+            selection = selection.filter(id__in=delivery_ids)
+        if connection.features.has_select_for_update_skip_locked:
+            # Rows another worker is leasing right now are skipped, never waited for: two workers whose
+            # batches overlap cannot deadlock, and neither blocks the other.
+            selection = selection.select_for_update(skip_locked=True)
+        candidates = Delivery.objects.filter(free, due, id__in=selection[: max(fill_to, len(delivery_ids))])
     changes = {
         "leased_until": now + timedelta(seconds=settings.WORKFLOW_LEASE_SECONDS),
         "lease_token": token,
