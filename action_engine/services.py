@@ -88,7 +88,8 @@ def action_link_check(*, action_company: ActionCompany, lead_uuid, visitor_uuid,
     A company opts in to requiring tokens with settings["require_link_token"]; a token that is sent is
     always checked, so a wrong one never passes silently.
     """
-    required = bool((action_company.company.settings or {}).get("require_link_token"))
+    company_settings = action_company.company.settings
+    required = isinstance(company_settings, dict) and company_settings.get("require_link_token") is True
     if not token:
         if required:
             raise PermissionDenied("This action needs the link's token.", code="token_required")
