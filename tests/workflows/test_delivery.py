@@ -260,3 +260,33 @@ def test_delivery_payload_is_the_same_on_every_attempt(action_company, sink, fas
     first, second = sink.wait_for(2)
     assert first.body == second.body
     assert json.loads(first.body)["timestamp"]
+
+
+def test_custom_headers_are_sent_and_secrets_in_them_never_logged(action_company, sink, django_capture_on_commit_callbacks):
+    attach_webhook(
+        action_company,
+        sink.url(),
+        config={"headers": {"Authorization": "Bearer s3cret", "X-Api-Key": "k3y", "X-Team": "sales"}},
+    )
+    engagement = fan_out(django_capture_on_commit_callbacks, action_company)
+    (request,) = sink.requests
+    assert request.headers["authorization"] == "Bearer s3cret" and request.headers["x-api-key"] == "k3y"
+    attempt = DeliveryAttempt.objects.get(delivery__engagement=engagement)
+    assert attempt.request_headers["Authorization"] == "[redacted]"
+    assert attempt.request_headers["X-Api-Key"] == "[redacted]"
+    assert attempt.request_headers["X-Team"] == "sales"
+    assert "s3cret" not in str(attempt.request_headers) and "k3y" not in str(attempt.request_headers)
+
+
+def test_a_batch_task_also_takes_other_due_deliveries(action_company, sink, settings):
+    """Under a backlog one task sends a whole batch; the tasks queued for the others find nothing to do."""
+    from workflows.services import deliveries_attempt
+
+    attach_webhook(action_company, sink.url())
+    engagements = [record_engagement(action_company) for _ in range(4)]
+    first = engagements[0].deliveries.get()
+    attempts = deliveries_attempt(delivery_ids=[first.pk], fill_to=3)
+    assert [a.delivery_id for a in attempts][0] == first.pk and len(attempts) == 3
+    assert len(sink.requests) == 3
+    assert Delivery.objects.filter(status=DeliveryStatus.PENDING).count() == 1
+    assert deliveries_attempt(delivery_ids=[first.pk], fill_to=1) == []  # its own delivery is done
