@@ -217,3 +217,28 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, superuser, model
         response = admin_client.get(url)
     assert response.context["cl"].result_count >= 4
     assert len(four_rows) == len(one_row), "\n".join(q["sql"][:200] for q in four_rows.captured_queries)
+
+
+def _autocomplete_fields():
+    """(model, field name) of every autocomplete widget in the admin, inlines included."""
+    for model, model_admin in admin.site._registry.items():
+        owners = [(model, model_admin)] + [(inline.model, inline) for inline in model_admin.inlines]
+        for owner_model, owner in owners:
+            for field_name in owner.autocomplete_fields:
+                yield owner_model, field_name
+
+
+@pytest.mark.parametrize(
+    ("model", "field_name"),
+    sorted(set(_autocomplete_fields()), key=lambda pair: (pair[0]._meta.label, pair[1])),
+    ids=lambda value: value._meta.label if hasattr(value, "_meta") else value,
+)
+def test_every_autocomplete_answers(admin_client, superuser, model, field_name):
+    related = model._meta.get_field(field_name).related_model
+    target = superuser if related._meta.label == "auth.User" else ROW_MAKERS[related]()
+    query = {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name}
+    for term in ("", str(target.pk), str(getattr(target, "uuid", "x"))):
+        response = admin_client.get(reverse("admin:autocomplete"), {**query, "term": term})
+        assert response.status_code == 200, (term, response.content[:300])
+    listed = admin_client.get(reverse("admin:autocomplete"), query).json()["results"]
+    assert str(target.pk) in {row["id"] for row in listed}
