@@ -2,10 +2,11 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models, router
+from django.db import IntegrityError, models, router, transaction
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.html import format_html
 from django_hosts.resolvers import reverse as host_reverse
 
@@ -85,8 +86,79 @@ class BaseModelAdmin(admin.ModelAdmin):
         return fields + [name for name in TIMESTAMP_FIELDS if name not in fields]
 
 
+class DeletedFilter(admin.SimpleListFilter):
+    """Live rows (the default) or the soft-deleted ones, which can then be restored."""
+
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Deleted"),)
+
+    def choices(self, changelist):
+        # Django labels the no-value choice "All"; here it means the live rows.
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Live",
+        }
+        yield {
+            "selected": self.value() == "yes",
+            "query_string": changelist.get_query_string({self.parameter_name: "yes"}),
+            "display": "Deleted",
+        }
+
+    def queryset(self, request, queryset):
+        return queryset.filter(deleted_at__isnull=self.value() != "yes")
+
+
 class SoftDeleteModelAdmin(BaseModelAdmin):
-    """Lists live rows only (the default manager); deleting marks rows deleted and keeps their history."""
+    """Lists live rows (the default manager); deleting marks rows deleted and keeps their history.
+
+    The "deleted" filter lists the deleted rows, and only there a "restore" action is offered. Every
+    other page (change forms, autocomplete, deletes) sees live rows only.
+    """
+
+    def _lists_deleted_rows(self, request) -> bool:
+        opts = self.model._meta
+        changelist = f"{opts.app_label}_{opts.model_name}_changelist"
+        match = request.resolver_match
+        return request.GET.get(DeletedFilter.parameter_name) == "yes" and match and match.url_name == changelist
+
+    def get_queryset(self, request):
+        if not self._lists_deleted_rows(request):
+            return super().get_queryset(request)
+        queryset = self.model.all_objects.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_list_filter(self, request):
+        return (DeletedFilter, *super().get_list_filter(request))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self._lists_deleted_rows(request) and self.has_change_permission(request):
+            actions["restore_selected"] = self.get_action("restore_selected")
+        return actions
+
+    @admin.action(description="Restore selected %(verbose_name_plural)s")
+    def restore_selected(self, request, queryset):
+        restored, refused = 0, []
+        for obj in queryset.filter(deleted_at__isnull=False):
+            try:
+                # A live row may have taken its slug, SKU or email meanwhile: that one stays deleted.
+                with transaction.atomic():
+                    self.model.all_objects.filter(pk=obj.pk).update(deleted_at=None, updated_at=timezone.now())
+                restored += 1
+            except IntegrityError:
+                refused.append(str(obj))
+        self.message_user(request, f"Restored {restored}.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"Not restored, a live row has the same unique value (slug, SKU, email…): {', '.join(refused)}.",
+                messages.WARNING,
+            )
 
     def get_deleted_objects(self, objs, request):
         # A soft delete touches only the rows themselves: no cascade to list, no protected history

@@ -242,3 +242,41 @@ def test_every_autocomplete_answers(admin_client, superuser, model, field_name):
         assert response.status_code == 200, (term, response.content[:300])
     listed = admin_client.get(reverse("admin:autocomplete"), query).json()["results"]
     assert str(target.pk) in {row["id"] for row in listed}
+
+
+@pytest.mark.parametrize("model", list(SOFT_DELETE_MAKERS), ids=lambda model: model._meta.label)
+def test_deleted_rows_are_listed_on_demand_and_can_be_restored(admin_client, model):
+    live, deleted = SOFT_DELETE_MAKERS[model](), SOFT_DELETE_MAKERS[model]()
+    deleted.delete()
+    changelist = _url(model, "changelist")
+    default = admin_client.get(changelist)
+    assert "restore_selected" not in dict(default.context["action_form"].fields["action"].choices)
+    page = admin_client.get(changelist, {"deleted": "yes"})
+    assert [row.pk for row in page.context["cl"].result_list] == [deleted.pk]
+    response = admin_client.post(
+        changelist + "?deleted=yes", {"action": "restore_selected", "_selected_action": [deleted.pk]}
+    )
+    assert response.status_code == 302
+    assert model.objects.filter(pk__in=[live.pk, deleted.pk]).count() == 2
+
+
+def test_a_row_whose_slug_was_taken_meanwhile_stays_deleted(admin_client):
+    old = ae.ActionFactory(slug="contact-form")
+    old.delete()
+    ae.ActionFactory(slug="contact-form")
+    response = admin_client.post(
+        _url(Action, "changelist") + "?deleted=yes",
+        {"action": "restore_selected", "_selected_action": [old.pk]},
+        follow=True,
+    )
+    assert any("Not restored" in str(message) for message in response.context["messages"])
+    assert Action.all_objects.get(pk=old.pk).is_deleted
+
+
+def test_deleted_rows_are_not_offered_by_autocomplete_nor_editable(admin_client):
+    deleted = products.ProductFactory()
+    deleted.delete()
+    query = {"app_label": "action_engine", "model_name": "actioncompanysystemmodule", "field_name": "product"}
+    listed = admin_client.get(reverse("admin:autocomplete"), query).json()["results"]
+    assert str(deleted.pk) not in {row["id"] for row in listed}
+    assert admin_client.get(_url(Product, "change", deleted.pk)).status_code == 302  # "doesn't exist"
