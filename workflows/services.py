@@ -156,7 +156,10 @@ def _deliveries_lease(
             # Rows another worker is leasing right now are skipped, never waited for: two workers whose
             # batches overlap cannot deadlock, and neither blocks the other.
             selection = selection.select_for_update(skip_locked=True)
-        candidates = Delivery.objects.filter(free, due, id__in=selection[: max(fill_to, len(delivery_ids))])
+        selection = selection[: max(fill_to, len(delivery_ids))]
+        # The selection is read first, in the lease's transaction (its rows stay locked until the commit):
+        # as a subquery of the UPDATE, PostgreSQL may run it again for later rows and exceed its LIMIT.
+        candidates = None
     changes = {
         "leased_until": now + timedelta(seconds=settings.WORKFLOW_LEASE_SECONDS),
         "lease_token": token,
@@ -168,6 +171,8 @@ def _deliveries_lease(
         changes["scheduled_attempts"] = F("scheduled_attempts") + 1
     with transaction.atomic():
         _relaxed_commit()
+        if candidates is None:
+            candidates = Delivery.objects.filter(free, due, id__in=[row["id"] for row in selection])
         leased = candidates.update(**changes)
     if not leased:
         return token, []
