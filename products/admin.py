@@ -1,13 +1,20 @@
 """Admin of the PIM: products with their variants, and content."""
 from django.contrib import admin
 
-from salesassist.core.admin import COMPANY_FILTER, BaseModelAdmin, ConstraintCheckingForm, SoftDeleteModelAdmin
+from salesassist.core.admin import (
+    COMPANY_FILTER,
+    BaseModelAdmin,
+    ConstraintCheckingForm,
+    SoftDeleteModelAdmin,
+    UniqueRowsFormSet,
+)
 
 from .models import Content, Product, Variant
 
 
 class VariantInline(admin.TabularInline):
     model = Variant
+    formset = UniqueRowsFormSet
     extra = 0
     fields = ("name", "sku", "price", "attributes")
 

@@ -184,6 +184,32 @@ class HistoryModelAdmin(ViewOnlyMixin, BaseModelAdmin):
     """Append-only history: view only."""
 
 
+class UniqueRowsFormSet(BaseInlineFormSet):
+    """Refuses two submitted rows that clash on one of the model's conditional unique constraints.
+
+    Django's formset compares rows on unconditional constraints only. Our conditions only leave out
+    empty values (no SKU, no reference), so rows with an empty value in the constraint are skipped.
+    """
+
+    def clean(self):
+        super().clean()
+        for constraint in self.model._meta.constraints:
+            if not isinstance(constraint, models.UniqueConstraint) or constraint.condition is None:
+                continue
+            fields = [name for name in constraint.fields if name != self.fk.name]
+            seen = set()
+            for form in self.forms:
+                cleaned_data = getattr(form, "cleaned_data", None)
+                if not cleaned_data or cleaned_data.get("DELETE"):
+                    continue
+                key = tuple(cleaned_data.get(name) for name in fields)
+                if not key or any(value in (None, "") for value in key):
+                    continue
+                if key in seen:
+                    form.add_error(fields[0] if fields[0] in form.fields else None, "Another row has the same value.")
+                seen.add(key)
+
+
 class RecentRowsFormSet(BaseInlineFormSet):
     """Only the newest `recent_limit` rows of the inline (the model's ordering is newest first)."""
 

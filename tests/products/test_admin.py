@@ -51,3 +51,13 @@ def test_a_negative_price_is_a_form_error(admin_client, company):
     response = admin_client.post(reverse("admin:products_product_add"), _product_form(company, price="-1"))
     assert response.status_code == 200
     assert "price" in response.context["adminform"].form.errors
+
+
+def test_two_variants_with_the_same_sku_are_a_form_error(admin_client, company):
+    response = admin_client.post(
+        reverse("admin:products_product_add"), _product_form(company, **{"variants-1-sku": "TEE-S"})
+    )
+    assert response.status_code == 200
+    (variants,) = response.context["inline_admin_formsets"]
+    assert variants.formset.errors == [{}, {"sku": ["Another row has the same value."]}]
+    assert not Product.objects.filter(company=company).exists()
