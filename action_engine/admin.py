@@ -14,6 +14,8 @@ from salesassist.core.admin import (
     BaseModelAdmin,
     ConstraintCheckingForm,
     HistoryModelAdmin,
+    ReadOnlyTabularInline,
+    ReceivedCallAdmin,
     RecentCallsInline,
     ScopeFilter,
     SoftDeleteModelAdmin,
@@ -23,6 +25,7 @@ from salesassist.core.admin import (
 )
 from salesassist.core.exceptions import DomainError
 from salesassist.hosts import ACTION_ENGINE_API
+from workflows.models import Delivery
 
 from .models import (
     Action,
@@ -452,14 +455,12 @@ class ActionCompanyReceiverAdmin(BaseModelAdmin):
 
 
 @admin.register(ReceiverCall)
-class ReceiverCallAdmin(HistoryModelAdmin):
+class ReceiverCallAdmin(ReceivedCallAdmin):
     """Raw calls to company action receivers, as received."""
 
     list_display = ("created_at", "receiver", "company", "outcome", "engagement", "source_ip")
-    list_filter = ("outcome", COMPANY_FILTER, "created_at")
     search_fields = ("=uuid", "=receiver__uuid", "body")
     list_select_related = ("receiver", "company", "engagement__lead", "engagement__action_company")
-    date_hierarchy = "created_at"
     actions = ("replay_calls",)
 
     def has_replay_permission(self, request):
@@ -536,6 +537,17 @@ class FormAdmin(SoftDeleteModelAdmin):
 # ---------------------------------------------------------------- engagement history
 
 
+class EngagementDeliveryInline(ReadOnlyTabularInline):
+    """What the engagement's workflows did with it."""
+
+    model = Delivery
+    fields = ("workflow", "status", "attempts", "last_status_code", "next_attempt_at", "succeeded_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("workflow")
+
+
 @admin.register(Engagement)
 class EngagementAdmin(HistoryModelAdmin):
     """The stages leads reached on company actions, with each result's message."""
@@ -551,6 +563,7 @@ class EngagementAdmin(HistoryModelAdmin):
     list_select_related = ("lead", "action_company", "company")
     date_hierarchy = "created_at"
     readonly_fields = ("message_body",)
+    inlines = (EngagementDeliveryInline,)
 
     @admin.display(description="message")
     def message_body(self, obj):

@@ -7,15 +7,14 @@ from salesassist.core.admin import (
     COMPANY_FILTER,
     BaseModelAdmin,
     ConstraintCheckingForm,
-    HistoryModelAdmin,
     NullSplitFilter,
     ReadOnlyTabularInline,
+    ReceivedCallAdmin,
     RecentCallsInline,
     RecentRowsFormSet,
     SoftDeleteModelAdmin,
     adopt_saved_row,
     host_url_link,
-    pretty_json,
 )
 from salesassist.hosts import CRM_API
 
@@ -215,17 +214,9 @@ class LeadReceiverAdmin(BaseModelAdmin):
 
 
 @admin.register(LeadReceiverAttempt)
-class LeadReceiverAttemptAdmin(HistoryModelAdmin):
+class LeadReceiverAttemptAdmin(ReceivedCallAdmin):
     """Raw calls to lead receivers, as received."""
 
     list_display = ("created_at", "receiver", "company", "outcome", "lead", "source_ip")
-    list_filter = ("outcome", COMPANY_FILTER, "created_at")
     search_fields = ("=uuid", "receiver__name", "body")
     list_select_related = ("receiver", "company", "lead")
-    date_hierarchy = "created_at"
-    exclude = ("error",)
-    readonly_fields = ("error_details",)
-
-    @admin.display(description="error")
-    def error_details(self, obj):
-        return pretty_json(obj.error)

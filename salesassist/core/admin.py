@@ -210,6 +210,24 @@ class UniqueRowsFormSet(BaseInlineFormSet):
                 seen.add(key)
 
 
+class ReceivedCallAdmin(HistoryModelAdmin):
+    """Raw calls to an inbound URL (lead receivers, company action receivers), with headers and error
+    shown as indented JSON."""
+
+    list_filter = ("outcome", COMPANY_FILTER, "created_at")
+    date_hierarchy = "created_at"
+    exclude = ("headers", "error")
+    readonly_fields = ("headers_display", "error_display")
+
+    @admin.display(description="headers")
+    def headers_display(self, obj):
+        return pretty_json(obj.headers)
+
+    @admin.display(description="error")
+    def error_display(self, obj):
+        return pretty_json(obj.error) if obj.error else "—"
+
+
 class RecentRowsFormSet(BaseInlineFormSet):
     """Only the newest `recent_limit` rows of the inline (the model's ordering is newest first)."""
 

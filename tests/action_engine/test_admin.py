@@ -336,3 +336,19 @@ def test_receiver_pages_show_the_url_to_hand_to_the_third_party(admin_client):
         reverse("admin:action_engine_actioncompanyreceiver_change", args=[receiver.pk]),
     ):
         assert f'href="//{url}"' in admin_client.get(page).content.decode()
+
+
+def test_engagement_page_shows_its_deliveries(admin_client):
+    attempt = DeliveryAttemptFactory()
+    delivery = attempt.delivery
+    page = admin_client.get(reverse("admin:action_engine_engagement_change", args=[delivery.engagement.pk]))
+    (deliveries,) = [f.formset for f in page.context["inline_admin_formsets"] if f.formset.model is Delivery]
+    assert [form.instance for form in deliveries.forms] == [delivery]
+    assert delivery.workflow.name in page.content.decode()
+
+
+def test_receiver_call_page_shows_headers_and_error_as_json(admin_client):
+    call = ReceiverCallFactory(headers={"content-type": "application/json"}, error={"title": "Invalid input"})
+    page = admin_client.get(reverse("admin:action_engine_receivercall_change", args=[call.pk])).content.decode()
+    assert "&quot;content-type&quot;: &quot;application/json&quot;" in page
+    assert "&quot;title&quot;: &quot;Invalid input&quot;" in page
