@@ -131,9 +131,9 @@ def _deliveries_lease(
 
     Every condition is on the delivery row itself (the workflow check is a subquery, not a join), so
     PostgreSQL re-checks them on the latest row version when two workers race for the same row.
-    With `fill_to`, an automatic attempt also takes other due deliveries, oldest first, up to that many
-    in all: under a backlog each task sends a full batch, and the tasks queued for the deliveries it took
-    find nothing left to do.
+    With `fill_to`, an automatic attempt also takes other due deliveries, up to that many in all: under a
+    backlog each task sends a full batch, and the tasks queued for the deliveries it took find nothing
+    left to do.
     """
     now = timezone.now()
     token = uuid.uuid4()
@@ -144,21 +144,6 @@ def _deliveries_lease(
             candidates = candidates.filter(status__in=statuses)
     else:
         due = Q(status__in=DUE_STATUSES, next_attempt_at__lte=now, workflow_id__in=sendable_workflow_ids())
-        # Its own deliveries first, then the oldest other due ones, up to fill_to in all.
-        selection = (
-            Delivery.objects.filter(free, due)
-            .order_by(Case(When(id__in=delivery_ids, then=Value(0)), default=Value(1)), "next_attempt_at", "id")
-            .values("id")
-        )
-        if fill_to <= len(delivery_ids):
-            selection = selection.filter(id__in=delivery_ids)
-        if connection.features.has_select_for_update_skip_locked:
-            # Rows another worker is leasing right now are skipped, never waited for: two workers whose
-            # batches overlap cannot deadlock, and neither blocks the other.
-            selection = selection.select_for_update(skip_locked=True)
-        selection = selection[: max(fill_to, len(delivery_ids))]
-        # The selection is read first, in the lease's transaction (its rows stay locked until the commit):
-        # as a subquery of the UPDATE, PostgreSQL may run it again for later rows and exceed its LIMIT.
         candidates = None
     changes = {
         "leased_until": now + timedelta(seconds=settings.WORKFLOW_LEASE_SECONDS),
@@ -172,11 +157,28 @@ def _deliveries_lease(
     with transaction.atomic():
         _relaxed_commit()
         if candidates is None:
-            candidates = Delivery.objects.filter(free, due, id__in=[row["id"] for row in selection])
+            # The selection is read first, in this transaction (its rows stay locked until the commit): as
+            # a subquery of the UPDATE, PostgreSQL may run a LIMIT ... SKIP LOCKED again and take more.
+            chosen = _lockable(Delivery.objects.filter(free, due, id__in=delivery_ids))
+            room = fill_to - len(chosen)
+            if room > 0:
+                # Any due rows will do (no ORDER BY, so no sort of the whole backlog): each is queued on
+                # its own anyway, and the sweeper picks oldest first.
+                chosen += _lockable(Delivery.objects.filter(free, due).exclude(id__in=chosen), limit=room)
+            candidates = Delivery.objects.filter(free, due, id__in=chosen)
         leased = candidates.update(**changes)
     if not leased:
         return token, []
     return token, deliveries_for_sending(lease_token=token)
+
+
+def _lockable(queryset, *, limit: int | None = None) -> list[int]:
+    """Ids of the rows, locked for this transaction; on PostgreSQL rows another worker is leasing are
+    skipped, never waited for, so two workers whose batches overlap neither block nor deadlock."""
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True)
+    ids = queryset.order_by().values_list("id", flat=True)
+    return list(ids[:limit] if limit else ids)
 
 
 _executor: ThreadPoolExecutor | None = None

@@ -289,4 +289,8 @@ def test_a_batch_task_also_takes_other_due_deliveries(action_company, sink, sett
     assert [a.delivery_id for a in attempts][0] == first.pk and len(attempts) == 3
     assert len(sink.requests) == 3
     assert Delivery.objects.filter(status=DeliveryStatus.PENDING).count() == 1
-    assert deliveries_attempt(delivery_ids=[first.pk], fill_to=1) == []  # its own delivery is done
+    # its own delivery is done: the task still takes what is due, then finds nothing left
+    (last,) = deliveries_attempt(delivery_ids=[first.pk], fill_to=1)
+    assert last.delivery_id != first.pk and len(sink.requests) == 4
+    assert deliveries_attempt(delivery_ids=[first.pk], fill_to=48) == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
