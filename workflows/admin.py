@@ -3,11 +3,10 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from salesassist.core.exceptions import InvalidInput
 from salesassist.core.admin import (
     COMPANY_FILTER,
     HistoryModelAdmin,
@@ -17,6 +16,7 @@ from salesassist.core.admin import (
     SoftDeleteModelAdmin,
     pretty_json,
 )
+from salesassist.core.exceptions import InvalidInput
 
 from .choices import WorkflowKind
 from .conditions import conditions_validate

@@ -1,5 +1,4 @@
 """Operator control in the admin: replay deliveries, recover a workflow's failures, resume, checks on save."""
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
