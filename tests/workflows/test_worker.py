@@ -1,5 +1,6 @@
 """With a real django-q2 worker (`manage.py qcluster`) on the PostgreSQL test database: a worker killed
-mid-delivery, a lost task and a committed engagement are all delivered, exactly once."""
+mid-delivery, a lost task and a committed engagement are all delivered, exactly once; and concurrent
+workers (threads with their own connections) never lease the same delivery twice."""
 import os
 import signal
 import subprocess
@@ -166,3 +167,41 @@ def test_committed_engagements_are_delivered_and_rolled_back_ones_never(company,
         assert Webhook(workflow.secret).verify(request.body, request.headers)["data"]["engagement"]["uuid"] in (
             engagement_uuids
         )
+
+
+def test_two_workers_racing_for_the_same_deliveries_send_each_once(company, sink):
+    """Eight threads (each its own database connection) lease the same ten deliveries at once."""
+    import threading
+
+    from django.db import connections
+
+    from tests.action_engine.factories import ActionCompanyFactory
+    from workflows.services import deliveries_attempt
+
+    action_company = ActionCompanyFactory(company=company)
+    attach_webhook(action_company, sink.url())
+    sink.default = Reply(200, delay=0.2)  # long enough for every thread to try while the first sends
+    with transaction.atomic():
+        Delivery.objects.all().delete()
+    engagements = [record_engagement(action_company) for _ in range(10)]
+    OrmQ.objects.all().delete()  # no worker here: the threads are the workers
+    ids = list(Delivery.objects.filter(engagement__in=engagements).values_list("id", flat=True))
+    barrier = threading.Barrier(8)
+    sent = []
+
+    def worker(fill_to):
+        try:
+            barrier.wait()
+            sent.extend(a.delivery_id for a in deliveries_attempt(delivery_ids=ids[:3], fill_to=fill_to))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(sent) == sorted(ids)  # the seven fill up to 7 each: every delivery taken exactly once
+    assert len(sink.requests) == 10
+    assert len({request.headers["webhook-id"] for request in sink.requests}) == 10
+    assert DeliveryAttempt.objects.filter(succeeded=True).count() == 10
