@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.utils import timezone
 
 from action_engine.models import ActionCompany
@@ -20,24 +20,24 @@ RECOVERABLE_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
 def workflows_for_engagement(*, engagement) -> list[Workflow]:
     """Active workflows of the engagement's company action that fire on its stage and conditions, each once.
 
-    The catalogue action's defaults come first, then the company's own, each in its set order.
+    The catalogue action's defaults (global, or the company's own) come first, then the company
+    action's own workflows, each in its set order — in one query, since it runs on every engagement.
     Stages and conditions are matched in Python: an action has a handful of workflows, and SQLite has
     no JSON containment lookup.
     """
     action_company = engagement.action_company
-    active = Workflow.objects.filter(is_active=True, paused_at__isnull=True)
-    defaults = active.filter(action_links__action_id=action_company.action_id, company__isnull=True).order_by(
-        "action_links__position", "id"
-    )
-    defaults_of_company = active.filter(
-        action_links__action_id=action_company.action_id, company_id=engagement.company_id
-    ).order_by("action_links__position", "id")
+    # No model ordering inside the parts of a UNION (SQLite refuses it); the union is ordered below.
+    active = Workflow.objects.filter(is_active=True, paused_at__isnull=True).order_by()
+    defaults = active.filter(
+        Q(company__isnull=True) | Q(company_id=engagement.company_id),
+        action_links__action_id=action_company.action_id,
+    ).annotate(link_group=Value(0), link_position=F("action_links__position"))
     own = active.filter(
         company_action_links__action_company_id=action_company.pk, company_id=engagement.company_id
-    ).order_by("company_action_links__position", "id")
+    ).annotate(link_group=Value(1), link_position=F("company_action_links__position"))
     seen: set[int] = set()
     matching = []
-    for workflow in [*defaults, *defaults_of_company, *own]:
+    for workflow in defaults.union(own, all=True).order_by("link_group", "link_position", "id"):
         fires = not workflow.stages or engagement.stage in workflow.stages
         if fires and workflow.pk not in seen and conditions_hold(workflow.conditions, engagement=engagement):
             seen.add(workflow.pk)
