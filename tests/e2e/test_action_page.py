@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connections
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from action_engine.models import Engagement
@@ -72,6 +72,9 @@ def browser(orm_beside_playwright):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Playwright runs the test in a greenlet, where Django's connections (context-local) are not the
+        # ones pytest-django closes at teardown: close them here, or they outlive the test database.
+        connections.close_all()
 
 
 @pytest.fixture
