@@ -147,7 +147,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["salesassist.core.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -240,6 +240,10 @@ WORKFLOW_REQUEUE_AFTER_SECONDS = env.float("WORKFLOW_REQUEUE_AFTER_SECONDS", def
 # sends inside one task. A task may take at most 3 × concurrency, so that even if every send runs into
 # the 15 s timeout it ends within Q_TIMEOUT (60 s).
 WORKFLOW_TASK_BATCH = env.int("WORKFLOW_TASK_BATCH", default=48)
+# A retry due within this many seconds is queued by a timer in the worker that made the attempt, so a
+# 5 s step waits about 5 s rather than until the next sweep (django-q2 runs schedules about every 30 s).
+# The sweeper stays the safety net if that worker dies first. 0 leaves every retry to the sweeper.
+WORKFLOW_RETRY_TIMER_SECONDS = env.float("WORKFLOW_RETRY_TIMER_SECONDS", default=60)
 WORKFLOW_SEND_CONCURRENCY = env.int("WORKFLOW_SEND_CONCURRENCY", default=16)
 
 # --- Logging to stdout ----------------------------------------------------------------------------

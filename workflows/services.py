@@ -96,6 +96,34 @@ def deliveries_enqueue(*, delivery_ids: list[int], manual: bool = False, statuse
     return queued
 
 
+def deliveries_retry_soon(*, deliveries: list[Delivery]) -> int:
+    """Queue, from a timer in this process, the failed deliveries whose next attempt is due before the
+    next sweep (within WORKFLOW_RETRY_TIMER_SECONDS). Best effort: if this process dies first, the
+    sweeper queues them at its next run, and the lease keeps either from sending twice."""
+    window = settings.WORKFLOW_RETRY_TIMER_SECONDS
+    now = timezone.now()
+    waits = {
+        delivery.pk: (delivery.next_attempt_at - now).total_seconds()
+        for delivery in deliveries
+        if delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is not None
+    }
+    soon = {pk: max(0.0, wait) for pk, wait in waits.items() if wait <= window}
+    if window <= 0 or not soon:
+        return 0
+    # One timer for the batch, when the last of them is due: the lease only takes deliveries that are due.
+    timer = threading.Timer(max(soon.values()) + 0.05, _enqueue_from_timer, kwargs={"delivery_ids": list(soon)})
+    timer.daemon = True
+    timer.start()
+    return len(soon)
+
+
+def _enqueue_from_timer(*, delivery_ids: list[int]) -> None:
+    try:
+        deliveries_enqueue(delivery_ids=delivery_ids)
+    finally:
+        connection.close()  # this thread's own connection; nothing else will close it
+
+
 def deliveries_sweep(*, limit: int = SWEEP_LIMIT) -> int:
     """Queue every delivery that is due, or whose worker died (lease ran out), or whose task was lost."""
     now = timezone.now()

@@ -1,7 +1,8 @@
 """django-q2 tasks: they take ids, call a service, and never raise (the Delivery rows own the retry state)."""
 import logging
 
-from .services import deliveries_attempt, deliveries_sweep as deliveries_sweep_service, task_batch_size
+from .services import deliveries_attempt, deliveries_retry_soon, task_batch_size
+from .services import deliveries_sweep as deliveries_sweep_service
 
 logger = logging.getLogger(__name__)
 
@@ -12,6 +13,7 @@ def deliveries_send(delivery_ids: list[int], manual: bool = False, statuses: lis
         attempts = deliveries_attempt(
             delivery_ids=list(delivery_ids), manual=manual, statuses=statuses, fill_to=task_batch_size()
         )
+        deliveries_retry_soon(deliveries=[attempt.delivery for attempt in attempts])
         return len(attempts)
     except Exception:
         # The lease runs out and the sweeper queues the deliveries again: log, never raise.

@@ -205,3 +205,25 @@ def test_two_workers_racing_for_the_same_deliveries_send_each_once(company, sink
     assert len(sink.requests) == 10
     assert len({request.headers["webhook-id"] for request in sink.requests}) == 10
     assert DeliveryAttempt.objects.filter(succeeded=True).count() == 10
+
+
+def test_a_short_retry_is_sent_after_its_delay_not_at_the_next_sweep(company, sink, qcluster):
+    """The schedule's 5 s step: the worker that saw the failure queues the retry itself. There is no
+    sweeper schedule in this flushed test database, so only that timer can bring the second attempt."""
+    from tests.action_engine.factories import ActionCompanyFactory
+
+    action_company = ActionCompanyFactory(company=company)
+    attach_webhook(action_company, sink.url())
+    sink.script(Reply(503), Reply(200))
+    qcluster.env.update(WORKFLOW_RETRY_SCHEDULE="0,3,3", WORKFLOW_RETRY_TIMER_SECONDS="60")
+
+    engagement = record_engagement(action_company)
+    qcluster.start()
+    first, second = sink.wait_for(2, timeout=30)
+
+    delivery = Delivery.objects.get(engagement=engagement)
+    wait_until(lambda: Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.SUCCEEDED, message="success")
+    # 3 s ± 20 % jitter, plus the queue's polling: well before django-q2 would run a schedule (~30 s).
+    assert 2.4 <= second.received_at - first.received_at < 10
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 2
