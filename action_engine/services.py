@@ -1,7 +1,6 @@
 """Write operations of the action engine domain."""
 import base64
 import binascii
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookV
 from crm.models import Company, Lead, Visitor
 from salesassist.core.dotpath import dot_path_get
 from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from salesassist.core.parsers import json_loads_bounded
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 from workflows.services import engagement_fanout
 
@@ -391,7 +391,7 @@ def _receiver_call_engagement(*, call: ReceiverCall, verify_signature: bool) -> 
     if verify_signature and receiver.secret:
         _verify_signature(secret=receiver.secret, headers=call.headers, body=call.body)
     try:
-        payload = json.loads(call.body)
+        payload = json_loads_bounded(call.body)
     except ValueError as exc:
         raise InvalidInput("The body is not valid JSON.", code="parse_error", errors={"body": [str(exc)]}) from exc
     mapped = receiver_payload_map(receiver=receiver, payload=payload)

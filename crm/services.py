@@ -1,7 +1,6 @@
 """Write operations of the CRM domain."""
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
 from salesassist.core.exceptions import Conflict, DomainError, InvalidInput
+from salesassist.core.parsers import json_loads_bounded
 
 from .choices import ApiKeyAccess, LeadStatus, MembershipRole
 from .models import (
@@ -363,7 +363,7 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
     """Turn a stored attempt into a lead and record its outcome; errors are kept on the attempt."""
     try:
         try:
-            payload = json.loads(attempt.body)
+            payload = json_loads_bounded(attempt.body)
         except ValueError as exc:
             raise InvalidInput("The body is not valid JSON.", code="parse_error", errors={"body": [str(exc)]}) from exc
         fields, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)

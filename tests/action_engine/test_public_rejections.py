@@ -1,5 +1,6 @@
 """Every way the public endpoints say no: the status, the problem shape, and nothing written."""
 
+import json
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -227,6 +228,14 @@ def test_visitor_of_another_company_is_a_conflict(public_api, other_company, for
 
 def test_malformed_json(public_api, nothing_written):
     response = public_api.post(ENGAGEMENTS_URL, data='{"action": ', content_type="application/json")
+    assert_problem(response, 400, "parse_error")
+
+
+@pytest.mark.parametrize("depth", [100, 3000])
+def test_too_deeply_nested_json(public_api, forms_action, lead, depth, nothing_written):
+    body = json.dumps(engagement_body(forms_action, lead, uuid.uuid4(), "submitted"))
+    body = body.replace('"message": {}', '"message": ' + '{"a":' * depth + "1" + "}" * depth)
+    response = public_api.post(ENGAGEMENTS_URL, data=body, content_type="application/json")
     assert_problem(response, 400, "parse_error")
 
 

@@ -98,6 +98,17 @@ def test_malformed_json_is_stored_and_failed(public_api, receiver):
     assert (call.body, call.outcome, call.error["code"]) == ("{not json", "failed", "parse_error")
 
 
+@pytest.mark.parametrize("depth", [100, 3000])
+def test_too_deeply_nested_json_is_stored_and_failed(public_api, receiver, lead, depth):
+    body = '{"lead": "%s", "stage": "opened", "message": %s}' % (lead.uuid, '{"a":' * depth + "1" + "}" * depth)
+    response = post_call(public_api, receiver, body)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    call = ReceiverCall.objects.get()
+    assert (call.outcome, call.error["code"]) == ("failed", "parse_error")
+    assert Engagement.objects.count() == 0
+
+
 def test_an_unknown_lead_fails_the_call_with_404(public_api, receiver, other_company):
     response = post_call(public_api, receiver, third_party_body(LeadFactory(company=other_company)))
     assert response.status_code == 404

@@ -55,6 +55,16 @@ def test_malformed_json_is_400(request, client_name, path, valid, long_field, li
 
 
 @pytest.mark.parametrize(("client_name", "path", "valid", "long_field", "limit"), WRITE_ENDPOINTS)
+@pytest.mark.parametrize("depth", [100, 600, 5000])
+def test_too_deeply_nested_json_is_400(request, client_name, path, valid, long_field, limit, depth):
+    # 5000 levels overflow the json module itself; 600 parse but overflow whatever walks them next.
+    client = request.getfixturevalue(client_name)
+    body = json.dumps(valid)[:-1] + ', "extra": ' + "[" * depth + "]" * depth + "}"
+    response = client.generic("POST", path, body, content_type="application/json")
+    assert_problem(response, 400, "parse_error")
+
+
+@pytest.mark.parametrize(("client_name", "path", "valid", "long_field", "limit"), WRITE_ENDPOINTS)
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 def test_wrong_content_type_is_415(request, client_name, path, valid, long_field, limit, content_type):
     client = request.getfixturevalue(client_name)

@@ -112,8 +112,19 @@ def test_dedupe_is_within_the_company(public_crm, receiver, other_company):
         ({"contact": {"email": "a@example.com", "name": {"nested": True}}}, {"first_name"}),
         ([1, 2, 3], {"body"}),
         ("{broken", {"body"}),
+        ('{"contact":' * 3000 + "{}" + "}" * 3000, {"body"}),
+        ('{"contact": {"email": "a@example.com", "x": ' + "[" * 500 + "]" * 500 + "}}", {"body"}),
     ],
-    ids=["no-email-or-phone", "bad-email", "short-phone", "not-a-string", "not-an-object", "malformed"],
+    ids=[
+        "no-email-or-phone",
+        "bad-email",
+        "short-phone",
+        "not-a-string",
+        "not-an-object",
+        "malformed",
+        "nested-past-the-parser",
+        "nested-too-deep",
+    ],
 )
 def test_bad_payloads_are_400_and_the_attempt_is_kept(public_crm, receiver, body, fields):
     response = post(public_crm, receiver, body)
