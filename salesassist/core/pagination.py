@@ -9,6 +9,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view=view)
+        except exceptions.NotFound as exc:
+            # DRF answers 404 for page=0, page=abc or a page past the end; like a mangled cursor, that is
+            # the client's query (400, as every list documents), not a missing resource.
+            raise exceptions.ValidationError({self.page_query_param: [str(exc.detail)]}) from exc
+
 
 class CursorPagination(pagination.CursorPagination):
     """Newest first; a cursor keeps each page one indexed range scan however deep the history.

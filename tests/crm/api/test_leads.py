@@ -143,3 +143,17 @@ def test_page_size_is_capped(crm_api, company):
     assert len(response.json()["results"]) == 1 and response.json()["next"]
     response = crm_api.get("/v1/leads?page_size=100000")
     assert response.status_code == 200 and len(response.json()["results"]) == 3
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "2", "99999999999999999999999", "1.5"])
+def test_a_page_that_is_not_one_of_the_lists_pages_is_400(crm_api, company, page):
+    # The list documents 400 for bad query parameters and no 404 (like a mangled cursor elsewhere).
+    LeadFactory.create_batch(2, company=company)
+    assert_problem(crm_api.get(f"/v1/leads?page_size=2&page={page}"), 400, "page")
+
+
+@pytest.mark.parametrize("page_size", ["0", "-1", "abc", "99999999999999999999999"])
+def test_a_page_size_out_of_range_falls_back_to_the_default(crm_api, company, page_size):
+    LeadFactory.create_batch(2, company=company)
+    response = crm_api.get(f"/v1/leads?page_size={page_size}")
+    assert response.status_code == 200 and len(response.json()["results"]) == 2
