@@ -193,6 +193,13 @@ class CompanyActionReceiverSerializer(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField(help_text="Where the third party posts results (no API key).")
     has_secret = serializers.SerializerMethodField(help_text="Calls must carry a Standard Webhooks signature.")
+    # Declared, not generated: a generated read-only field drops allow_blank and the schema would omit "".
+    default_stage = serializers.ChoiceField(
+        choices=Stage.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The stage of calls that name none; empty if none.",
+    )
 
     class Meta:
         model = ActionCompanyReceiver
@@ -311,6 +318,10 @@ class EngagementSerializer(serializers.ModelSerializer):
     lead = serializers.UUIDField(source="lead.uuid", read_only=True)
     visitor = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
     receiver = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    # Declared, not generated: a generated read-only field drops allow_blank and the schema would omit "".
+    previous_stage = serializers.ChoiceField(
+        choices=Stage.choices, allow_blank=True, read_only=True, help_text="The stage before this one; empty if none."
+    )
     message = serializers.SerializerMethodField(help_text="The JSON body of the result, or null.")
 
     class Meta:

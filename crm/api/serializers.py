@@ -147,6 +147,10 @@ class FeedEntrySerializer(serializers.ModelSerializer):
     """One entry of a lead's feed: a stage the lead reached on a company action."""
 
     action = FeedCompanyActionSerializer(source="action_company")
+    # Declared, not generated: a generated read-only field drops allow_blank and the schema would omit "".
+    previous_stage = serializers.ChoiceField(
+        choices=Stage.choices, allow_blank=True, read_only=True, help_text="The stage before this one; empty if none."
+    )
     visitor = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
     message = serializers.SerializerMethodField(help_text="The JSON body of the result, or null.")
 

@@ -97,3 +97,20 @@ def test_cursor_paged_lists_document_the_cursor(schemas, host):
     path = {"crm": "/v1/leads/{lead_uuid}/feed/", "action_engine": "/v1/engagements/"}[host]
     names = {parameter["name"] for parameter in schemas[host]["paths"][path]["get"]["parameters"]}
     assert {"cursor", "page_size"} <= names
+
+
+@pytest.mark.parametrize(
+    ("host", "component", "field"),
+    [
+        ("crm", "FeedEntry", "previous_stage"),
+        ("action_engine", "Engagement", "previous_stage"),
+        ("action_engine", "CompanyActionReceiver", "default_stage"),
+        ("action_engine", "CompanyActionReceiverCreated", "default_stage"),
+    ],
+)
+def test_stages_that_may_be_empty_document_the_empty_string(schemas, host, component, field):
+    # The first engagement has no previous stage and a receiver may have no default one: both answer "".
+    prop = schemas[host]["components"]["schemas"][component]["properties"][field]
+    refs = {option.get("$ref", "").rsplit("/", 1)[-1] for option in prop.get("oneOf", [])}
+    assert {"StageEnum", "BlankEnum"} <= refs, prop
+    assert schemas[host]["components"]["schemas"]["BlankEnum"]["enum"] == [""]
