@@ -48,14 +48,13 @@ def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
 def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
     """The furthest stage the lead reached on the action ("" before it was sent)."""
     spec = action_company.action.system.spec
-    reached = set(
+    reached = (
         Engagement.objects.filter(action_company=action_company, lead=lead)
         .order_by()  # the default ordering would otherwise join the DISTINCT
         .values_list("stage", flat=True)
         .distinct()
     )
-    ranked = [spec.stage_rank(stage) for stage in reached if stage in spec.pipeline]
-    return str(spec.pipeline[max(ranked)]) if ranked else ""
+    return spec.furthest_stage(reached)
 
 
 def _module_data(module: ActionCompanySystemModule) -> dict | None:

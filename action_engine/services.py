@@ -34,6 +34,7 @@ from .models import (
     Message,
     ReceiverCall,
 )
+from .selectors import lead_stage_on_action
 from .systems import SYSTEMS, parse_uuid
 
 VISITOR_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -158,15 +159,10 @@ class EngagementRecorded:
     replayed: bool = False
 
 
-def _furthest_stage(spec, stages) -> str:
-    ranked = [spec.stage_rank(stage) for stage in stages if stage in spec.pipeline]
-    return str(spec.pipeline[max(ranked)]) if ranked else ""
-
-
 def engagement_current_stage(*, engagement: Engagement) -> str:
     """The lead's stage on the action right after this engagement: never behind its previous one."""
     spec = engagement.action_company.action.system.spec
-    return _furthest_stage(spec, [engagement.stage, engagement.previous_stage])
+    return spec.furthest_stage([engagement.stage, engagement.previous_stage])
 
 
 def _engagement_for_key(*, company_id: int, idempotency_key: str) -> Engagement | None:
@@ -227,7 +223,7 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
     return visitor
 
 
-def _lead_lock_and_furthest_stage(*, spec, action_company: ActionCompany, lead: Lead) -> str:
+def _lead_lock_and_furthest_stage(*, action_company: ActionCompany, lead: Lead) -> str:
     """Lock the lead's row, then read its furthest stage on the action.
 
     The lock serializes one lead's engagements, so two at once still agree on the furthest stage. It
@@ -236,13 +232,7 @@ def _lead_lock_and_furthest_stage(*, spec, action_company: ActionCompany, lead: 
     the other transaction just committed.
     """
     list(Lead.all_objects.select_for_update().filter(pk=lead.pk).order_by().values_list("pk", flat=True))
-    reached = (
-        Engagement.objects.filter(action_company=action_company, lead=lead)
-        .order_by()  # the model's default ordering would otherwise join the DISTINCT
-        .values_list("stage", flat=True)
-        .distinct()
-    )
-    return _furthest_stage(spec, reached)
+    return lead_stage_on_action(action_company=action_company, lead=lead)
 
 
 def engagement_record(
@@ -276,7 +266,7 @@ def engagement_record(
     body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
     try:
         with transaction.atomic():
-            previous_stage = _lead_lock_and_furthest_stage(spec=spec, action_company=action_company, lead=lead)
+            previous_stage = _lead_lock_and_furthest_stage(action_company=action_company, lead=lead)
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
             message_row = Message.objects.create(company_id=action_company.company_id, body=body)
@@ -300,7 +290,7 @@ def engagement_record(
             if existing is not None:
                 return _replay(engagement=existing, action_company=action_company, lead=lead, stage=stage)
         raise
-    return EngagementRecorded(engagement=engagement, current_stage=_furthest_stage(spec, [stage, previous_stage]))
+    return EngagementRecorded(engagement=engagement, current_stage=spec.furthest_stage([stage, previous_stage]))
 
 
 # --- Company action receivers ----------------------------------------------------------------------

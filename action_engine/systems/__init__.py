@@ -34,6 +34,11 @@ class ActionSystemSpec:
         """The position of a stage in the pipeline; ValueError when the system has no such stage."""
         return self.pipeline.index(Stage(stage))
 
+    def furthest_stage(self, stages) -> str:
+        """The furthest of `stages` along the pipeline ("" when none is in it): the lead's current stage."""
+        ranks = [self.stage_rank(stage) for stage in stages if stage in self.pipeline]
+        return str(self.pipeline[max(ranks)]) if ranks else ""
+
     def validate_message(self, *, action_company, stage: str, message) -> dict:
         """The message to store for `stage`; InvalidInput (errors per field) when it is not acceptable."""
         if not isinstance(message, dict):
