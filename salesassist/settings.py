@@ -15,7 +15,9 @@ DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
 SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off. For development set DEBUG=true (./dev does) or put both in .env."
+    )
 
 # --- Hosts ----------------------------------------------------------------------------------------
 # PARENT_HOST may carry a port ("localhost:8000"). django-hosts matches host names without it and
