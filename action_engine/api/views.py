@@ -2,7 +2,6 @@
 receivers, workflows and modules, forms and engagements. Workflows and deliveries: workflows.api."""
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
@@ -29,6 +28,7 @@ from salesassist.core.api import (
     CompanyScopedMixin,
     NestedParentMixin,
     crud_schema,
+    nested_schema,
     uuid_path_parameter,
 )
 from salesassist.core.auth import request_company
@@ -180,36 +180,31 @@ class WorkflowLinksMixin:
 
 
 def _workflow_link_schema(*, prefix: str, parent: str, parameter, parent_rule: str = ""):
-    return extend_schema_view(
-        list=extend_schema(
+    return nested_schema(
+        tag=TAG_COMPANY_ACTIONS if "company" in parent else TAG_CATALOGUE,
+        parameters=[parameter],
+        list=dict(
             operation_id=f"{prefix}_list",
             summary=f"List the workflows of a {parent}",
             description=parent_rule,
-            tags=[TAG_COMPANY_ACTIONS if "company" in parent else TAG_CATALOGUE],
-            parameters=[parameter],
             responses={200: WorkflowLinkSerializer(many=True), **problem_responses(401, 403, 404)},
         ),
-        create=extend_schema(
+        create=dict(
             operation_id=f"{prefix}_attach",
             summary=f"Attach a workflow to a {parent}",
             description=parent_rule,
-            tags=[TAG_COMPANY_ACTIONS if "company" in parent else TAG_CATALOGUE],
-            parameters=[parameter],
             request=WorkflowAttachSerializer,
             responses={201: WorkflowLinkSerializer, **problem_responses(400, 401, 403, 404, 415)},
         ),
-        destroy=extend_schema(
+        destroy=dict(
             operation_id=f"{prefix}_detach",
             summary=f"Detach a workflow from a {parent}",
-            tags=[TAG_COMPANY_ACTIONS if "company" in parent else TAG_CATALOGUE],
             parameters=[parameter, WORKFLOW_UUID],
             responses={204: None, **problem_responses(401, 403, 404)},
         ),
-        reorder=extend_schema(
+        reorder=dict(
             operation_id=f"{prefix}_reorder",
             summary=f"Reorder the workflows of a {parent}",
-            tags=[TAG_COMPANY_ACTIONS if "company" in parent else TAG_CATALOGUE],
-            parameters=[parameter],
             request=WorkflowReorderSerializer,
             responses={200: WorkflowLinkSerializer(many=True), **problem_responses(400, 401, 403, 404, 415)},
         ),
@@ -334,42 +329,34 @@ class CompanyActionWorkflowViewSet(
         return self.reorder_response(request)
 
 
-@extend_schema_view(
-    list=extend_schema(
+@nested_schema(
+    tag=TAG_COMPANY_ACTIONS,
+    parameters=[COMPANY_ACTION_UUID],
+    list=dict(
         operation_id="company_actions_modules_list",
         summary="List the modules of a company action, in page order",
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         responses={200: CompanyActionModuleSerializer(many=True), **problem_responses(401, 403, 404)},
     ),
-    retrieve=extend_schema(
+    retrieve=dict(
         operation_id="company_actions_modules_retrieve",
         summary="Read one module of a company action",
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         responses={200: CompanyActionModuleSerializer, **problem_responses(401, 403, 404)},
     ),
-    create=extend_schema(
+    create=dict(
         operation_id="company_actions_modules_attach",
         summary="Show a product, content or form on a company action's page",
         description="The kind must be one the action's system shows; the target must be one of the company's.",
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         request=CompanyActionModuleAttachSerializer,
         responses={201: CompanyActionModuleSerializer, **problem_responses(400, 401, 403, 404, 415)},
     ),
-    destroy=extend_schema(
+    destroy=dict(
         operation_id="company_actions_modules_detach",
         summary="Stop showing a module",
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         responses={204: None, **problem_responses(401, 403, 404)},
     ),
-    reorder=extend_schema(
+    reorder=dict(
         operation_id="company_actions_modules_reorder",
         summary="Reorder the modules of a company action",
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         request=CompanyActionModuleReorderSerializer,
         responses={200: CompanyActionModuleSerializer(many=True), **problem_responses(400, 401, 403, 404, 415)},
     ),
@@ -424,30 +411,26 @@ class CompanyActionModuleViewSet(
         return Response(CompanyActionModuleSerializer(modules, many=True).data)
 
 
-@extend_schema_view(
-    list=extend_schema(
+@nested_schema(
+    tag=TAG_COMPANY_ACTIONS,
+    parameters=[COMPANY_ACTION_UUID],
+    list=dict(
         operation_id="company_actions_receivers_list",
         summary="List the receivers of a company action, newest first",
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         responses={200: CompanyActionReceiverSerializer(many=True), **problem_responses(401, 403, 404)},
     ),
-    retrieve=extend_schema(
+    retrieve=dict(
         operation_id="company_actions_receivers_retrieve",
         summary="Read one receiver of a company action",
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         responses={200: CompanyActionReceiverSerializer, **problem_responses(401, 403, 404)},
     ),
-    create=extend_schema(
+    create=dict(
         operation_id="company_actions_receivers_rotate",
         summary="Rotate the receiver",
         description=(
             "Creates a new active receiver (optionally with a whsec_ secret, shown only in this answer); the "
             "previous one stops accepting calls. Mapping and default stage carry over unless given."
         ),
-        tags=[TAG_COMPANY_ACTIONS],
-        parameters=[COMPANY_ACTION_UUID],
         request=CompanyActionReceiverRotateSerializer,
         responses={201: CompanyActionReceiverCreatedSerializer, **problem_responses(400, 401, 403, 404, 415)},
     ),

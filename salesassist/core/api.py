@@ -237,3 +237,15 @@ def crud_schema(
         kwargs.setdefault("parameters", list(parameters))
         decorators[action] = extend_schema(tags=[tag], **kwargs)
     return extend_schema_view(**decorators)
+
+
+def nested_schema(*, tag: str, parameters, **operations):
+    """`extend_schema_view` for a nested route: every operation gets the tag and the parent's path
+    parameters (an operation may list its own `parameters` instead); `operations` maps action names
+    to `extend_schema` keyword arguments."""
+    return extend_schema_view(
+        **{
+            action: extend_schema(tags=[tag], **{"parameters": list(parameters), **kwargs})
+            for action, kwargs in operations.items()
+        }
+    )
