@@ -8,7 +8,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A developer's local settings (./dev writes one on first use); the real environment wins over it.
+# The tests set ENV_FILE to nothing, so they never depend on a developer's file.
+ENV_FILE = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 # --- Core -----------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)

@@ -41,3 +41,19 @@ def test_debug_starts_with_a_development_key():
 
 def test_production_starts_with_a_secret_key():
     assert _settings_import(DEBUG="false", SECRET_KEY="x" * 50).returncode == 0
+
+
+def test_a_dotenv_file_supplies_settings_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=false\nSECRET_KEY=from-the-file\n")
+    started = _settings_import(ENV_FILE=str(env_file))
+    assert started.returncode == 0, started.stderr
+    overridden = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "salesassist.settings", "ENV_FILE": str(env_file), "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert overridden.stdout.strip() == "True", overridden.stderr
