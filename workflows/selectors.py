@@ -2,10 +2,10 @@
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from action_engine.models import ActionCompany
+from action_engine.models import ActionCompany, ActionCompanyWorkflow, ActionWorkflow
 from crm.models import Visitor
 
 from .choices import DeliveryStatus
@@ -17,27 +17,39 @@ DUE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 RECOVERABLE_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
 
 
+# The workflows attached to a company action in fan-out order: the catalogue action's defaults (global
+# or the company's own), then the company action's own. It runs on every engagement, and the ORM's
+# UNION of the two took longer to compile than to run, so it is written out (portable SQL).
+_USABLE = "w.deleted_at IS NULL AND w.is_active AND w.paused_at IS NULL"
+WORKFLOWS_OF_ACTION_SQL = f"""
+    SELECT w.*, 0 AS link_group, link.position AS link_position
+      FROM {Workflow._meta.db_table} w
+      JOIN {ActionWorkflow._meta.db_table} link ON link.workflow_id = w.id
+     WHERE {_USABLE} AND link.action_id = %(action)s AND (w.company_id IS NULL OR w.company_id = %(company)s)
+    UNION ALL
+    SELECT w.*, 1 AS link_group, link.position AS link_position
+      FROM {Workflow._meta.db_table} w
+      JOIN {ActionCompanyWorkflow._meta.db_table} link ON link.workflow_id = w.id
+     WHERE {_USABLE} AND link.action_company_id = %(action_company)s AND w.company_id = %(company)s
+    ORDER BY link_group, link_position, id
+"""
+
+
 def workflows_for_engagement(*, engagement) -> list[Workflow]:
     """Active workflows of the engagement's company action that fire on its stage and conditions, each once.
 
-    The catalogue action's defaults (global, or the company's own) come first, then the company
-    action's own workflows, each in its set order — in one query, since it runs on every engagement.
-    Stages and conditions are matched in Python: an action has a handful of workflows, and SQLite has
-    no JSON containment lookup.
+    The catalogue action's defaults come first, then the company action's own, each in its set order,
+    in one query. Stages and conditions are matched in Python: an action has a handful of workflows,
+    and SQLite has no JSON containment lookup.
     """
     action_company = engagement.action_company
-    # No model ordering inside the parts of a UNION (SQLite refuses it); the union is ordered below.
-    active = Workflow.objects.filter(is_active=True, paused_at__isnull=True).order_by()
-    defaults = active.filter(
-        Q(company__isnull=True) | Q(company_id=engagement.company_id),
-        action_links__action_id=action_company.action_id,
-    ).annotate(link_group=Value(0), link_position=F("action_links__position"))
-    own = active.filter(
-        company_action_links__action_company_id=action_company.pk, company_id=engagement.company_id
-    ).annotate(link_group=Value(1), link_position=F("company_action_links__position"))
+    attached = Workflow.objects.raw(
+        WORKFLOWS_OF_ACTION_SQL,
+        {"action": action_company.action_id, "action_company": action_company.pk, "company": engagement.company_id},
+    )
     seen: set[int] = set()
     matching = []
-    for workflow in defaults.union(own, all=True).order_by("link_group", "link_position", "id"):
+    for workflow in attached:
         fires = not workflow.stages or engagement.stage in workflow.stages
         if fires and workflow.pk not in seen and conditions_hold(workflow.conditions, engagement=engagement):
             seen.add(workflow.pk)
