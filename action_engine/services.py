@@ -167,14 +167,19 @@ def engagement_current_stage(*, engagement: Engagement) -> str:
 
 def _engagement_for_key(*, company_id: int, idempotency_key: str) -> Engagement | None:
     return (
-        Engagement.objects.select_related("message", "action_company__action__system")
+        Engagement.objects.select_related("message", "lead", "action_company__action__system")
         .filter(company_id=company_id, idempotency_key=idempotency_key)
         .first()
     )
 
 
-def _replay(*, engagement: Engagement, action_company: ActionCompany, lead: Lead, stage: str) -> EngagementRecorded:
-    if engagement.action_company_id != action_company.pk or engagement.lead_id != lead.pk or engagement.stage != stage:
+def _replay(*, engagement: Engagement, action_company: ActionCompany, lead_uuid, stage: str) -> EngagementRecorded:
+    same = (
+        engagement.action_company_id == action_company.pk
+        and str(engagement.lead.uuid) == str(lead_uuid)
+        and engagement.stage == stage
+    )
+    if not same:
         raise Conflict(
             "This idempotency key was already used for a different engagement.", code="idempotency_key_reused"
         )
@@ -223,23 +228,28 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
     return visitor
 
 
-def _lead_lock_and_furthest_stage(*, action_company: ActionCompany, lead: Lead) -> str:
-    """Lock the lead's row, then read its furthest stage on the action.
+def _lead_locked(*, action_company: ActionCompany, lead_uuid) -> Lead:
+    """The action company's lead by uuid, its row locked to the end of the transaction (404 otherwise).
 
-    The lock serializes one lead's engagements, so two at once still agree on the furthest stage. It
-    takes two statements on purpose: a subquery in the locking statement would read the snapshot from
-    before the wait for the lock (PostgreSQL re-checks only the locked row), missing the engagement
-    the other transaction just committed.
+    The lock serializes one lead's engagements, so two at once still agree on the furthest stage. That
+    stage is read by the next statement on purpose: a subquery in this one would read the snapshot from
+    before the wait for the lock (PostgreSQL re-checks only the locked row), missing the engagement the
+    other transaction just committed.
     """
-    list(Lead.all_objects.select_for_update().filter(pk=lead.pk).order_by().values_list("pk", flat=True))
-    return lead_stage_on_action(action_company=action_company, lead=lead)
+    found = list(
+        Lead.objects.select_for_update().filter(company_id=action_company.company_id, uuid=lead_uuid).order_by()[:1]
+    )
+    if not found:
+        raise NotFound("No such lead.", errors={"lead": ["No lead with this uuid in the action's company."]})
+    return found[0]
 
 
 def engagement_record(
     *,
     action_company: ActionCompany,
-    lead: Lead,
     stage: str,
+    lead: Lead | None = None,
+    lead_uuid=None,
     message: dict | None = None,
     visitor: Visitor | None = None,
     visitor_uuid=None,
@@ -247,7 +257,8 @@ def engagement_record(
     idempotency_key: str = "",
     user_agent: str = "",
 ) -> EngagementRecorded:
-    """Record that a lead reached a stage on a company action, with the system-validated message.
+    """Record that a lead (given, or by uuid) reached a stage on a company action, with the system-validated
+    message.
 
     The stage must be in the action system's pipeline; a stage behind the lead's furthest one is kept
     as history but does not move the lead back. The same idempotency key (per company) records once,
@@ -261,12 +272,12 @@ def engagement_record(
             code="stage_not_in_pipeline",
             errors={"stage": [f"Must be one of: {pipeline}."]},
         )
-    if lead.company_id != action_company.company_id:
-        raise NotFound("No such lead.")
+    lead_uuid = lead.uuid if lead is not None else lead_uuid
     body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
     try:
         with transaction.atomic():
-            previous_stage = _lead_lock_and_furthest_stage(action_company=action_company, lead=lead)
+            lead = _lead_locked(action_company=action_company, lead_uuid=lead_uuid)
+            previous_stage = lead_stage_on_action(action_company=action_company, lead=lead)
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
             message_row = Message.objects.create(company_id=action_company.company_id, body=body)
@@ -288,7 +299,7 @@ def engagement_record(
         if idempotency_key:
             existing = _engagement_for_key(company_id=action_company.company_id, idempotency_key=idempotency_key)
             if existing is not None:
-                return _replay(engagement=existing, action_company=action_company, lead=lead, stage=stage)
+                return _replay(engagement=existing, action_company=action_company, lead_uuid=lead_uuid, stage=stage)
         raise
     return EngagementRecorded(engagement=engagement, current_stage=spec.furthest_stage([stage, previous_stage]))
 
@@ -392,14 +403,11 @@ def _receiver_call_engagement(*, call: ReceiverCall, verify_signature: bool) -> 
     )
     if action_company is None:
         raise NotFound("The receiver's action is not active.")
-    lead = Lead.objects.filter(company_id=receiver.company_id, uuid=mapped["lead"]).first()
-    if lead is None:
-        raise NotFound("No such lead.", errors={"lead": ["No lead with this uuid in the company."]})
     # Standard Webhooks senders retry with the same webhook-id: it makes their retries count once.
     webhook_id = str(call.headers.get("webhook-id") or "")[:100]
     return engagement_record(
         action_company=action_company,
-        lead=lead,
+        lead_uuid=mapped["lead"],
         stage=mapped["stage"],
         message=mapped["message"],
         visitor_uuid=mapped["visitor"],

@@ -146,10 +146,9 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         action_company = public_action_company_get(action_uuid=data["action"])
-        lead = public_lead_get(action_company=action_company, lead_uuid=data["lead"])
         action_link_check(
             action_company=action_company,
-            lead_uuid=lead.uuid,
+            lead_uuid=data["lead"],
             visitor_uuid=data["visitor"],
             token=data.get("token", ""),
         )
@@ -163,7 +162,7 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
             raise ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
         recorded = engagement_record(
             action_company=action_company,
-            lead=lead,
+            lead_uuid=data["lead"],
             stage=data["stage"],
             message=data["message"],
             visitor_uuid=data["visitor"],
