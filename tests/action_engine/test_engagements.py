@@ -68,6 +68,27 @@ def test_an_unlinked_visitor_of_the_company_gets_linked(public_api, company, for
 
 
 @pytest.mark.django_db
+def test_a_known_visitors_engagement_takes_a_fixed_set_of_statements(
+    public_api, forms_action, lead, django_assert_num_queries
+):
+    """The hot path, counted: a new statement shows up here first (bench/engagements.py measures the cost)."""
+    visitor = uuid.uuid4()
+    first = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "sent"), format="json")
+    assert first.status_code == 201
+    # The action; then a transaction (its start and end count here) of the lead (locked), its stages so
+    # far, the visitor (locked), the message, the engagement and the matching workflows.
+    with django_assert_num_queries(9):
+        opened = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "opened"), format="json")
+    assert opened.status_code == 201
+    # A form result also reads the action's forms to validate the data against.
+    with django_assert_num_queries(10):
+        submitted = public_api.post(
+            ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "submitted", FORM_RESULT), format="json"
+        )
+    assert submitted.status_code == 201
+
+
+@pytest.mark.django_db
 def test_the_same_idempotency_key_records_once_and_answers_the_same(public_api, forms_action, lead):
     body = engagement_body(forms_action, lead, uuid.uuid4(), "submitted", FORM_RESULT)
     first = public_api.post(ENGAGEMENTS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="click-1")
