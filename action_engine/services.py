@@ -746,7 +746,25 @@ def form_schema_errors(schema) -> list[str]:
         return [f"Not a valid JSON Schema (draft 2020-12){' at ' + where if where else ''}: {exc.message}"]
     if schema.get("type") != "object":
         return ['A form schema must have "type": "object".']
+    remote = sorted(_schema_remote_refs(schema))
+    if remote:
+        return [f'Only references inside the schema ("#/...") are allowed, not {", ".join(remote)}.']
     return []
+
+
+def _schema_remote_refs(node) -> set[str]:
+    """The "$ref"/"$dynamicRef" values of a schema that point outside it (they are never fetched)."""
+    found = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str) and not value.startswith("#"):
+                found.add(value)
+            else:
+                found |= _schema_remote_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _schema_remote_refs(item)
+    return found
 
 
 def _form_save(*, form: Form) -> Form:

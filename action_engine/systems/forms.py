@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, UnknownType
+from referencing import Registry
 from referencing.exceptions import Unresolvable
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
@@ -27,6 +28,9 @@ def _form_modules(action_company):
 
 # Building a FormatChecker registers every known format: do it once, not per submission.
 FORMAT_CHECKER = FormatChecker()
+# Schemas are resolved against this registry alone: it retrieves nothing, so a "$ref" to a URL is
+# unresolvable instead of fetched (without it jsonschema would fetch any URL a form names: SSRF).
+NO_REMOTE_REFS = Registry()
 FORMAT_MESSAGES = {
     "email": "Enter a valid email address.",
     "date": "Enter a valid date (YYYY-MM-DD).",
@@ -70,7 +74,7 @@ def _validator_for(schema_json: str) -> Draft202012Validator:
     """A checked validator per distinct schema: building one costs more than validating a submission."""
     schema = json.loads(schema_json)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER, registry=NO_REMOTE_REFS)
 
 
 def validate_submission(*, action_company, message: dict) -> dict:

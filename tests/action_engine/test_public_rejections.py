@@ -25,6 +25,7 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
 )
 from tests.crm.factories import LeadFactory, VisitorFactory
 from tests.products.factories import ContentFactory, ProductFactory
+from tests.workflows.sink import Reply, Sink
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +281,22 @@ def test_a_broken_form_schema_is_a_clean_400(public_api, forms_action, lead, sch
         post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message)), 400
     )
     assert "form" in body["errors"]
+
+
+def test_a_form_schema_never_fetches_a_remote_ref(public_api, forms_action, lead, nothing_written):
+    """A $ref to a URL is not followed: a lead's submission must not make the server fetch (SSRF)."""
+    internal = Sink()
+    internal.default = Reply(body=b'{"enum": ["SECRET-FROM-INTERNAL"]}', headers={"Content-Type": "application/json"})
+    try:
+        form = forms_action.modules.get().form
+        form.schema = {"type": "object", "properties": {"email": {"$ref": internal.url("/latest/meta-data")}}}
+        form.save()  # as a schema saved before remote refs were refused
+        message = {"data": {"email": "ada@example.com"}}
+        body = assert_problem(
+            post(public_api, engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message)), 400
+        )
+        assert "form" in body["errors"]
+        assert "SECRET" not in json.dumps(body)
+        assert internal.requests == []
+    finally:
+        internal.close()
