@@ -57,3 +57,63 @@ def test_a_dotenv_file_supplies_settings_and_the_environment_wins(tmp_path):
         timeout=60,
     )
     assert overridden.stdout.strip() == "True", overridden.stderr
+
+
+# Two connections to one SQLite file, as the web server and the worker of `./dev run` have: the second
+# reads, then writes, while the first holds the write lock.
+SQLITE_WRITERS = """
+import threading
+import time
+import django
+django.setup()
+from django.db import connection, connections, transaction
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE beat (name TEXT PRIMARY KEY, n INTEGER)")
+    cursor.execute("INSERT INTO beat VALUES ('worker', 0)")
+holding = threading.Event()
+def first():
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE beat SET n = n + 1")
+        holding.set()
+        time.sleep(1)
+    connections.close_all()
+def second():
+    holding.wait()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT n FROM beat WHERE name = 'worker'")
+        cursor.execute("UPDATE beat SET n = n + 1")
+    connections.close_all()
+errors = []
+def run(target):
+    try:
+        target()
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=run, args=(target,)) for target in (first, second)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT n FROM beat")
+    print(errors, cursor.fetchone()[0])
+"""
+
+
+def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path):
+    """A transaction that reads before it writes must wait for the other writer, not fail at once with
+    "database is locked" (what the worker's heartbeat hit under `./dev run`)."""
+    result = subprocess.run(
+        [sys.executable, "-c", SQLITE_WRITERS],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "salesassist.settings",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "2"]
