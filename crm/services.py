@@ -231,8 +231,9 @@ def lead_receiver_attempt_store(
         )
 
 
-def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict, dict]:
-    """Lead fields and custom fields out of a posted JSON object, by the receiver's template.
+def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict, dict, dict]:
+    """Lead fields, the template's defaults for the fields the post left empty, and custom fields out of
+    a posted JSON object, by the receiver's template.
 
     template = {"fields": {"<lead field>": "<dot path>"}, "defaults": {"<lead field>": value},
     "custom_fields": {"<name>": "<dot path>"}, "unmapped": "custom_fields" | "ignore"}. Without
@@ -247,13 +248,13 @@ def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict,
         paths = {name: name for name in LEAD_RECEIVER_MAPPABLE}
     defaults = template.get("defaults") if isinstance(template.get("defaults"), dict) else {}
     custom_paths = template.get("custom_fields") if isinstance(template.get("custom_fields"), dict) else {}
-    fields = {}
+    fields, defaulted = {}, {}
     for name in LEAD_RECEIVER_MAPPABLE:
         value = dot_path_get(payload, paths[name]) if name in paths else None
-        if value in (None, "") and name in defaults:
-            value = defaults[name]
         if value not in (None, ""):
             fields[name] = value
+        elif defaults.get(name) not in (None, ""):
+            defaulted[name] = defaults[name]
     custom = {name: dot_path_get(payload, path) for name, path in custom_paths.items()}
     custom = {name: value for name, value in custom.items() if value is not None}
     if template.get("unmapped", "custom_fields") != "ignore":
@@ -266,7 +267,7 @@ def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict,
         raise InvalidInput(
             "Too many fields.", errors={"custom_fields": [f"At most {LEAD_RECEIVER_MAX_CUSTOM_FIELDS}."]}
         )
-    return fields, custom
+    return fields, defaulted, custom
 
 
 def _lead_fields_clean(fields: dict) -> dict:
@@ -311,10 +312,11 @@ def _lead_match(*, company_id: int, email: str, phone: str) -> Lead | None:
     return None
 
 
-def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceiver) -> Lead:
+def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceiver, defaulted: frozenset) -> Lead:
     for name, value in fields.items():
-        # An existing email or phone is the lead's identity: fill it when empty, never swap it.
-        if name in ("email", "phone") and getattr(lead, name):
+        # An existing email or phone is the lead's identity: fill it when empty, never swap it. A
+        # template default only fills an empty field: it must not reset what the lead already has.
+        if (name in ("email", "phone") or name in defaulted) and getattr(lead, name):
             continue
         setattr(lead, name, value)
     lead.custom_fields = {**(lead.custom_fields or {}), **custom}
@@ -331,8 +333,11 @@ def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceive
     return lead
 
 
-def lead_receive_upsert(*, receiver: LeadReceiver, fields: dict, custom: dict) -> tuple[Lead, bool]:
-    """Create the lead, or update the company's lead with the same normalized email or phone.
+def lead_receive_upsert(
+    *, receiver: LeadReceiver, fields: dict, custom: dict, defaulted: frozenset = frozenset()
+) -> tuple[Lead, bool]:
+    """Create the lead, or update the company's lead with the same normalized email or phone (where
+    the `defaulted` fields, the template's defaults, only fill empty ones).
 
     The unique constraints on the normalized columns decide when two calls race: the loser finds
     the winner's lead and updates it.
@@ -340,13 +345,14 @@ def lead_receive_upsert(*, receiver: LeadReceiver, fields: dict, custom: dict) -
     with transaction.atomic():
         existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
         if existing is not None:
-            return _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver), True
+            merged = _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver, defaulted=defaulted)
+            return merged, True
+        # A source in the post (or the template) wins over the receiver's own.
         lead = Lead(
             company_id=receiver.company_id,
             owner_id=receiver.default_owner_id,
-            source=receiver.source,
             custom_fields=custom,
-            **fields,
+            **{"source": receiver.source, **fields},
         )
         try:
             with transaction.atomic():
@@ -356,7 +362,8 @@ def lead_receive_upsert(*, receiver: LeadReceiver, fields: dict, custom: dict) -
             existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
             if existing is None:
                 raise
-            return _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver), True
+            merged = _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver, defaulted=defaulted)
+            return merged, True
 
 
 def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> LeadReceived:
@@ -366,8 +373,13 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
             payload = json_loads_bounded(attempt.body)
         except ValueError as exc:
             raise InvalidInput("The body is not valid JSON.", code="parse_error", errors={"body": [str(exc)]}) from exc
-        fields, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
-        lead, duplicate = lead_receive_upsert(receiver=receiver, fields=_lead_fields_clean(fields), custom=custom)
+        fields, defaulted, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
+        lead, duplicate = lead_receive_upsert(
+            receiver=receiver,
+            fields=_lead_fields_clean({**defaulted, **fields}),
+            custom=custom,
+            defaulted=frozenset(defaulted),
+        )
     except DomainError as error:
         attempt.outcome = LeadReceiverAttempt.Outcome.FAILED
         attempt.error = {"status": error.status, "code": error.code, "detail": error.detail, "errors": error.errors}

@@ -96,6 +96,24 @@ def test_a_duplicate_updates_the_existing_lead(public_crm, receiver, company, ex
 
 
 @pytest.mark.django_db
+def test_template_defaults_only_fill_a_duplicates_empty_fields(public_crm, receiver, company):
+    lead = LeadFactory(company=company, email="ada@example.com", status="qualified", source="")
+    receiver.template = {**TEMPLATE, "defaults": {"status": "contacted", "source": "fair"}}
+    receiver.save()
+    assert post(public_crm, receiver, {"contact": {"email": "ada@example.com"}}).status_code == 200
+    lead.refresh_from_db()
+    assert (lead.status, lead.source) == ("qualified", "fair")
+
+
+@pytest.mark.django_db
+def test_a_posted_source_wins_over_the_receivers(public_crm, company):
+    receiver = LeadReceiverFactory(company=company, template={}, source="webinar")
+    response = post(public_crm, receiver, {"email": "d@example.com", "source": "ads"})
+    assert response.status_code == 201, response.content
+    assert Lead.objects.get().source == "ads"
+
+
+@pytest.mark.django_db
 def test_dedupe_is_within_the_company(public_crm, receiver, other_company):
     LeadFactory(company=other_company, email="ada@example.com")
     assert post(public_crm, receiver, {"contact": {"email": "ada@example.com"}}).status_code == 201
