@@ -168,6 +168,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "salesassist.core.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Reverse proxies (ingress, load balancer) in front of the app: the client's address is taken that
+    # many hops from the right of X-Forwarded-For. With 0 the header is ignored, as anyone can forge it.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SalesAssist Action Engine",

@@ -8,7 +8,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,7 @@ from salesassist.core.throttling import (
     PublicIpThrottle,
     ReceiverIpThrottle,
     ReceiverThrottle,
+    client_ip,
 )
 
 from .public_serializers import (
@@ -44,6 +45,7 @@ from .public_serializers import (
 )
 
 PUBLIC_TAG = "public"
+ACTION_UUID = serializers.UUIDField()
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -52,8 +54,15 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+def posted_action(request) -> str | None:
+    """The action a posted body names, in its one canonical spelling: the serializer accepts a uuid
+    written several ways, and the per-action rate limit must count them as one action."""
+    if not isinstance(request.data, dict):
+        return None
+    try:
+        return str(ACTION_UUID.to_internal_value(request.data.get("action")))
+    except ValidationError:
+        return None
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -107,8 +116,7 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
     throttle_classes = [PublicIpThrottle, PublicActionThrottle]
 
     def throttle_subject(self, request):
-        action = request.data.get("action") if isinstance(request.data, dict) else None
-        return str(action)[:64] if action else None
+        return posted_action(request)
 
     @extend_schema(
         operation_id="public_engagement_create",
@@ -241,8 +249,7 @@ class BenchBaselineView(PublicEndpointMixin, APIView):
     throttle_classes = [PublicIpThrottle, PublicActionThrottle]
 
     def throttle_subject(self, request):
-        action = request.data.get("action") if isinstance(request.data, dict) else None
-        return str(action)[:64] if action else None
+        return posted_action(request)
 
     def post(self, request, company_id):
         from action_engine.models import Message

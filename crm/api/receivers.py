@@ -10,7 +10,7 @@ from crm.models import LeadReceiver
 from crm.services import lead_receive, lead_receiver_attempt_store
 from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer, problem_body
 from salesassist.core.exceptions import NotFound
-from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle
+from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle, client_ip
 
 
 class LeadReceivedSerializer(serializers.Serializer):
@@ -63,7 +63,7 @@ class LeadReceiverCallView(PublicEndpointMixin, APIView):
             receiver=receiver,
             headers=dict(request.headers),
             body=request._request.body.decode("utf-8", errors="replace"),
-            source_ip=request.META.get("REMOTE_ADDR"),
+            source_ip=client_ip(request),
         )
         received = lead_receive(receiver=receiver, attempt=attempt)
         if received.error is not None:

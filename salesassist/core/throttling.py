@@ -9,7 +9,12 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+
+def client_ip(request) -> str | None:
+    """The client's address as the rate limits count it (X-Forwarded-For only behind NUM_PROXIES proxies)."""
+    return BaseThrottle().get_ident(request) or None
 
 
 class SettingsRateThrottle(SimpleRateThrottle):

@@ -50,6 +50,45 @@ def test_per_action_limit_counts_every_address(public_api, forms_action, lead, c
     assert public_api.post(ENGAGEMENTS_URL, other_body, format="json").status_code == 201
 
 
+def test_per_ip_limit_ignores_a_forged_forwarded_for(public_api, forms_action, lead, rates):
+    rates["public_ip"] = "2/min"
+    url = f"/v1/public/actions/{forms_action.uuid}"
+    statuses = [
+        public_api.get(url, {"lead": str(lead.uuid)}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_behind_a_proxy_the_forwarded_client_is_counted_and_stored(public_api, forms_action, lead, rates, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    rates["public_ip"] = "1/min"
+    url = f"/v1/public/actions/{forms_action.uuid}"
+
+    def get(client_address):
+        # The proxy appends the address it saw to whatever the client sent.
+        forwarded = f"{uuid.uuid4().hex[:8]}, {client_address}"
+        return public_api.get(url, {"lead": str(lead.uuid)}, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert [get("203.0.113.1").status_code, get("203.0.113.1").status_code] == [200, 429]
+    assert get("203.0.113.2").status_code == 200
+    receiver = forms_action.receivers.get()
+    public_api.post(f"/v1/receivers/{receiver.uuid}", {}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert receiver.calls.get().source_ip == "203.0.113.7"
+
+
+def test_per_action_limit_counts_every_spelling_of_the_uuid(public_api, forms_action, lead, rates):
+    rates["public_action"] = "2/min"
+    spellings = [str(forms_action.uuid).upper(), forms_action.uuid.hex, "{%s}" % forms_action.uuid]
+    statuses = [
+        public_api.post(
+            ENGAGEMENTS_URL, engagement_body(forms_action, lead, uuid.uuid4(), "opened", action=spelling), format="json"
+        ).status_code
+        for spelling in spellings
+    ]
+    assert statuses == [201, 201, 429]
+
+
 def test_receivers_have_their_own_limit(public_api, forms_action, rates):
     rates["receiver"] = "1/min"
     receiver = forms_action.receivers.get()
