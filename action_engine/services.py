@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookV
 from crm.models import Company, Lead, Visitor
 from salesassist.core.dotpath import dot_path_get
 from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from salesassist.core.parsers import json_loads_bounded
+from salesassist.core.parsers import json_loads_bounded, storable_text
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 from workflows.services import engagement_fanout
 
@@ -311,6 +311,12 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x
 RECEIVER_MAPPING_KEYS = ("lead", "visitor", "stage", "message")
 # A call still "received" after this long was cut off mid-processing (a crash): replay may take it.
 RECEIVER_CALL_STALE_AFTER = timedelta(minutes=5)
+INTERNAL_ERROR_PROBLEM = {
+    "status": 500,
+    "code": "internal_error",
+    "detail": "The call could not be processed because of an error on our side; it can be replayed.",
+    "errors": {},
+}
 
 
 class SignatureInvalid(DomainError):
@@ -340,7 +346,7 @@ def receiver_call_store(
             company_id=receiver.company_id,
             receiver=receiver,
             headers=kept_headers,
-            body=body,
+            body=storable_text(body),
             source_ip=source_ip or None,
         )
 
@@ -420,16 +426,24 @@ def _problem_of(error: DomainError) -> dict:
     return {"status": error.status, "code": error.code, "detail": error.detail, "errors": error.errors or {}}
 
 
+def _receiver_call_failed(*, receiver_call: ReceiverCall, problem: dict) -> None:
+    receiver_call.outcome = ReceiverCallOutcome.FAILED
+    receiver_call.error = problem
+    receiver_call.processed_at = timezone.now()
+    receiver_call.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+
+
 def receiver_call_process(*, receiver_call: ReceiverCall, verify_signature: bool = True) -> ReceiverCallHandled:
     """Turn a stored call into an engagement and record the outcome on the call, success or not."""
     try:
         recorded = _receiver_call_engagement(call=receiver_call, verify_signature=verify_signature)
     except DomainError as error:
-        receiver_call.outcome = ReceiverCallOutcome.FAILED
-        receiver_call.error = _problem_of(error)
-        receiver_call.processed_at = timezone.now()
-        receiver_call.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+        _receiver_call_failed(receiver_call=receiver_call, problem=_problem_of(error))
         return ReceiverCallHandled(call=receiver_call, error=error)
+    except Exception:
+        # Our fault, not the sender's: the call is kept as failed, to be replayed once it is fixed.
+        _receiver_call_failed(receiver_call=receiver_call, problem=INTERNAL_ERROR_PROBLEM)
+        raise
     receiver_call.outcome = ReceiverCallOutcome.PROCESSED
     receiver_call.error = None
     receiver_call.engagement = recorded.engagement

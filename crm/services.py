@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
 from salesassist.core.exceptions import Conflict, DomainError, InvalidInput
-from salesassist.core.parsers import json_loads_bounded
+from salesassist.core.parsers import json_loads_bounded, storable_text
 
 from .choices import ApiKeyAccess, LeadStatus, MembershipRole
 from .models import (
@@ -208,6 +208,12 @@ LEAD_RECEIVER_MAPPABLE = ("first_name", "last_name", "email", "phone", "status",
 # Headers that carry credentials are never stored with a raw attempt.
 LEAD_RECEIVER_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 LEAD_RECEIVER_MAX_CUSTOM_FIELDS = 200
+LEAD_RECEIVER_INTERNAL_ERROR = {
+    "status": 500,
+    "code": "internal_error",
+    "detail": "The lead could not be processed because of an error on our side.",
+    "errors": {},
+}
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,11 @@ def lead_receiver_attempt_store(
     kept = {name.lower(): value for name, value in headers.items() if name.lower() not in LEAD_RECEIVER_SECRET_HEADERS}
     with transaction.atomic():
         return LeadReceiverAttempt.objects.create(
-            receiver=receiver, company_id=receiver.company_id, headers=kept, body=body, source_ip=source_ip or None
+            receiver=receiver,
+            company_id=receiver.company_id,
+            headers=kept,
+            body=storable_text(body),
+            source_ip=source_ip or None,
         )
 
 
@@ -366,6 +376,13 @@ def lead_receive_upsert(
             return merged, True
 
 
+def _attempt_failed(*, attempt: LeadReceiverAttempt, problem: dict) -> None:
+    attempt.outcome = LeadReceiverAttempt.Outcome.FAILED
+    attempt.error = problem
+    attempt.processed_at = timezone.now()
+    attempt.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+
+
 def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> LeadReceived:
     """Turn a stored attempt into a lead and record its outcome; errors are kept on the attempt."""
     try:
@@ -381,11 +398,15 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
             defaulted=frozenset(defaulted),
         )
     except DomainError as error:
-        attempt.outcome = LeadReceiverAttempt.Outcome.FAILED
-        attempt.error = {"status": error.status, "code": error.code, "detail": error.detail, "errors": error.errors}
-        attempt.processed_at = timezone.now()
-        attempt.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+        _attempt_failed(
+            attempt=attempt,
+            problem={"status": error.status, "code": error.code, "detail": error.detail, "errors": error.errors},
+        )
         return LeadReceived(attempt=attempt, error=error)
+    except Exception:
+        # Our fault, not the sender's: the attempt is kept as failed, with its body, for a later look.
+        _attempt_failed(attempt=attempt, problem=LEAD_RECEIVER_INTERNAL_ERROR)
+        raise
     attempt.outcome = LeadReceiverAttempt.Outcome.PROCESSED
     attempt.lead = lead
     attempt.processed_at = timezone.now()

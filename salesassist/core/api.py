@@ -11,6 +11,7 @@ from rest_framework import routers, serializers, viewsets
 
 from .auth import request_company
 from .errors import problem_responses
+from .parsers import has_null_character
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -91,16 +92,6 @@ class NestedParentMixin:
         return self._parent
 
 
-def _has_null_character(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):
-        return any(_has_null_character(key) or _has_null_character(item) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_null_character(item) for item in value)
-    return False
-
-
 class StrictFieldsMixin:
     """A serializer that refuses keys it does not accept: a typo or a read-only field is a 400, not ignored.
 
@@ -116,7 +107,7 @@ class StrictFieldsMixin:
                     errors[key] = ["Unknown field."]
                 elif field.read_only:
                     errors[key] = ["This field is read-only."]
-                elif _has_null_character(data[key]):
+                elif has_null_character(data[key]):
                     errors[key] = ["Null characters are not allowed."]
             if errors:
                 raise serializers.ValidationError(errors)

@@ -7,6 +7,7 @@ template or config we accept needs anywhere near MAX_JSON_DEPTH levels.
 """
 
 import json
+from collections.abc import Mapping
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -31,15 +32,35 @@ def _depth_exceeds(value, limit: int) -> bool:
     return False
 
 
+def has_null_character(value) -> bool:
+    """Whether a NUL character is in a string of the (depth-checked) value: PostgreSQL cannot store one."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(has_null_character(key) or has_null_character(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_null_character(item) for item in value)
+    return False
+
+
 def json_loads_bounded(text: str | bytes):
-    """json.loads for a client's body: ValueError when it is not JSON or nests deeper than MAX_JSON_DEPTH."""
+    """json.loads for a client's body: ValueError when it is not JSON, nests deeper than MAX_JSON_DEPTH
+    or holds a NUL character (\\u0000), which no column can store."""
     try:
         value = json.loads(text)
     except RecursionError as exc:
         raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.") from exc
     if _depth_exceeds(value, MAX_JSON_DEPTH):
         raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+    if has_null_character(value):
+        raise ValueError("JSON holds a NUL character (\\u0000), which cannot be stored.")
     return value
+
+
+def storable_text(text: str) -> str:
+    """A raw body as the database can keep it: a NUL byte becomes the escape \\u0000, which shows
+    what came and which json_loads_bounded still refuses (a raw NUL is never valid JSON either)."""
+    return text.replace("\x00", "\\u0000")
 
 
 class BoundedJSONParser(JSONParser):

@@ -5,9 +5,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from standardwebhooks.webhooks import Webhook
 
+from action_engine import services as action_engine_services
 from action_engine.choices import ReceiverCallOutcome
 from action_engine.models import Engagement, ReceiverCall
 from conftest import host_client
@@ -107,6 +108,34 @@ def test_too_deeply_nested_json_is_stored_and_failed(public_api, receiver, lead,
     call = ReceiverCall.objects.get()
     assert (call.outcome, call.error["code"]) == ("failed", "parse_error")
     assert Engagement.objects.count() == 0
+
+
+@pytest.mark.parametrize("nul", ["\\u0000", "\x00"], ids=["escaped", "raw-byte"])
+def test_a_nul_character_is_stored_and_failed(public_api, receiver, lead, nul):
+    body = json.dumps(third_party_body(lead)).replace("ada@example.com", f"ada{nul}@example.com")
+    response = post_call(public_api, receiver, body)
+    assert response.status_code == 400
+    call = ReceiverCall.objects.get()
+    assert (call.outcome, call.error["code"]) == ("failed", "parse_error")
+    assert "ada" in call.body
+    assert Engagement.objects.count() == 0
+
+
+def test_an_error_of_ours_keeps_the_call_failed_and_replayable(
+    public_api, receiver, lead, action_engine_api, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("action_engine.services.engagement_record", broken)
+    public_api.raise_request_exception = False
+    assert post_call(public_api, receiver, third_party_body(lead)).status_code == 500
+    call = ReceiverCall.objects.get()
+    assert (call.outcome, call.error["code"]) == ("failed", "internal_error")
+    monkeypatch.undo()
+    replayed = action_engine_api.post(f"/v1/receiver-calls/{call.uuid}/replay")
+    assert replayed.json()["outcome"] == "processed"
+    assert Engagement.objects.count() == 1
 
 
 def test_an_unknown_lead_fails_the_call_with_404(public_api, receiver, other_company):
@@ -228,6 +257,23 @@ class TestReplay:
         assert "1 processed" in capsys.readouterr().out
         call_command("replay_receiver_calls")
         assert Engagement.objects.count() == 1
+
+    def test_the_command_goes_on_past_a_call_it_cannot_process(self, failed_call, receiver, company, monkeypatch):
+        LeadFactory(company=company, uuid=self.lead_uuid)
+        other_lead = LeadFactory.build(company=company)
+        assert post_call(host_client(ACTION_ENGINE_API), receiver, third_party_body(other_lead)).status_code == 404
+        LeadFactory(company=company, uuid=other_lead.uuid)
+        record = action_engine_services.engagement_record
+
+        def broken_for_the_first(**kwargs):
+            if kwargs["lead_uuid"] == self.lead_uuid:
+                raise RuntimeError("a bug")
+            return record(**kwargs)
+
+        monkeypatch.setattr("action_engine.services.engagement_record", broken_for_the_first)
+        with pytest.raises(CommandError, match="1 call"):
+            call_command("replay_receiver_calls")
+        assert sorted(ReceiverCall.objects.values_list("outcome", flat=True)) == ["failed", "processed"]
 
     def test_the_command_can_pick_calls_and_dry_run(self, failed_call, company, capsys):
         LeadFactory(company=company, uuid=self.lead_uuid)

@@ -132,6 +132,8 @@ def test_dedupe_is_within_the_company(public_crm, receiver, other_company):
         ("{broken", {"body"}),
         ('{"contact":' * 3000 + "{}" + "}" * 3000, {"body"}),
         ('{"contact": {"email": "a@example.com", "x": ' + "[" * 500 + "]" * 500 + "}}", {"body"}),
+        ('{"contact": {"email": "a@example.com", "name": "Ada\\u0000"}}', {"body"}),
+        ('{"contact": {"email": "a@example.com", "name": "Ada\x00"}}', {"body"}),
     ],
     ids=[
         "no-email-or-phone",
@@ -142,6 +144,8 @@ def test_dedupe_is_within_the_company(public_crm, receiver, other_company):
         "malformed",
         "nested-past-the-parser",
         "nested-too-deep",
+        "nul-escape",
+        "nul-byte",
     ],
 )
 def test_bad_payloads_are_400_and_the_attempt_is_kept(public_crm, receiver, body, fields):

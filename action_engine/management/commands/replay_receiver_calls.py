@@ -29,6 +29,7 @@ class Command(BaseCommand):
         if calls and len(candidates) < len(set(calls)):
             raise CommandError("Some of the named calls do not exist or cannot be replayed.")
         counts = {ReceiverCallOutcome.PROCESSED: 0, ReceiverCallOutcome.FAILED: 0, "skipped": 0}
+        errors = 0
         for call in candidates:
             if dry_run:
                 self.stdout.write(f"would replay {call.uuid} ({call.outcome}, {call.created_at:%Y-%m-%d %H:%M:%S})")
@@ -40,6 +41,11 @@ class Command(BaseCommand):
                 counts["skipped"] += 1
                 self.stdout.write(f"skipped {call.uuid}: {exc.detail}")
                 continue
+            except Exception as exc:
+                # One call our code cannot process must not stop the replay of the others behind it.
+                errors += 1
+                self.stderr.write(f"error {call.uuid}: {exc.__class__.__name__}: {exc}")
+                continue
             counts[handled.call.outcome] += 1
             detail = f": {handled.call.error['detail']}" if handled.call.error else ""
             self.stdout.write(f"{handled.call.outcome} {call.uuid}{detail}")
@@ -48,3 +54,5 @@ class Command(BaseCommand):
                 f"{counts[ReceiverCallOutcome.PROCESSED]} processed, {counts[ReceiverCallOutcome.FAILED]} failed, "
                 f"{counts['skipped']} skipped"
             )
+        if errors:
+            raise CommandError(f"{errors} call(s) could not be replayed because of an error on our side.")
