@@ -404,11 +404,12 @@ def _receiver_call_engagement(*, call: ReceiverCall, verify_signature: bool) -> 
     mapped = receiver_payload_map(receiver=receiver, payload=payload)
     action_company = (
         ActionCompany.objects.select_related("action__system", "company")
-        .filter(pk=receiver.action_company_id, is_active=True)
+        .filter(pk=receiver.action_company_id, is_active=True, company__is_active=True)
         .first()
     )
     if action_company is None:
-        raise NotFound("The receiver's action is not active.")
+        # Kept as failed: replayable once the action (or the company) is active again.
+        raise NotFound("The receiver's action or its company is not active.")
     # Standard Webhooks senders retry with the same webhook-id: it makes their retries count once.
     webhook_id = str(call.headers.get("webhook-id") or "")[:100]
     return engagement_record(

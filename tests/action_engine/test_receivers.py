@@ -151,6 +151,13 @@ def test_a_message_the_system_refuses_fails_the_call(public_api, receiver, lead)
     assert ReceiverCall.objects.get().error["errors"] == response.json()["errors"]
 
 
+def test_a_deactivated_companys_receiver_records_nothing_but_keeps_the_call(public_api, receiver, lead, company):
+    company.is_active = False
+    company.save()
+    assert post_call(public_api, receiver, third_party_body(lead)).status_code == 404
+    assert (ReceiverCall.objects.get().outcome, Engagement.objects.count()) == ("failed", 0)
+
+
 def test_inactive_and_unknown_receivers_are_404(public_api, receiver, lead):
     receiver.is_active = False
     receiver.save()
