@@ -1,9 +1,11 @@
 """Write operations of the action engine domain."""
 import base64
 import binascii
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -359,6 +361,23 @@ def _verify_signature(*, secret: str, headers: dict, body: str) -> None:
         raise SignatureInvalid("The call's webhook signature is missing or invalid.") from exc
 
 
+def _verify_stored_signature(*, secret: str, headers: dict, body: str) -> None:
+    """The same check for a replayed call, without the 5-minute freshness window a live call must meet:
+    a call cut off while it was processed may never have had its signature checked."""
+    msg_id = str(headers.get("webhook-id") or "")
+    given = str(headers.get("webhook-signature") or "").split()
+    try:
+        signed_at = datetime.fromtimestamp(int(headers.get("webhook-timestamp") or ""), tz=dt_timezone.utc)
+        expected = Webhook(secret).sign(msg_id, signed_at, body).partition(",")[2]
+    except (EmptyWebhookSecretError, ValueError, OverflowError, OSError, binascii.Error) as exc:
+        raise SignatureInvalid("The call's webhook signature is missing or invalid.") from exc
+    matches = [
+        signature for signature in given if hmac.compare_digest(signature.partition(",")[2].encode(), expected.encode())
+    ]
+    if not msg_id or not matches:
+        raise SignatureInvalid("The call's webhook signature is missing or invalid.")
+
+
 def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     """lead, visitor, stage and message out of a third party's JSON by the receiver's mapping.
 
@@ -393,10 +412,11 @@ def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     return {"lead": lead_uuid, "visitor": visitor_uuid, "stage": values["stage"], "message": message}
 
 
-def _receiver_call_engagement(*, call: ReceiverCall, verify_signature: bool) -> EngagementRecorded:
+def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> EngagementRecorded:
     receiver = call.receiver
-    if verify_signature and receiver.secret:
-        _verify_signature(secret=receiver.secret, headers=call.headers, body=call.body)
+    if receiver.secret:
+        verify = _verify_stored_signature if replay else _verify_signature
+        verify(secret=receiver.secret, headers=call.headers, body=call.body)
     try:
         payload = json_loads_bounded(call.body)
     except ValueError as exc:
@@ -410,7 +430,9 @@ def _receiver_call_engagement(*, call: ReceiverCall, verify_signature: bool) -> 
     if action_company is None:
         # Kept as failed: replayable once the action (or the company) is active again.
         raise NotFound("The receiver's action or its company is not active.")
-    # Standard Webhooks senders retry with the same webhook-id: it makes their retries count once.
+    # Standard Webhooks senders retry with the same webhook-id: it makes their retries count once. Without
+    # one, the call's own uuid makes its replays count once, even after a crash between recording the
+    # engagement and marking the call processed.
     webhook_id = str(call.headers.get("webhook-id") or "")[:100]
     return engagement_record(
         action_company=action_company,
@@ -419,7 +441,7 @@ def _receiver_call_engagement(*, call: ReceiverCall, verify_signature: bool) -> 
         message=mapped["message"],
         visitor_uuid=mapped["visitor"],
         receiver=receiver,
-        idempotency_key=f"receiver:{receiver.uuid}:{webhook_id}" if webhook_id else "",
+        idempotency_key=f"receiver:{receiver.uuid}:{webhook_id}" if webhook_id else f"receiver-call:{call.uuid}",
     )
 
 
@@ -434,10 +456,10 @@ def _receiver_call_failed(*, receiver_call: ReceiverCall, problem: dict) -> None
     receiver_call.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
 
 
-def receiver_call_process(*, receiver_call: ReceiverCall, verify_signature: bool = True) -> ReceiverCallHandled:
+def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) -> ReceiverCallHandled:
     """Turn a stored call into an engagement and record the outcome on the call, success or not."""
     try:
-        recorded = _receiver_call_engagement(call=receiver_call, verify_signature=verify_signature)
+        recorded = _receiver_call_engagement(call=receiver_call, replay=replay)
     except DomainError as error:
         _receiver_call_failed(receiver_call=receiver_call, problem=_problem_of(error))
         return ReceiverCallHandled(call=receiver_call, error=error)
@@ -462,7 +484,7 @@ def receiver_call_is_replayable(*, receiver_call: ReceiverCall) -> bool:
 
 
 def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
-    """Process a failed (or interrupted) call again; its signature was checked when it arrived."""
+    """Process a failed (or interrupted) call again, its signature checked again without the freshness window."""
     with transaction.atomic():
         # The row lock makes two replays of one call run one after the other; the second sees it processed.
         call = ReceiverCall.objects.select_for_update().select_related("receiver").get(pk=receiver_call.pk)
@@ -470,7 +492,7 @@ def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
             raise Conflict(
                 f"This call cannot be replayed (outcome {call.outcome}).", code="receiver_call_not_replayable"
             )
-        return receiver_call_process(receiver_call=call, verify_signature=False)
+        return receiver_call_process(receiver_call=call, replay=True)
 
 
 # --- The catalogue: a company's own actions and their default workflows (API) -----------------------

@@ -298,6 +298,50 @@ class TestReplay:
         LeadFactory(company=company, uuid=self.lead_uuid)
         assert action_engine_api.post(f"/v1/receiver-calls/{failed_call.uuid}/replay").json()["outcome"] == "processed"
 
+    def test_a_call_cut_off_after_its_engagement_is_not_recorded_twice(
+        self, public_api, receiver, lead, action_engine_api
+    ):
+        assert post_call(public_api, receiver, third_party_body(lead)).status_code == 201
+        call = ReceiverCall.objects.get()
+        # As if the process died after the engagement committed, before the call was marked processed.
+        ReceiverCall.objects.filter(pk=call.pk).update(
+            outcome="received", engagement=None, created_at=call.created_at - timedelta(hours=1)
+        )
+        replayed = action_engine_api.post(f"/v1/receiver-calls/{call.uuid}/replay").json()
+        assert replayed["outcome"] == "processed"
+        assert replayed["engagement"] == str(Engagement.objects.get().uuid)
+
+
+class TestReplayOfSignedCalls:
+    """A stale "received" call may never have had its signature checked: replay checks it, without the
+    5-minute window a live call must meet."""
+
+    def interrupted(self, public_api, receiver, lead, company, headers):
+        receiver.secret = SECRET
+        receiver.save()
+        body = json.dumps(third_party_body(LeadFactory.build(company=company, uuid=lead.uuid)))
+        post_call(public_api, receiver, body, **headers(body))
+        call = ReceiverCall.objects.get()
+        Engagement.objects.all().delete()
+        ReceiverCall.objects.filter(pk=call.pk).update(
+            outcome="received", error=None, engagement=None, created_at=call.created_at - timedelta(hours=1)
+        )
+        return call
+
+    def test_a_genuine_signature_of_an_hour_ago_passes(self, public_api, receiver, lead, company, action_engine_api):
+        call = self.interrupted(public_api, receiver, lead, company, signed_headers)
+        replayed = action_engine_api.post(f"/v1/receiver-calls/{call.uuid}/replay").json()
+        assert replayed["outcome"] == "processed"
+
+    def test_a_forged_signature_fails(self, public_api, receiver, lead, company, action_engine_api):
+        def forged(body):
+            return signed_headers(body, secret="whsec_" + "Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2VkLTEyMzQ=")
+
+        call = self.interrupted(public_api, receiver, lead, company, forged)
+        replayed = action_engine_api.post(f"/v1/receiver-calls/{call.uuid}/replay").json()
+        assert (replayed["outcome"], replayed["error"]["code"]) == ("failed", "invalid_signature")
+        assert Engagement.objects.count() == 0
+
 
 class TestAdmin:
     def test_the_admin_action_replays_failed_calls(self, public_api, receiver, company, admin_client):
