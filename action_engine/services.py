@@ -230,6 +230,10 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
     return visitor
 
 
+class LeadNotFound(NotFound):
+    """No lead with this uuid in the action's company (the public endpoints answer it like an unknown action)."""
+
+
 def _lead_locked(*, action_company: ActionCompany, lead_uuid) -> Lead:
     """The action company's lead by uuid, its row locked to the end of the transaction (404 otherwise).
 
@@ -242,7 +246,7 @@ def _lead_locked(*, action_company: ActionCompany, lead_uuid) -> Lead:
         Lead.objects.select_for_update().filter(company_id=action_company.company_id, uuid=lead_uuid).order_by()[:1]
     )
     if not found:
-        raise NotFound("No such lead.", errors={"lead": ["No lead with this uuid in the action's company."]})
+        raise LeadNotFound("No such lead.", errors={"lead": ["No lead with this uuid in the action's company."]})
     return found[0]
 
 

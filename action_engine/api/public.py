@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 
 from action_engine.cors import request_origin_allowed_for
 from action_engine.models import ActionCompanyReceiver
-from action_engine.selectors import action_page_data, public_action_company_get, public_lead_get
+from action_engine.selectors import PUBLIC_NOT_FOUND, action_page_data, public_action_company_get, public_lead_get
 from action_engine.services import (
+    LeadNotFound,
     action_link_check,
     engagement_record,
     receiver_call_process,
@@ -168,15 +169,19 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         key = (request.headers.get("Idempotency-Key") or data.get("submission_id") or "").strip()
         if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             raise ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]})
-        recorded = engagement_record(
-            action_company=action_company,
-            lead_uuid=data["lead"],
-            stage=data["stage"],
-            message=data["message"],
-            visitor_uuid=data["visitor"],
-            idempotency_key=f"public:{key}" if key else "",
-            user_agent=request.headers.get("User-Agent", ""),
-        )
+        try:
+            recorded = engagement_record(
+                action_company=action_company,
+                lead_uuid=data["lead"],
+                stage=data["stage"],
+                message=data["message"],
+                visitor_uuid=data["visitor"],
+                idempotency_key=f"public:{key}" if key else "",
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except LeadNotFound:
+            # The same 404 as an unknown action: a page's caller learns nothing about which it was.
+            raise NotFound(PUBLIC_NOT_FOUND) from None
         headers = {"Idempotent-Replayed": "true"} if recorded.replayed else {}
         return Response(EngagementRecordedSerializer(recorded).data, status=status.HTTP_201_CREATED, headers=headers)
 
