@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
-from salesassist.core.exceptions import Conflict, DomainError, InvalidInput
+from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from salesassist.core.parsers import json_loads_bounded, storable_text
 
 from .choices import ApiKeyAccess, LeadStatus, MembershipRole
@@ -208,10 +208,12 @@ LEAD_RECEIVER_MAPPABLE = ("first_name", "last_name", "email", "phone", "status",
 # Headers that carry credentials are never stored with a raw attempt.
 LEAD_RECEIVER_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 LEAD_RECEIVER_MAX_CUSTOM_FIELDS = 200
+# An attempt still "received" after this long was cut off mid-processing (a crash): replay may take it.
+LEAD_RECEIVER_ATTEMPT_STALE_AFTER = timedelta(minutes=5)
 LEAD_RECEIVER_INTERNAL_ERROR = {
     "status": 500,
     "code": "internal_error",
-    "detail": "The lead could not be processed because of an error on our side.",
+    "detail": "The lead could not be processed because of an error on our side; it can be replayed.",
     "errors": {},
 }
 
@@ -386,6 +388,9 @@ def _attempt_failed(*, attempt: LeadReceiverAttempt, problem: dict) -> None:
 def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> LeadReceived:
     """Turn a stored attempt into a lead and record its outcome; errors are kept on the attempt."""
     try:
+        if not (receiver.is_active and receiver.company.is_active):
+            # Only a replay meets an inactive one (a live call to it is a 404): kept failed until it is active again.
+            raise NotFound("The lead receiver or its company is not active.")
         try:
             payload = json_loads_bounded(attempt.body)
         except ValueError as exc:
@@ -408,7 +413,37 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
         _attempt_failed(attempt=attempt, problem=LEAD_RECEIVER_INTERNAL_ERROR)
         raise
     attempt.outcome = LeadReceiverAttempt.Outcome.PROCESSED
+    attempt.error = None
     attempt.lead = lead
     attempt.processed_at = timezone.now()
-    attempt.save(update_fields=["outcome", "lead", "processed_at", "updated_at"])
+    attempt.save(update_fields=["outcome", "error", "lead", "processed_at", "updated_at"])
     return LeadReceived(attempt=attempt, lead=lead, duplicate=duplicate)
+
+
+def lead_receiver_attempt_is_replayable(*, attempt: LeadReceiverAttempt) -> bool:
+    """Failed, or still "received" long after it arrived (its processing was cut off)."""
+    if attempt.outcome == LeadReceiverAttempt.Outcome.FAILED:
+        return True
+    stale = timezone.now() - LEAD_RECEIVER_ATTEMPT_STALE_AFTER
+    return attempt.outcome == LeadReceiverAttempt.Outcome.RECEIVED and attempt.created_at < stale
+
+
+def lead_receiver_attempt_replay(*, attempt: LeadReceiverAttempt) -> LeadReceived:
+    """Process a failed (or interrupted) attempt again and record its new outcome.
+
+    A lead the attempt made before a crash cut it off is found again by the dedupe on email and phone:
+    the replay updates it (`duplicate`), it never makes a second one.
+    """
+    with transaction.atomic():
+        # The row lock makes two replays of one attempt run one after the other; the second sees it processed.
+        locked = (
+            LeadReceiverAttempt.objects.select_for_update(of=("self",))
+            .select_related("receiver__company")
+            .get(pk=attempt.pk)
+        )
+        if not lead_receiver_attempt_is_replayable(attempt=locked):
+            raise Conflict(
+                f"This attempt cannot be replayed (outcome {locked.outcome}).",
+                code="lead_receiver_attempt_not_replayable",
+            )
+        return lead_receive(receiver=locked.receiver, attempt=locked)

@@ -1,4 +1,5 @@
-"""The public lead receiver: a third party posts a lead into a company's CRM (no API key)."""
+"""Lead receivers' calls: the public endpoint where a third party posts a lead (no API key), and the
+API-key replay of a call that failed."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -6,8 +7,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.models import LeadReceiver
-from crm.services import lead_receive, lead_receiver_attempt_store
+from crm.models import LeadReceiver, LeadReceiverAttempt
+from crm.services import lead_receive, lead_receiver_attempt_replay, lead_receiver_attempt_store
+from salesassist.core.auth import request_company
 from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer, problem_body
 from salesassist.core.exceptions import NotFound
 from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle, client_ip
@@ -19,6 +21,24 @@ class LeadReceivedSerializer(serializers.Serializer):
     lead = serializers.UUIDField(source="lead.uuid")
     duplicate = serializers.BooleanField(help_text="True when an existing lead (same email or phone) was updated.")
     attempt = serializers.UUIDField(source="attempt.uuid", help_text="The stored call's uuid.")
+
+
+class LeadReceiverAttemptReplayedSerializer(serializers.Serializer):
+    """A stored call to a lead receiver after its replay: its new outcome and the lead it made or updated."""
+
+    uuid = serializers.UUIDField(source="attempt.uuid")
+    receiver = serializers.UUIDField(source="attempt.receiver.uuid")
+    outcome = serializers.ChoiceField(source="attempt.outcome", choices=LeadReceiverAttempt.Outcome.choices)
+    error = serializers.JSONField(
+        source="attempt.error", allow_null=True, help_text="The problem that stopped it, when it failed again."
+    )
+    lead = serializers.UUIDField(source="attempt.lead.uuid", allow_null=True, default=None)
+    duplicate = serializers.BooleanField(
+        help_text="True when the lead existed already (same email or phone, e.g. made before a crash) and was updated."
+    )
+    source_ip = serializers.IPAddressField(source="attempt.source_ip", allow_null=True)
+    created_at = serializers.DateTimeField(source="attempt.created_at")
+    processed_at = serializers.DateTimeField(source="attempt.processed_at", allow_null=True)
 
 
 def _problem(code: int, description: str) -> dict:
@@ -56,7 +76,11 @@ class LeadReceiverCallView(PublicEndpointMixin, APIView):
         },
     )
     def post(self, request, receiver_uuid):
-        receiver = LeadReceiver.objects.filter(uuid=receiver_uuid, is_active=True, company__is_active=True).first()
+        receiver = (
+            LeadReceiver.objects.select_related("company")
+            .filter(uuid=receiver_uuid, is_active=True, company__is_active=True)
+            .first()
+        )
         if receiver is None:
             raise NotFound("No such lead receiver.")
         attempt = lead_receiver_attempt_store(
@@ -77,3 +101,34 @@ class LeadReceiverCallView(PublicEndpointMixin, APIView):
             LeadReceivedSerializer(received).data,
             status=status.HTTP_200_OK if received.duplicate else status.HTTP_201_CREATED,
         )
+
+
+class LeadReceiverAttemptReplayView(APIView):
+    """Process a failed lead receiver call again."""
+
+    @extend_schema(
+        operation_id="lead_receiver_attempts_replay",
+        summary="Replay a failed lead receiver call",
+        description=(
+            "Runs the stored call through the receiver's template again (after fixing the template, or the cause "
+            "of an error on our side) and answers with its new outcome: `processed` with the lead, or `failed` "
+            "with the error. A call cut off while it was processed (still `received` after 5 minutes) can be "
+            "replayed too; a lead it made already is updated, never made twice. The call's uuid is the "
+            "`attempt` of the receiver's answer."
+        ),
+        tags=["lead receivers"],
+        request=None,
+        responses={
+            200: LeadReceiverAttemptReplayedSerializer,
+            **_problem(401, "No API key, or an unknown or revoked one."),
+            **_problem(403, "The key is read-only, or does not belong to an active company."),
+            **_problem(404, "No such lead receiver call."),
+            **_problem(409, "The call was processed already, or came less than 5 minutes ago (may be processing)."),
+        },
+    )
+    def post(self, request, uuid):
+        attempt = LeadReceiverAttempt.objects.filter(company=request_company(request), uuid=uuid).first()
+        if attempt is None:
+            raise NotFound("No such lead receiver call.")
+        replayed = lead_receiver_attempt_replay(attempt=attempt)
+        return Response(LeadReceiverAttemptReplayedSerializer(replayed).data)

@@ -15,12 +15,17 @@ router.register("visitors", views.VisitorViewSet, basename="visitor")
 router.register("lead-receivers", views.LeadReceiverViewSet, basename="lead-receiver")
 router.register("companies", views.CompanyViewSet, basename="company")
 
-# Non-router routes of this host (the public lead receivers add theirs here).
+# Non-router routes of this host: the public lead receivers, and the replay of their calls.
 extra_urlpatterns: list = [
     path(
         "receivers/<uuid:receiver_uuid>/leads",
         receivers.LeadReceiverCallView.as_view(),
         name="lead-receiver-call-create",
+    ),
+    path(
+        "receiver-attempts/<uuid:uuid>/replay",
+        receivers.LeadReceiverAttemptReplayView.as_view(),
+        name="lead-receiver-attempt-replay",
     ),
 ]
 
