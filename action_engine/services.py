@@ -18,7 +18,14 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookV
 
 from crm.models import Company, Lead, Visitor
 from salesassist.core.dotpath import dot_path_get
-from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from salesassist.core.exceptions import (
+    INTERNAL_ERROR_STORED,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from salesassist.core.parsers import json_loads_bounded, storable_text
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 from workflows.services import engagement_fanout
@@ -317,12 +324,6 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x
 RECEIVER_MAPPING_KEYS = ("lead", "visitor", "stage", "message")
 # A call still "received" after this long was cut off mid-processing (a crash): replay may take it.
 RECEIVER_CALL_STALE_AFTER = timedelta(minutes=5)
-INTERNAL_ERROR_PROBLEM = {
-    "status": 500,
-    "code": "internal_error",
-    "detail": "The call could not be processed because of an error on our side; it can be replayed.",
-    "errors": {},
-}
 
 
 class SignatureInvalid(DomainError):
@@ -449,10 +450,6 @@ def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> Engagement
     )
 
 
-def _problem_of(error: DomainError) -> dict:
-    return {"status": error.status, "code": error.code, "detail": error.detail, "errors": error.errors or {}}
-
-
 def _receiver_call_failed(*, receiver_call: ReceiverCall, problem: dict) -> None:
     receiver_call.outcome = ReceiverCallOutcome.FAILED
     receiver_call.error = problem
@@ -465,11 +462,11 @@ def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) 
     try:
         recorded = _receiver_call_engagement(call=receiver_call, replay=replay)
     except DomainError as error:
-        _receiver_call_failed(receiver_call=receiver_call, problem=_problem_of(error))
+        _receiver_call_failed(receiver_call=receiver_call, problem=error.as_stored())
         return ReceiverCallHandled(call=receiver_call, error=error)
     except Exception:
         # Our fault, not the sender's: the call is kept as failed, to be replayed once it is fixed.
-        _receiver_call_failed(receiver_call=receiver_call, problem=INTERNAL_ERROR_PROBLEM)
+        _receiver_call_failed(receiver_call=receiver_call, problem=INTERNAL_ERROR_STORED)
         raise
     receiver_call.outcome = ReceiverCallOutcome.PROCESSED
     receiver_call.error = None

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
-from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
+from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainError, InvalidInput, NotFound
 from salesassist.core.parsers import json_loads_bounded, storable_text
 
 from .choices import ApiKeyAccess, LeadStatus, MembershipRole
@@ -210,12 +210,6 @@ LEAD_RECEIVER_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"
 LEAD_RECEIVER_MAX_CUSTOM_FIELDS = 200
 # An attempt still "received" after this long was cut off mid-processing (a crash): replay may take it.
 LEAD_RECEIVER_ATTEMPT_STALE_AFTER = timedelta(minutes=5)
-LEAD_RECEIVER_INTERNAL_ERROR = {
-    "status": 500,
-    "code": "internal_error",
-    "detail": "The lead could not be processed because of an error on our side; it can be replayed.",
-    "errors": {},
-}
 
 
 @dataclass(frozen=True)
@@ -403,14 +397,11 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
             defaulted=frozenset(defaulted),
         )
     except DomainError as error:
-        _attempt_failed(
-            attempt=attempt,
-            problem={"status": error.status, "code": error.code, "detail": error.detail, "errors": error.errors},
-        )
+        _attempt_failed(attempt=attempt, problem=error.as_stored())
         return LeadReceived(attempt=attempt, error=error)
     except Exception:
         # Our fault, not the sender's: the attempt is kept as failed, with its body, for a later look.
-        _attempt_failed(attempt=attempt, problem=LEAD_RECEIVER_INTERNAL_ERROR)
+        _attempt_failed(attempt=attempt, problem=INTERNAL_ERROR_STORED)
         raise
     attempt.outcome = LeadReceiverAttempt.Outcome.PROCESSED
     attempt.error = None

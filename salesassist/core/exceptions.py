@@ -15,6 +15,19 @@ class DomainError(Exception):
             self.code = code
         self.errors = errors or {}
 
+    def as_stored(self) -> dict:
+        """The error as a stored inbound call keeps it (the shape of its problem details)."""
+        return {"status": self.status, "code": self.code, "detail": self.detail, "errors": self.errors}
+
+
+# What a stored inbound call keeps when our code, not the sender, failed it: it can be replayed once fixed.
+INTERNAL_ERROR_STORED = {
+    "status": 500,
+    "code": "internal_error",
+    "detail": "The call could not be processed because of an error on our side; it can be replayed.",
+    "errors": {},
+}
+
 
 class InvalidInput(DomainError):
     """Input failed a business rule; `errors` maps field names to messages."""
