@@ -23,7 +23,6 @@ from salesassist.core.admin import (
     host_url_link,
     pretty_json,
 )
-from salesassist.core.exceptions import DomainError
 from salesassist.hosts import ACTION_ENGINE_API
 from workflows.models import Delivery
 
@@ -461,30 +460,15 @@ class ReceiverCallAdmin(ReceivedCallAdmin):
     list_display = ("created_at", "receiver", "company", "outcome", "engagement", "source_ip")
     search_fields = ("=uuid", "=receiver__uuid", "body")
     list_select_related = ("receiver", "company", "engagement__lead", "engagement__action_company")
-    actions = ("replay_calls",)
+    # Replaying writes engagements for the receiver's company action: those who may change receivers.
+    replay_permission = "action_engine.change_actioncompanyreceiver"
+    not_replayable_because = "processed already, or refused for their signature"
 
-    def has_replay_permission(self, request):
-        # Replaying writes engagements for the receiver's company action: those who may change receivers.
-        return request.user.has_perm("action_engine.change_actioncompanyreceiver")
+    def is_replayable(self, stored) -> bool:
+        return receiver_call_is_replayable(receiver_call=stored)
 
-    @admin.action(description="Replay selected failed calls", permissions=["replay"])
-    def replay_calls(self, request, queryset):
-        counts = {"processed": 0, "failed": 0, "skipped": 0}
-        for call in queryset.select_related("receiver").order_by("created_at", "id"):
-            if not receiver_call_is_replayable(receiver_call=call):
-                counts["skipped"] += 1
-                continue
-            try:
-                counts[receiver_call_replay(receiver_call=call).call.outcome] += 1
-            except DomainError:
-                counts["skipped"] += 1  # replayed meanwhile by someone else
-        level = messages.SUCCESS if not counts["failed"] else messages.WARNING
-        self.message_user(
-            request,
-            f"Replayed: {counts['processed']} processed, {counts['failed']} failed again, "
-            f"{counts['skipped']} not replayable (processed already, or refused for their signature).",
-            level,
-        )
+    def replay(self, stored):
+        return receiver_call_replay(receiver_call=stored).call
 
 
 @admin.register(ActionCompanyWorkflow)

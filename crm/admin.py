@@ -16,7 +16,6 @@ from salesassist.core.admin import (
     adopt_saved_row,
     host_url_link,
 )
-from salesassist.core.exceptions import DomainError
 from salesassist.hosts import CRM_API
 
 from .models import (
@@ -226,27 +225,12 @@ class LeadReceiverAttemptAdmin(ReceivedCallAdmin):
     list_display = ("created_at", "receiver", "company", "outcome", "lead", "source_ip")
     search_fields = ("=uuid", "receiver__name", "body")
     list_select_related = ("receiver", "company", "lead")
-    actions = ("replay_attempts",)
+    # Replaying writes leads through the receiver's template: those who may change lead receivers.
+    replay_permission = "crm.change_leadreceiver"
+    not_replayable_because = "processed already, or still being processed"
 
-    def has_replay_permission(self, request):
-        # Replaying writes leads through the receiver's template: those who may change lead receivers.
-        return request.user.has_perm("crm.change_leadreceiver")
+    def is_replayable(self, stored) -> bool:
+        return lead_receiver_attempt_is_replayable(attempt=stored)
 
-    @admin.action(description="Replay selected failed attempts", permissions=["replay"])
-    def replay_attempts(self, request, queryset):
-        counts = {"processed": 0, "failed": 0, "skipped": 0}
-        for attempt in queryset.order_by("created_at", "id"):
-            if not lead_receiver_attempt_is_replayable(attempt=attempt):
-                counts["skipped"] += 1
-                continue
-            try:
-                counts[lead_receiver_attempt_replay(attempt=attempt).attempt.outcome] += 1
-            except DomainError:
-                counts["skipped"] += 1  # replayed meanwhile by someone else
-        level = messages.SUCCESS if not counts["failed"] else messages.WARNING
-        self.message_user(
-            request,
-            f"Replayed: {counts['processed']} processed, {counts['failed']} failed again, "
-            f"{counts['skipped']} not replayable (processed already, or still being processed).",
-            level,
-        )
+    def replay(self, stored):
+        return lead_receiver_attempt_replay(attempt=stored).attempt

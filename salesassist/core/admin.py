@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django_hosts.resolvers import reverse as host_reverse
 
+from .exceptions import DomainError
 from .models import WorkerHeartbeat
 
 TIMESTAMP_FIELDS = ("uuid", "created_at", "updated_at")
@@ -226,6 +227,40 @@ class ReceivedCallAdmin(HistoryModelAdmin):
     @admin.display(description="error")
     def error_display(self, obj):
         return pretty_json(obj.error) if obj.error else "—"
+
+    # Replaying: a subclass names who may (replaying writes what its receiver writes) and its services.
+    actions = ("replay_calls",)
+    replay_permission = ""
+    not_replayable_because = "processed already"
+
+    def is_replayable(self, stored) -> bool:
+        raise NotImplementedError
+
+    def replay(self, stored):
+        """Replay one stored call through its service; return the stored row with its new outcome."""
+        raise NotImplementedError
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm(self.replay_permission)
+
+    @admin.action(description="Replay selected failed %(verbose_name_plural)s", permissions=["replay"])
+    def replay_calls(self, request, queryset):
+        counts = {"processed": 0, "failed": 0, "skipped": 0}
+        for stored in queryset.order_by("created_at", "id"):
+            if not self.is_replayable(stored):
+                counts["skipped"] += 1
+                continue
+            try:
+                counts[self.replay(stored).outcome] += 1
+            except DomainError:
+                counts["skipped"] += 1  # replayed meanwhile by someone else
+        level = messages.SUCCESS if not counts["failed"] else messages.WARNING
+        self.message_user(
+            request,
+            f"Replayed: {counts['processed']} processed, {counts['failed']} failed again, "
+            f"{counts['skipped']} not replayable ({self.not_replayable_because}).",
+            level,
+        )
 
 
 class RecentRowsFormSet(BaseInlineFormSet):

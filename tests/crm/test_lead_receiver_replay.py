@@ -263,7 +263,7 @@ class TestAdminAction:
         processed = LeadReceiverAttempt.objects.get(outcome="processed")
         response = admin_client.post(
             self.changelist(),
-            {"action": "replay_attempts", "_selected_action": [failed_attempt.pk, processed.pk]},
+            {"action": "replay_calls", "_selected_action": [failed_attempt.pk, processed.pk]},
             follow=True,
         )
         assert "1 processed, 0 failed again, 1 not replayable" in response.content.decode()
@@ -278,8 +278,8 @@ class TestAdminAction:
         client = Client(HTTP_HOST=reverse_host(DEFAULT))
         client.force_login(user)
         changelist = client.get(self.changelist())
-        assert changelist.status_code == 200 and "replay_attempts" not in changelist.content.decode()
-        client.post(self.changelist(), {"action": "replay_attempts", "_selected_action": [failed_attempt.pk]})
+        assert changelist.status_code == 200 and "replay_calls" not in changelist.content.decode()
+        client.post(self.changelist(), {"action": "replay_calls", "_selected_action": [failed_attempt.pk]})
         failed_attempt.refresh_from_db()
         assert failed_attempt.outcome == "failed"
 
