@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import yaml
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
@@ -26,16 +25,6 @@ from tests.crm.factories import LeadReceiverFactory, UserFactory
 # The third party sends the email at contact.email; the receiver was set up to read it elsewhere.
 WRONG_TEMPLATE = {"fields": {"email": "contact.mail", "first_name": "contact.name"}}
 FIXED_TEMPLATE = {"fields": {"email": "contact.email", "first_name": "contact.name"}}
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-
-
-@pytest.fixture
-def public_crm(db):
-    return host_client(CRM_API)
 
 
 @pytest.fixture

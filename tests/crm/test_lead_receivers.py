@@ -5,7 +5,6 @@ import threading
 import uuid
 
 import pytest
-from django.core.cache import cache
 from django.db import connection, connections
 
 from conftest import host_client
@@ -17,16 +16,6 @@ TEMPLATE = {
     "fields": {"email": "contact.email", "first_name": "contact.name", "phone": "contact.phone"},
     "defaults": {"status": "contacted"},
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-
-
-@pytest.fixture
-def public_crm(db):
-    return host_client(CRM_API)
 
 
 @pytest.fixture
