@@ -6,6 +6,7 @@ A workflow's `conditions` is a list; every condition must hold. Each is
 """
 from collections.abc import Mapping
 
+from salesassist.core.dotpath import list_index
 from salesassist.core.exceptions import InvalidInput
 
 from .choices import ConditionOperator
@@ -75,8 +76,8 @@ def _lookup(root, parts: list[str]):
     for part in parts:
         if isinstance(value, Mapping):
             value = value.get(part, _MISSING)
-        elif isinstance(value, list) and part.isdigit():
-            value = value[int(part)] if int(part) < len(value) else _MISSING
+        elif isinstance(value, list) and (index := list_index(part)) is not None:
+            value = value[index] if index < len(value) else _MISSING
         else:
             return _MISSING
         if value is _MISSING:

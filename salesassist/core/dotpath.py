@@ -3,6 +3,14 @@
 WHOLE = "$"
 
 
+def list_index(part: str) -> int | None:
+    """A path step as a list index: plain ASCII digits of sane length only ("²" and 5000-digit strings
+    count as digits to str.isdigit, and int() refuses them)."""
+    if part.isascii() and part.isdigit() and len(part) <= 9:
+        return int(part)
+    return None
+
+
 def dot_path_get(payload, path: str):
     """The value at `path` (dict keys, list indexes), None when any step is missing; `$` is the whole payload."""
     if path == WHOLE:
@@ -11,8 +19,8 @@ def dot_path_get(payload, path: str):
     for part in str(path).split("."):
         if isinstance(value, dict) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
+        elif isinstance(value, list) and (index := list_index(part)) is not None and index < len(value):
+            value = value[index]
         else:
             return None
     return value

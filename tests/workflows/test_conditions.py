@@ -27,6 +27,9 @@ FACTS = {"stage": "submitted", "previous_stage": "opened", "message": MESSAGE}
         ({"field": "message.data.score", "op": "in", "value": [1, 2, 3]}, False),
         ({"field": "message.items.0.sku", "op": "equals", "value": "A-1"}, True),
         ({"field": "message.items.5.sku", "op": "exists"}, False),
+        # Not list indexes, though str.isdigit says so: a miss, never a crash of the engagement.
+        ({"field": "message.items.²", "op": "exists"}, False),
+        ({"field": "message.items." + "9" * 5000, "op": "exists"}, False),
         ({"field": "message.data.phone", "op": "exists"}, False),
         ({"field": "message.data.phone", "op": "not_exists"}, True),
         ({"field": "message.data.empty", "op": "exists"}, False),
