@@ -45,6 +45,7 @@ from .models import (
 )
 from .selectors import lead_stage_on_action
 from .systems import SYSTEMS, parse_uuid
+from .systems.forms import schema_reference_errors
 
 VISITOR_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -787,7 +788,7 @@ def form_schema_errors(schema) -> list[str]:
     remote = sorted(_schema_remote_refs(schema))
     if remote:
         return [f'Only references inside the schema ("#/...") are allowed, not {", ".join(remote)}.']
-    return []
+    return schema_reference_errors(schema)
 
 
 def _schema_remote_refs(node) -> set[str]:

@@ -6,6 +6,7 @@ from functools import lru_cache
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, UnknownType
 from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from referencing.exceptions import Unresolvable
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
@@ -77,6 +78,37 @@ def _validator_for(schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FORMAT_CHECKER, registry=NO_REMOTE_REFS)
 
 
+def _schema_fault(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "The schema refers to itself without end (a $ref loop)."
+    return str(exc).splitlines()[0]
+
+
+def _local_refs(node) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") else set()
+        return found.union(*(_local_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_local_refs(item) for item in node))
+    return set()
+
+
+def schema_reference_errors(schema: dict) -> list[str]:
+    """What a (checked) schema's references run into: one that does not resolve, or one that loops
+    forever on any submission. Caught when the form is saved, not when a lead submits it."""
+    resolver = NO_REMOTE_REFS.with_resource("", DRAFT202012.create_resource(schema)).resolver()
+    for ref in sorted(_local_refs(schema)):
+        try:
+            resolver.lookup(ref)
+        except Unresolvable:
+            return [f"The reference {ref} does not resolve inside the schema."]
+    try:
+        list(_validator_for(json.dumps(schema, sort_keys=True)).iter_errors({}))
+    except (UnknownType, Unresolvable, RecursionError) as exc:
+        return [_schema_fault(exc)]
+    return []
+
+
 def validate_submission(*, action_company, message: dict) -> dict:
     """`message.data` must satisfy the form's JSON Schema; `message.form` picks a form when there are several."""
     modules = list(_form_modules(action_company))
@@ -93,10 +125,10 @@ def validate_submission(*, action_company, message: dict) -> dict:
         raise InvalidInput("The form data is missing.", errors={"data": ["Must be a JSON object."]})
     try:
         errors = _field_errors(_validator_for(json.dumps(form.schema, sort_keys=True)), data)
-    except (SchemaError, UnknownType, Unresolvable) as exc:
+    except (SchemaError, UnknownType, Unresolvable, RecursionError) as exc:
         # A broken schema is the company's configuration, not the lead's fault; still a clean 4xx.
         raise InvalidInput(
-            "This form's schema is invalid; the company must fix it.", errors={"form": [str(exc).splitlines()[0]]}
+            "This form's schema is invalid; the company must fix it.", errors={"form": [_schema_fault(exc)]}
         ) from exc
     if errors:
         raise InvalidInput("The form data is invalid; see errors.", errors=errors)

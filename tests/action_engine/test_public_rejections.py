@@ -269,8 +269,8 @@ def test_required_token_missing_on_post(public_api, company, forms_action, lead,
 
 @pytest.mark.parametrize(
     "schema",
-    [{"type": "object", "properties": {"email": {"type": 5}}}, {"$ref": "#/missing"}],
-    ids=["bad-type", "unresolvable-ref"],
+    [{"type": "object", "properties": {"email": {"type": 5}}}, {"$ref": "#/missing"}, {"type": "object", "$ref": "#"}],
+    ids=["bad-type", "unresolvable-ref", "ref-loop"],
 )
 def test_a_broken_form_schema_is_a_clean_400(public_api, forms_action, lead, schema, nothing_written):
     form = forms_action.modules.get().form

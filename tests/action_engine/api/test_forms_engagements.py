@@ -37,6 +37,8 @@ def test_form_crud(action_engine_api, company):
         {"type": "object", "properties": {"a": {"minLength": -1}}},
         {"type": "object", "properties": {"a": {"$ref": "http://127.0.0.1/latest/meta-data"}}},
         {"type": "object", "$defs": {"b": {"$ref": "file:///etc/passwd"}}},
+        {"type": "object", "$ref": "#"},
+        {"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}},
         ["type", "object"],
         "object",
     ],
