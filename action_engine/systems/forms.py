@@ -6,8 +6,8 @@ from functools import lru_cache
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, UnknownType
 from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from salesassist.core.exceptions import InvalidInput
