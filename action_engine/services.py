@@ -74,12 +74,17 @@ def action_company_receiver_create(*, action_company: ActionCompany, **fields) -
 ACTION_LINK_SALT = "action_engine.action_link"
 
 
+# The longest a company may make its links live: ten years (and far from datetime's limits).
+ACTION_LINK_TTL_MAX_DAYS = 3650
+
+
 def action_link_ttl(*, company: Company) -> timedelta:
-    """How long a shared link stays valid: the company's settings["link_ttl_days"], else the default."""
+    """How long a shared link stays valid: the company's settings["link_ttl_days"] (at most ten years),
+    else the default."""
     days = company.settings.get("link_ttl_days") if isinstance(company.settings, dict) else None
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         days = settings.ACTION_LINK_TTL_DAYS
-    return timedelta(days=days)
+    return timedelta(days=min(days, ACTION_LINK_TTL_MAX_DAYS))
 
 
 def action_link_sign(*, action_company: ActionCompany, lead: Lead, visitor: Visitor, expires_at: datetime) -> str:
@@ -146,14 +151,14 @@ def action_company_share(*, action_company: ActionCompany, lead: Lead) -> Action
     """A new visitor for the lead, a `sent` engagement and the signed link to send them."""
     if lead.company_id != action_company.company_id:
         raise NotFound("No such lead.")
-    now = timezone.now()
+    expires_at = timezone.now() + action_link_ttl(company=action_company.company)
     with transaction.atomic():
         # Every share gets its own visitor: the link identifies one delivery of it, one browser.
         visitor = Visitor.objects.create(company_id=lead.company_id, lead=lead)
         recorded = engagement_record(action_company=action_company, lead=lead, visitor=visitor, stage=Stage.SENT)
-    expires_at = now + action_link_ttl(company=action_company.company)
-    token = action_link_sign(action_company=action_company, lead=lead, visitor=visitor, expires_at=expires_at)
-    url = action_link_url(action_company=action_company, lead=lead, visitor=visitor, token=token)
+        # Signed inside the transaction: if building the link fails, no visitor or `sent` is left behind.
+        token = action_link_sign(action_company=action_company, lead=lead, visitor=visitor, expires_at=expires_at)
+        url = action_link_url(action_company=action_company, lead=lead, visitor=visitor, token=token)
     return ActionShared(url=url, visitor=visitor, engagement=recorded.engagement, expires_at=expires_at)
 
 

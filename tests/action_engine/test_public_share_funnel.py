@@ -64,6 +64,21 @@ def test_the_companys_ttl_and_page_base_url(action_engine_api, company, forms_ac
     assert query["utm"] == ["sa"] and query["action"] == [str(forms_action.uuid)]
 
 
+def test_a_huge_company_ttl_is_capped_at_ten_years(action_engine_api, company, forms_action, lead):
+    company.settings = {"link_ttl_days": 3_000_000}
+    company.save()
+    response = share(action_engine_api, forms_action, lead)
+    assert response.status_code == 201, response.content
+    assert parse_datetime(response.json()["expires_at"]) - timezone.now() <= timedelta(days=3650)
+
+
+def test_a_share_that_fails_to_build_its_link_leaves_nothing(action_engine_api, forms_action, lead):
+    action_engine_api.raise_request_exception = False
+    with mock.patch("action_engine.services.action_link_url", side_effect=RuntimeError("boom")):
+        assert share(action_engine_api, forms_action, lead).status_code == 500
+    assert not Visitor.objects.exists() and not Engagement.objects.exists()
+
+
 def test_an_expired_link_is_refused(action_engine_api, public_api, company, forms_action, lead, settings):
     company.settings = {"link_ttl_days": 1}
     company.save()
