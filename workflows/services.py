@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from action_engine.choices import Stage
 from salesassist.core.exceptions import Conflict, InvalidInput
+from salesassist.core.parsers import storable_text
 
 from .choices import AttemptError, DeliveryStatus, WorkflowKind
 from .conditions import conditions_validate
@@ -277,6 +278,18 @@ def retry_delay(*, base: float, outcome: AttemptOutcome, rng: random.Random | No
     return delay
 
 
+def _storable(value):
+    """What an attempt stores, as the database can keep it: a NUL byte (which PostgreSQL refuses in text and
+    in jsonb) becomes the text \\u0000, in strings and in the keys and values of JSON objects alike."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {_storable(str(key)): _storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(item) for item in value]
+    return value
+
+
 def _next_state(*, delivery: Delivery, outcome: AttemptOutcome, manual: bool, now: datetime) -> dict:
     """The delivery's new status and next attempt after this outcome."""
     if outcome.succeeded:
@@ -320,17 +333,17 @@ def deliveries_attempt(
                 delivery=delivery,
                 number=delivery.attempts,
                 is_manual=manual,
-                request_url=outcome.request_url[:2000],
-                request_headers=outcome.request_headers,
+                request_url=_storable(outcome.request_url)[:2000],
+                request_headers=_storable(outcome.request_headers),
                 # A failed attempt keeps the body it sent, for debugging; a succeeded one's body is the
                 # delivery's payload, which engagement_payload() rebuilds: not stored once per delivery.
-                request_body="" if outcome.succeeded else outcome.request_body,
+                request_body="" if outcome.succeeded else _storable(outcome.request_body),
                 response_status=outcome.response_status,
-                response_headers=outcome.response_headers,
-                response_body=outcome.response_body,
+                response_headers=_storable(outcome.response_headers),
+                response_body=_storable(outcome.response_body),
                 duration_ms=outcome.duration_ms,
                 error_class=outcome.error_class,
-                error_message=outcome.error_message[:2000],
+                error_message=_storable(outcome.error_message)[:2000],
                 succeeded=outcome.succeeded,
                 created_at=now,
             )
@@ -340,7 +353,9 @@ def deliveries_attempt(
             "leased_until": None,
             "lease_token": None,
             "last_status_code": outcome.response_status,
-            "last_error": "" if outcome.succeeded else f"{outcome.error_class}: {outcome.error_message}"[:2000],
+            "last_error": (
+                "" if outcome.succeeded else _storable(f"{outcome.error_class}: {outcome.error_message}")[:2000]
+            ),
             "last_duration_ms": outcome.duration_ms,
             "updated_at": now,
             **state,

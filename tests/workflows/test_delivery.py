@@ -294,3 +294,47 @@ def test_a_batch_task_also_takes_other_due_deliveries(action_company, sink, sett
     assert last.delivery_id != first.pk and len(sink.requests) == 4
     assert deliveries_attempt(delivery_ids=[first.pk], fill_to=48) == []
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
+
+
+def test_a_nul_byte_in_the_answer_is_stored_escaped_and_sent_once(action_company, sink, fast_retries, django_capture_on_commit_callbacks):
+    """PostgreSQL refuses NUL in text and jsonb: the attempt must still be stored and the delivery finished."""
+    attach_webhook(action_company, sink.url())
+    sink.script(Reply(200, body=b"ok\x00"))
+
+    engagement = fan_out(django_capture_on_commit_callbacks, action_company)
+    delivery = Delivery.objects.get(engagement=engagement)
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.leased_until is None
+    attempt = delivery.attempt_log.get()
+    assert attempt.succeeded and attempt.response_body == "ok\\u0000"
+    sweep_until_settled()
+    assert len(sink.requests) == 1
+
+
+def test_nul_bytes_anywhere_in_an_outcome_are_stored(action_company, fast_retries, monkeypatch):
+    from workflows.kinds.webhook import WebhookKind
+    from workflows.services import deliveries_attempt
+
+    def send(self, prepared):
+        return AttemptOutcome(
+            succeeded=False,
+            request_url="http://example.com/\x00",
+            request_headers={"X-A\x00": "v\x00"},
+            request_body="{\x00}",
+            response_status=500,
+            response_headers={"x-b\x00": "w\x00", "x-list": ["\x00"]},
+            response_body="bad\x00",
+            error_class=AttemptError.HTTP_STATUS,
+            error_message="boom\x00",
+        )
+
+    monkeypatch.setattr(WebhookKind, "send", send)
+    attach_webhook(action_company, "http://127.0.0.1:9/hook")
+    engagement = record_engagement(action_company)
+    (attempt,) = deliveries_attempt(delivery_ids=list(engagement.deliveries.values_list("id", flat=True)))
+    stored = DeliveryAttempt.objects.get(pk=attempt.pk)
+    assert stored.request_headers == {"X-A\\u0000": "v\\u0000"}
+    assert stored.response_headers == {"x-b\\u0000": "w\\u0000", "x-list": ["\\u0000"]}
+    assert (stored.request_body, stored.response_body, stored.error_message) == ("{\\u0000}", "bad\\u0000", "boom\\u0000")
+    delivery = Delivery.objects.get(engagement=engagement)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.leased_until is None
+    assert "\x00" not in delivery.last_error and "boom\\u0000" in delivery.last_error
