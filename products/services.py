@@ -1,4 +1,6 @@
 """Write operations of the PIM: products with their variants, and content."""
+import logging
+
 from django.db import IntegrityError, transaction
 
 from crm.models import Company
@@ -6,6 +8,8 @@ from salesassist.core.exceptions import Conflict, InvalidInput
 
 from .models import Content, Product, Variant
 from .selectors import content_module_names, product_module_names
+
+logger = logging.getLogger(__name__)
 
 PRODUCT_FIELDS = ("name", "sku", "description", "price", "currency", "attributes", "is_published")
 VARIANT_FIELDS = ("name", "sku", "price", "attributes")
@@ -41,7 +45,9 @@ def _variants_replace(*, product: Product, variants: list[dict]) -> None:
             for name in ("name", "price"):
                 if name not in item:
                     errors[f"variants.{index}.{name}"] = ["A new variant needs this field."]
-        sku = item.get("sku") or ""
+        # A listed variant without "sku" keeps the one it has: that is the SKU to compare.
+        current = existing.get(item.get("uuid"))
+        sku = (item["sku"] if "sku" in item else current.sku if current else "") or ""
         if sku and sku in skus:
             errors[f"variants.{index}.sku"] = [f"The same SKU as variant {skus[sku]}."]
         skus.setdefault(sku, index)
@@ -70,8 +76,13 @@ def _product_save(*, product: Product, variants: list[dict] | None) -> Product:
             if variants is not None:
                 _variants_replace(product=product, variants=variants)
     except IntegrityError as exc:
-        # Only a concurrent write reaches this: the checks above cover the constraints.
-        raise InvalidInput("The product conflicts with another one (SKU).", errors={"sku": [str(exc)[:200]]}) from exc
+        # Only a concurrent write reaches this: the checks above cover the constraints. The database's
+        # own message names internal ids: it is logged, never returned.
+        logger.warning("SKU conflict saving product %s: %s", product.uuid, exc)
+        raise InvalidInput(
+            "The product conflicts with another one (SKU).",
+            errors={"sku": ["Another product, or another variant of this one, has this SKU."]},
+        ) from exc
     return product
 
 

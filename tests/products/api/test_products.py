@@ -56,6 +56,20 @@ def test_writing_variants_replaces_the_set(products_api, company):
     assert len(response.json()["variants"]) == 2
 
 
+def test_a_new_variant_with_the_sku_a_kept_variant_keeps_is_a_field_error(products_api, company):
+    product = ProductFactory(company=company)
+    kept = VariantFactory(product=product, name="A", sku="X")
+    response = products_api.patch(
+        f"/v1/products/{product.uuid}",
+        {"variants": [{"uuid": str(kept.uuid), "name": "A2"}, {"name": "B", "price": "1.00", "sku": "X"}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"variants.1.sku": ["The same SKU as variant 0."]}
+    kept.refresh_from_db()
+    assert (kept.name, product.variants.count()) == ("A", 1)
+
+
 def test_variant_of_another_product_cannot_be_taken_over(products_api, company):
     product = ProductFactory(company=company)
     foreign = VariantFactory(product=ProductFactory(company=company))
