@@ -3,6 +3,7 @@ import django_filters
 
 from action_engine.choices import Stage, SystemSlug
 from action_engine.models import Action, ActionCompany, Engagement, Form
+from salesassist.core.filters import IsoDateTimeFilter
 
 
 class ActionFilterSet(django_filters.FilterSet):
@@ -35,7 +36,7 @@ class CompanyActionFilterSet(django_filters.FilterSet):
 class FormFilterSet(django_filters.FilterSet):
     """Filters of the form list."""
 
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Form
@@ -48,8 +49,8 @@ class EngagementFilterSet(django_filters.FilterSet):
     lead = django_filters.UUIDFilter(field_name="lead__uuid", help_text="The lead's uuid.")
     action = django_filters.UUIDFilter(field_name="action_company__uuid", help_text="The company action's uuid.")
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Engagement

@@ -3,6 +3,7 @@ import django_filters
 
 from crm.choices import LeadStatus
 from crm.models import Lead, LeadReceiver, Visitor, normalize_email
+from salesassist.core.filters import IsoDateTimeFilter
 
 
 class LeadFilterSet(django_filters.FilterSet):
@@ -12,9 +13,9 @@ class LeadFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter()
     owner = django_filters.CharFilter(field_name="owner__username", help_text="The owner's username.")
     email = django_filters.CharFilter(method="filter_email", help_text="Exact email, case-insensitive.")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Lead
@@ -28,7 +29,7 @@ class VisitorFilterSet(django_filters.FilterSet):
     """Filters of the visitor list."""
 
     lead = django_filters.UUIDFilter(field_name="lead__uuid", help_text="The lead's uuid.")
-    seen_after = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
+    seen_after = IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
 
     class Meta:
         model = Visitor

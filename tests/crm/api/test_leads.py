@@ -157,3 +157,9 @@ def test_a_page_size_out_of_range_falls_back_to_the_default(crm_api, company, pa
     LeadFactory.create_batch(2, company=company)
     response = crm_api.get(f"/v1/leads?page_size={page_size}")
     assert response.status_code == 200 and len(response.json()["results"]) == 2
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "not-a-time"])
+def test_a_time_filter_out_of_range_is_400(crm_api, action_engine_api, value):
+    assert_problem(crm_api.get("/v1/leads", {"created_after": value}), 400, "created_after")
+    assert action_engine_api.get("/v1/engagements", {"since": value}).status_code == 400
