@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from action_engine.choices import ModuleKind, ReceiverCallOutcome, Stage
+from salesassist.core.api import StrictSerializer
 from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 150
@@ -174,8 +175,8 @@ class ReceiverCallRecordedSerializer(EngagementRecordedSerializer):
 # --- Share and funnel -----------------------------------------------------------------------------
 
 
-class ActionShareCreateSerializer(serializers.Serializer):
-    """Which lead to send the action to."""
+class ActionShareCreateSerializer(StrictSerializer):
+    """Which lead to send the action to (an unknown key is a 400, as on every API-key write)."""
 
     lead = serializers.UUIDField()
 

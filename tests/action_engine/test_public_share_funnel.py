@@ -64,6 +64,15 @@ def test_the_companys_ttl_and_page_base_url(action_engine_api, company, forms_ac
     assert query["utm"] == ["sa"] and query["action"] == [str(forms_action.uuid)]
 
 
+def test_share_refuses_unknown_keys(action_engine_api, forms_action, lead):
+    response = action_engine_api.post(
+        f"/v1/company-actions/{forms_action.uuid}/share", {"lead": str(lead.uuid), "leed": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "leed" in response.json()["errors"]
+    assert not Engagement.objects.exists()
+
+
 def test_a_huge_company_ttl_is_capped_at_ten_years(action_engine_api, company, forms_action, lead):
     company.settings = {"link_ttl_days": 3_000_000}
     company.save()
