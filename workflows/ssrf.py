@@ -5,7 +5,11 @@ made to the checked address (see webhook.py), so a DNS answer that changes betwe
 connection (DNS rebinding) cannot redirect a delivery to an internal service.
 """
 import ipaddress
+import os
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -30,6 +34,33 @@ _EXTRA_BLOCKED_NETWORKS = [
     )
 ]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+# getaddrinfo has no timeout of its own (the system resolver may wait for many seconds per server and
+# retry): lookups run in a small pool per process and the caller waits at most DNS_TIMEOUT for one.
+DNS_TIMEOUT = 5.0
+_DNS_THREADS = 8
+_dns_pool: ThreadPoolExecutor | None = None
+_dns_pool_pid: int | None = None
+_dns_pool_lock = threading.Lock()
+
+
+def _dns_executor() -> ThreadPoolExecutor:
+    global _dns_pool, _dns_pool_pid
+    with _dns_pool_lock:
+        if _dns_pool is None or _dns_pool_pid != os.getpid():  # never a pool inherited through a fork
+            _dns_pool = ThreadPoolExecutor(max_workers=_DNS_THREADS, thread_name_prefix="workflow-dns")
+            _dns_pool_pid = os.getpid()
+        return _dns_pool
+
+
+def _getaddrinfo(host: str, port: int, timeout: float):
+    """socket.getaddrinfo, waited for at most `timeout` seconds (socket.timeout after that)."""
+    future = _dns_executor().submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=max(0.0, timeout))
+    except FutureTimeout:
+        future.cancel()
+        raise socket.timeout(f"no answer within {timeout:g} s") from None
 
 
 class BlockedTarget(Exception):
@@ -118,8 +149,13 @@ def parse_url(url: str):
     return parts, port or (443 if parts.scheme == "https" else 80)
 
 
-def resolve_target(url: str, *, allow_private: bool | None = None) -> Target:
-    """Resolve the URL's host, check every address it resolves to, and return the one to connect to."""
+def resolve_target(url: str, *, allow_private: bool | None = None, timeout: float | None = None) -> Target:
+    """Resolve the URL's host, check every address it resolves to, and return the one to connect to.
+
+    The lookup takes at most `timeout` seconds (DNS_TIMEOUT by default); a host that does not answer in
+    time is unresolvable.
+    """
+    timeout = DNS_TIMEOUT if timeout is None else min(timeout, DNS_TIMEOUT)
     if allow_private is None:
         allow_private = settings.WORKFLOW_ALLOW_PRIVATE_TARGETS
     parts, port = parse_url(url)
@@ -128,7 +164,11 @@ def resolve_target(url: str, *, allow_private: bool | None = None) -> Target:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = _getaddrinfo(host, port, timeout)
+        except socket.timeout as exc:
+            raise BlockedTarget(
+                f"The host name {host!r} did not resolve within {timeout:g} s.", unresolvable=True
+            ) from exc
         except (socket.gaierror, UnicodeError, OSError) as exc:
             raise BlockedTarget(f"The host name {host!r} does not resolve.", unresolvable=True) from exc
         # The scope id of a link-local IPv6 answer ("fe80::1%eth0") is dropped before the check.

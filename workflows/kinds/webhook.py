@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone as dt_timezone
 
+import httpcore
 import httpx
 from django.utils import timezone
 
@@ -66,6 +67,90 @@ class WebhookTimeout(Exception):
     """The whole exchange took longer than TOTAL_TIMEOUT."""
 
 
+# The monotonic time by which this thread's current send must be over (None: no send in progress).
+_deadline = threading.local()
+
+
+def _time_left(exc_class) -> float | None:
+    """Seconds left of this thread's send, or None without one; exc_class when it is already over."""
+    deadline = getattr(_deadline, "at", None)
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise exc_class(f"No complete answer within {TOTAL_TIMEOUT:g} s.")
+    return left
+
+
+def _capped(timeout: float | None, exc_class) -> float | None:
+    left = _time_left(exc_class)
+    if left is None:
+        return timeout
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the send's overall deadline.
+
+    httpx's timeouts are per socket operation: a target that trickles its status line and headers one
+    byte at a time never trips them. Each I/O call here gets at most the time left of the whole exchange,
+    so a send (headers and body alike, on a new or a reused keep-alive connection) never outlives
+    TOTAL_TIMEOUT by more than one scheduling tick.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _capped(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _capped(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, _capped(timeout, httpcore.ConnectTimeout))
+        )
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self):
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self._backend.connect_tcp(
+            host, port, _capped(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover - not used
+        return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport, with its connection pool on the deadline-keeping network backend."""
+
+    def __init__(self, *, limits: httpx.Limits, socket_options):
+        super().__init__(limits=limits, socket_options=socket_options)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            socket_options=socket_options,
+            network_backend=_DeadlineBackend(),
+        )
+
+
 _clients: "OrderedDict[str, httpx.Client]" = OrderedDict()
 _clients_lock = threading.Lock()
 _CLIENT_CACHE_SIZE = 256
@@ -86,7 +171,7 @@ def _client_for(host: str) -> httpx.Client:
                 timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
                 # Headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm and
                 # the receiver's delayed ACK hold the body back ~40 ms on every request.
-                transport=httpx.HTTPTransport(
+                transport=_DeadlineTransport(
                     limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
                     socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
                 ),
@@ -183,6 +268,7 @@ class WebhookKind(WorkflowKindHandler):
         started = time.monotonic()
         outcome = AttemptOutcome(succeeded=False, request_url=prepared.url)
         outcome.request_body = prepared.body[:REQUEST_BODY_STORE_LIMIT].decode("utf-8", errors="replace")
+        _deadline.at = started + TOTAL_TIMEOUT
         try:
             self._send(prepared, outcome, started)
         except BlockedTarget as exc:
@@ -198,11 +284,13 @@ class WebhookKind(WorkflowKindHandler):
         except Exception as exc:  # a send never raises: the worker must always record the attempt
             outcome.error_class = AttemptError.INTERNAL
             outcome.error_message = f"{exc.__class__.__name__}: {exc}"
+        finally:
+            _deadline.at = None
         outcome.duration_ms = int((time.monotonic() - started) * 1000)
         return outcome
 
     def _send(self, prepared: PreparedWebhook, outcome: AttemptOutcome, started: float) -> None:
-        target = resolve_target(prepared.url)
+        target = resolve_target(prepared.url, timeout=_time_left(WebhookTimeout))
         if not prepared.secrets:
             raise ValueError("The workflow has no signing secret.")
         timestamp = int(time.time())
