@@ -145,6 +145,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://salesassist")
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SalesAssist <no-reply@salesassist.local>")
+# Seconds an SMTP connection may wait for the server (connect, each reply): a silent server never blocks a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 
 # --- REST framework and OpenAPI -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -101,3 +101,35 @@ def test_one_success_resets_the_failing_clock(action_company, sink, settings):
     send(record_engagement(action_company))
     workflow.refresh_from_db()
     assert workflow.failing_since is None and workflow.paused_at is None
+
+
+def test_the_project_settings_bound_smtp_waits():
+    from django.conf import settings as project_settings
+
+    assert project_settings.EMAIL_TIMEOUT == 15
+
+
+@pytest.mark.parametrize("email_timeout", [1, None])
+def test_a_silent_smtp_server_fails_the_attempt_within_the_timeout(action_company, settings, monkeypatch, email_timeout):
+    import socket
+    import time
+
+    from workflows.kinds import email as email_kind
+
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts (backlog) but never says a word
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.getsockname()[1]
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = email_timeout
+        monkeypatch.setattr(email_kind, "DEFAULT_EMAIL_TIMEOUT", 1)  # the fallback when the setting is unset
+        email_workflow(action_company, ["ops@acme.com"])
+        engagement = record_engagement(action_company)
+        started = time.monotonic()
+        (attempt,) = send(engagement)
+        assert time.monotonic() - started < 3
+    finally:
+        listener.close()
+    assert not attempt.succeeded and attempt.error_class == AttemptError.EMAIL
+    assert engagement.deliveries.get().status == DeliveryStatus.FAILED

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
@@ -19,6 +19,7 @@ MAX_RECIPIENTS = 20
 TEMPLATE_TEXT = "workflows/engagement_email.txt"
 TEMPLATE_HTML = "workflows/engagement_email.html"
 SUBJECT_TEMPLATE = "workflows/engagement_email_subject.txt"
+DEFAULT_EMAIL_TIMEOUT = 15  # seconds, when settings.EMAIL_TIMEOUT is unset: a send never waits forever
 
 
 def flatten_message(value, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
@@ -122,6 +123,8 @@ class EmailKind(WorkflowKindHandler):
             exact_request=request,
         )
         try:
+            timeout = getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_EMAIL_TIMEOUT
+            message.connection = get_connection(fail_silently=False, timeout=timeout)
             sent = message.send(fail_silently=False)
         except Exception as exc:  # SMTP and socket errors alike: retried on the schedule
             outcome.error_class = AttemptError.EMAIL
