@@ -61,6 +61,9 @@ class EmailKind(WorkflowKindHandler):
             for index, recipient in enumerate(recipients):
                 if recipient == LEAD_OWNER_RECIPIENT:
                     continue
+                if not isinstance(recipient, str):  # validate_email raises AttributeError for a list or object
+                    errors[f"config.recipients.{index}"] = [f'Must be a string: an email address or "{LEAD_OWNER_RECIPIENT}".']
+                    continue
                 try:
                     validate_email(recipient)
                 except (ValidationError, TypeError):

@@ -80,6 +80,9 @@ def test_setting_active_again_lifts_a_pause(action_engine_api, company, sink):
         ({"name": "x", "kind": "sms", "config": {}}, "kind"),
         ({"name": "x", "kind": "email", "config": {"recipients": ["not-an-address"]}}, "config.recipients.0"),
         ({"name": "x", "kind": "email", "config": {"recipients": []}}, "config.recipients"),
+        ({"name": "w", "kind": "email", "config": {"recipients": [["@"]]}}, "config.recipients.0"),
+        ({"name": "w", "kind": "email", "config": {"recipients": [{"a@b.co": 1}]}}, "config.recipients.0"),
+        ({"name": "w", "kind": "email", "config": {"recipients": ["ops@acme.com", 5]}}, "config.recipients.1"),
     ],
 )
 def test_invalid_workflows_are_400_field_errors(action_engine_api, settings, body, field):
