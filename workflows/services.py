@@ -21,6 +21,7 @@ from salesassist.core.parsers import storable_text
 from .choices import AttemptError, DeliveryStatus, WorkflowKind
 from .conditions import conditions_validate
 from .kinds import AttemptOutcome, kind_handler
+from .kinds.base import RETRY_AFTER_MAX
 from .models import Delivery, DeliveryAttempt, Workflow
 from .payloads import engagement_sample
 from .selectors import (
@@ -268,13 +269,13 @@ def _send_all(deliveries: list[Delivery]) -> list[AttemptOutcome]:
 
 def retry_delay(*, base: float, outcome: AttemptOutcome, rng: random.Random | None = None) -> float:
     """Seconds until the next automatic attempt: the schedule's delay ±20 %, at least a minute after a 429
-    or a timeout, and the target's Retry-After honoured within [delay, 2 × delay]."""
+    or a timeout, and never earlier than the target's Retry-After (which counts up to RETRY_AFTER_MAX)."""
     rng = rng or random
     delay = base * rng.uniform(1 - JITTER, 1 + JITTER)
     if outcome.throttled:
         delay = max(delay, THROTTLED_MIN_DELAY)
     if outcome.retry_after is not None:
-        delay = min(max(outcome.retry_after, delay), 2 * delay)
+        delay = max(delay, min(max(0.0, outcome.retry_after), RETRY_AFTER_MAX))
     return delay
 
 

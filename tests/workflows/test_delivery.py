@@ -143,23 +143,27 @@ def test_410_disables_the_workflow(action_company, sink, fast_retries, django_ca
 def test_429_with_retry_after_is_honoured(action_company, sink, settings, django_capture_on_commit_callbacks):
     settings.WORKFLOW_RETRY_SCHEDULE = [0, 100, 100]
     attach_webhook(action_company, sink.url())
-    sink.script(Reply(429, headers={"Retry-After": "150"}))
+    sink.script(Reply(429, headers={"Retry-After": "3600"}))
 
     before = timezone.now()
     engagement = fan_out(django_capture_on_commit_callbacks, action_company)
     delivery = Delivery.objects.get(engagement=engagement)
     assert delivery.status == DeliveryStatus.FAILED
     wait = (delivery.next_attempt_at - before).total_seconds()
-    # the schedule says 100 s ±20 %; Retry-After 150 s lies inside [delay, 2 × delay], so it wins
-    assert 149 <= wait <= 152
+    # the schedule says 100 s ±20 %; the target asked for an hour: no attempt before that
+    assert 3599 <= wait <= 3602
     assert deliveries_sweep() == 0  # not due yet
 
 
-def test_429_waits_at_least_a_minute_and_retry_after_is_capped_at_twice_the_delay():
+def test_429_waits_at_least_a_minute_and_retry_after_is_honoured_up_to_a_day():
     throttled = AttemptOutcome(succeeded=False, throttled=True)
     assert all(retry_delay(base=0, outcome=throttled) == 60 for _ in range(20))
     asks_for_a_day = AttemptOutcome(succeeded=False, throttled=True, retry_after=86400)
-    assert all(60 <= retry_delay(base=0, outcome=asks_for_a_day) <= 120 for _ in range(20))
+    assert all(retry_delay(base=0, outcome=asks_for_a_day) == 86400 for _ in range(20))
+    asks_for_a_year = AttemptOutcome(succeeded=False, throttled=True, retry_after=365 * 86400)
+    assert all(retry_delay(base=0, outcome=asks_for_a_year) == 86400 for _ in range(20))
+    asks_for_less_than_the_schedule = AttemptOutcome(succeeded=False, retry_after=10)
+    assert all(240 <= retry_delay(base=300, outcome=asks_for_less_than_the_schedule) <= 360 for _ in range(20))
     asks_for_nothing = AttemptOutcome(succeeded=False, retry_after=0)
     delays = [retry_delay(base=300, outcome=asks_for_nothing) for _ in range(200)]
     assert min(delays) >= 240 and max(delays) <= 360 and max(delays) - min(delays) > 30  # ±20 % jitter
