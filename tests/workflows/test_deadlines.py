@@ -84,3 +84,26 @@ def test_a_resolver_that_does_not_answer_is_given_up_on(monkeypatch, settings):
     assert outcome.error_class == AttemptError.DNS and "within" in outcome.error_message
     with pytest.raises(ssrf.BlockedTarget):
         ssrf.resolve_target("http://slow-dns.example/hook")
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("120", 120.0),
+        (" 7 ", 7.0),
+        ("²", None),  # str.isdigit() is True for it, float() is not
+        ("١٢", None),  # Arabic-Indic digits
+        ("9" * 5000, 86400.0),  # absurd: the cap
+        ("99999999", 86400.0),
+        ("x" * 10000, None),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_values(value, seconds):
+    assert webhook._retry_after_seconds(value) == seconds
+
+
+def test_a_retry_after_date_far_in_the_future_is_capped():
+    assert webhook._retry_after_seconds("Fri, 31 Dec 2999 23:59:59 GMT") == 86400.0

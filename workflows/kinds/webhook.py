@@ -25,6 +25,7 @@ from .base import (
     REQUEST_BODY_STORE_LIMIT,
     RESPONSE_READ_LIMIT,
     RESPONSE_STORE_LIMIT,
+    RETRY_AFTER_MAX,
     AttemptOutcome,
     WorkflowKindHandler,
 )
@@ -189,15 +190,18 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # str.isdigit alone accepts "²" and other non-ASCII digits
+        # An absurdly long number is "very long": the cap, without converting it.
+        return RETRY_AFTER_MAX if len(value) > 9 else min(float(value), RETRY_AFTER_MAX)
+    if len(value) > 100:  # an HTTP date is ~30 characters
+        return None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt_timezone.utc)
-    return max(0.0, (when - datetime.now(dt_timezone.utc)).total_seconds())
+    return min(max(0.0, (when - datetime.now(dt_timezone.utc)).total_seconds()), RETRY_AFTER_MAX)
 
 
 def redact_headers(headers: Mapping) -> dict:
