@@ -149,6 +149,24 @@ def parse_url(url: str):
     return parts, port or (443 if parts.scheme == "https" else 80)
 
 
+def _ascii_host(host: str) -> str:
+    """An internationalised host name in its IDNA (punycode) form, as DNS, the Host header and SNI need it."""
+    if host.isascii():
+        return host
+    try:
+        import idna  # httpx's own dependency: IDNA 2008 with the UTS #46 mapping, as browsers do
+
+        return idna.encode(host, uts46=True).decode("ascii")
+    except ImportError:  # pragma: no cover
+        pass
+    except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
+        raise BlockedTarget(f"{host!r} is not a valid international host name.") from exc
+    try:  # pragma: no cover
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:  # pragma: no cover
+        raise BlockedTarget(f"{host!r} is not a valid international host name.") from exc
+
+
 def resolve_target(url: str, *, allow_private: bool | None = None, timeout: float | None = None) -> Target:
     """Resolve the URL's host, check every address it resolves to, and return the one to connect to.
 
@@ -159,7 +177,7 @@ def resolve_target(url: str, *, allow_private: bool | None = None, timeout: floa
     if allow_private is None:
         allow_private = settings.WORKFLOW_ALLOW_PRIVATE_TARGETS
     parts, port = parse_url(url)
-    host = parts.hostname.rstrip(".").lower()
+    host = _ascii_host(parts.hostname.rstrip(".").lower())
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:

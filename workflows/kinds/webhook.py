@@ -53,6 +53,7 @@ RESERVED_HEADERS = frozenset(
 # Values of these headers never reach the attempt log.
 SENSITIVE_HEADER = re.compile(r"authorization|cookie|secret|token|api[-_]?key|password|signature", re.IGNORECASE)
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
 
 
 @dataclass
@@ -253,6 +254,9 @@ class WebhookKind(WorkflowKindHandler):
                     errors[key] = ["This header is set by SalesAssist and cannot be replaced."]
                 elif not isinstance(value, str) or len(value) > 4000 or any(ch in value for ch in "\r\n\0"):
                     errors[key] = ["Must be a string of at most 4000 characters without line breaks."]
+                elif not HEADER_VALUE.match(value):
+                    # httpx sends header values as ASCII: anything else could never be sent.
+                    errors[key] = ["Only printable ASCII characters (and tabs) can be sent in a header value."]
         if errors:
             raise InvalidInput("The webhook configuration is invalid; see errors.", errors=errors)
         return {"url": url, "headers": dict(headers)}
