@@ -205,8 +205,15 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return min(max(0.0, (when - datetime.now(dt_timezone.utc)).total_seconds()), RETRY_AFTER_MAX)
 
 
-def redact_headers(headers: Mapping) -> dict:
-    return {name: (REDACTED if SENSITIVE_HEADER.search(name) else value) for name, value in headers.items()}
+def redact_headers(headers: Mapping, *, custom: Mapping = ()) -> dict:
+    """The headers as the attempt log keeps them: sensitive names and every configured (custom) header
+    redacted. The log is shown to the engagement's company, which for a global workflow is not the
+    workflow's owner; only test mode (the owner's) shows the exact values."""
+    custom_names = {str(name).lower() for name in custom}
+    return {
+        name: (REDACTED if SENSITIVE_HEADER.search(name) or name.lower() in custom_names else value)
+        for name, value in headers.items()
+    }
 
 
 def live_secrets(workflow) -> list[str]:
@@ -314,7 +321,7 @@ class WebhookKind(WorkflowKindHandler):
                 secrets_=prepared.secrets, message_id=prepared.message_id, timestamp=timestamp, body=prepared.body
             ),
         }
-        outcome.request_headers = redact_headers(headers)
+        outcome.request_headers = redact_headers(headers, custom=prepared.custom_headers)
         outcome.exact_request = {
             "method": "POST",
             "url": prepared.url,

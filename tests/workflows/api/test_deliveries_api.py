@@ -111,3 +111,38 @@ def test_deliveries_are_read_only(action_engine_api, company):
     delivery = DeliveryFactory(engagement__company=company)
     assert action_engine_api.post(DELIVERIES, {}, format="json").status_code == 405
     assert action_engine_api.delete(f"{DELIVERIES}{delivery.uuid}/").status_code == 405
+
+
+def test_a_global_workflows_custom_header_values_never_reach_the_tenant(
+    action_engine_api, action_company, sink, fast_retries, django_capture_on_commit_callbacks
+):
+    from tests.action_engine.factories import ActionWorkflowFactory
+    from tests.workflows.factories import WorkflowFactory
+
+    platform = WorkflowFactory(
+        company=None, config={"url": sink.url(), "headers": {"X-Internal-Key": "PLATFORM-SECRET", "X-Env": "prod"}}
+    )
+    ActionWorkflowFactory(action=action_company.action, workflow=platform)
+    sink.script(Reply(500))  # a failed attempt, then a succeeded one: both are shown to the tenant
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement = record_engagement(action_company)
+    from workflows.services import deliveries_sweep
+
+    deliveries_sweep()
+    delivery = Delivery.objects.get(engagement=engagement, workflow=platform)
+    assert delivery.company == action_company.company
+    assert [r.headers["x-internal-key"] for r in sink.requests] == ["PLATFORM-SECRET"] * 2  # still sent
+
+    response = action_engine_api.get(f"{DELIVERIES}{delivery.uuid}/")
+    assert response.status_code == 200, response.content
+    attempts = response.json()["attempts"]
+    assert len(attempts) == 2
+    for attempt in attempts:
+        assert attempt["request_headers"]["X-Internal-Key"] == "[redacted]"
+        assert attempt["request_headers"]["X-Env"] == "[redacted]"
+    assert "PLATFORM-SECRET" not in response.content.decode()
+    listed = action_engine_api.get(DELIVERIES)
+    assert "PLATFORM-SECRET" not in listed.content.decode()
+    # nor can the tenant open the global workflow (or its test mode, which shows exact values)
+    assert action_engine_api.get(f"/v1/workflows/{platform.uuid}/").status_code == 404
+    assert action_engine_api.post(f"/v1/workflows/{platform.uuid}/test/", {}, format="json").status_code == 404
