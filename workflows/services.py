@@ -550,9 +550,10 @@ def workflow_update(*, workflow: Workflow, **changes) -> Workflow:
 
 def workflow_delete(*, workflow: Workflow) -> None:
     """Soft-delete: the workflow stops firing; its deliveries and attempts stay for the record."""
-    workflow.is_active = False
-    workflow.save(update_fields=["is_active", "updated_at"])
-    workflow.delete()
+    with transaction.atomic():
+        workflow.is_active = False
+        workflow.save(update_fields=["is_active", "updated_at"])
+        workflow.delete()
 
 
 def workflow_rotate_secret(*, workflow: Workflow) -> str:
