@@ -17,6 +17,7 @@ from salesassist.core.admin import (
     ReadOnlyTabularInline,
     ReceivedCallAdmin,
     RecentCallsInline,
+    ScopedTabularInline,
     ScopeFilter,
     SoftDeleteModelAdmin,
     adopt_saved_row,
@@ -160,6 +161,8 @@ class ModuleForm(LinkRowForm):
 class ActionTypeAdmin(BaseModelAdmin):
     """What kind of action (product, document, form, commerce…)."""
 
+    tenant_paths = ()  # the catalogue: every company sees it, only superusers change it
+
     list_display = ("name", "slug", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -168,6 +171,8 @@ class ActionTypeAdmin(BaseModelAdmin):
 @admin.register(ActionSystem)
 class ActionSystemAdmin(BaseModelAdmin):
     """A subsystem that powers action pages; its stage pipeline is fixed in code."""
+
+    tenant_paths = ()
 
     list_display = ("name", "slug", "pipeline_display", "created_at")
     search_fields = ("name", "slug")
@@ -182,12 +187,14 @@ class ActionSystemAdmin(BaseModelAdmin):
 class ActionDataTypeAdmin(BaseModelAdmin):
     """The data an action works on (product, content)."""
 
+    tenant_paths = ()
+
     list_display = ("name", "slug", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
 
-class WorkflowLinkInline(admin.TabularInline):
+class WorkflowLinkInline(ScopedTabularInline):
     """Workflows linked to an action, in the order they run."""
 
     formset = WorkflowLinkFormSet
@@ -228,6 +235,8 @@ class ActionWorkflowAdmin(BaseModelAdmin):
     """A default workflow of a catalogue action."""
 
     form = ActionWorkflowForm
+    # A global action's links are global; one to another company's workflow is never listed.
+    tenant_paths = ("action__company", "workflow__company")
     list_display = ("action", "workflow", "position", "created_at")
     list_filter = (("action__system", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("action__name", "workflow__name")
@@ -279,7 +288,7 @@ class ReceiverAddForm(ReceiverForm):
         fields = ("action_company", "mapping", "default_stage")
 
 
-class ReceiverInline(admin.TabularInline):
+class ReceiverInline(ScopedTabularInline):
     """The company action's receivers: the active one and those rotated out. Rotate with the list action."""
 
     model = ActionCompanyReceiver
@@ -301,7 +310,7 @@ class ActionCompanyWorkflowInline(WorkflowLinkInline):
     model = ActionCompanyWorkflow
 
 
-class ModuleInline(admin.TabularInline):
+class ModuleInline(ScopedTabularInline):
     """What the action page shows, in order: set the kind and the one matching reference."""
 
     model = ActionCompanySystemModule
@@ -476,6 +485,7 @@ class ActionCompanyWorkflowAdmin(BaseModelAdmin):
     """A company's own workflow on one of its actions."""
 
     form = ActionCompanyWorkflowForm
+    tenant_paths = ("action_company__company", "workflow__company")
     list_display = ("action_company", "workflow", "position", "created_at")
     list_filter = (("action_company__company", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("action_company__name", "workflow__name")
@@ -488,6 +498,7 @@ class ActionCompanySystemModuleAdmin(BaseModelAdmin):
     """One product, content or form a company action's page shows."""
 
     form = ModuleForm
+    tenant_paths = ("action_company__company",)
     list_display = ("action_company", "position", "kind", "target", "created_at")
     list_filter = ("kind", ("action_company__company", admin.RelatedOnlyFieldListFilter))
     search_fields = ("action_company__name", "product__name", "content__title", "form__name")

@@ -12,6 +12,7 @@ from salesassist.core.admin import (
     ReceivedCallAdmin,
     RecentCallsInline,
     RecentRowsFormSet,
+    ScopedTabularInline,
     SoftDeleteModelAdmin,
     adopt_saved_row,
     host_url_link,
@@ -37,7 +38,7 @@ from .services import (
 )
 
 
-class CompanyMembershipInline(admin.TabularInline):
+class CompanyMembershipInline(ScopedTabularInline):
     model = CompanyMembership
     extra = 0
     autocomplete_fields = ("user",)
@@ -54,6 +55,14 @@ class CompanyAdmin(BaseModelAdmin):
     search_fields = ("name", "slug", "=uuid")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (CompanyMembershipInline,)
+    tenant_paths = ("pk",)
+
+    # Tenants are made and removed by platform staff; company staff may at most edit their own.
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
 @admin.register(CompanyMembership)

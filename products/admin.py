@@ -5,6 +5,7 @@ from salesassist.core.admin import (
     COMPANY_FILTER,
     BaseModelAdmin,
     ConstraintCheckingForm,
+    ScopedTabularInline,
     SoftDeleteModelAdmin,
     UniqueRowsFormSet,
 )
@@ -12,7 +13,7 @@ from salesassist.core.admin import (
 from .models import Content, Product, Variant
 
 
-class VariantInline(admin.TabularInline):
+class VariantInline(ScopedTabularInline):
     model = Variant
     formset = UniqueRowsFormSet
     extra = 0
@@ -47,6 +48,7 @@ class VariantAdmin(BaseModelAdmin):
     search_fields = ("name", "sku", "product__name", "=uuid")
     autocomplete_fields = ("product",)
     list_select_related = ("product",)
+    tenant_paths = ("product__company",)
 
 
 @admin.register(Content)

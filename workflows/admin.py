@@ -157,6 +157,7 @@ class DeliveryAttemptAdmin(HistoryModelAdmin):
     list_filter = ("succeeded", "is_manual", "response_status", "created_at")
     search_fields = ("=uuid", "=delivery__uuid", "request_url", "error_message")
     list_select_related = ("delivery__workflow",)
+    tenant_paths = ("delivery__company",)
     date_hierarchy = "created_at"
     exclude = ("request_headers", "response_headers")
     readonly_fields = ("request_headers_display", "response_headers_display")
