@@ -268,9 +268,8 @@ class TenantScopedAdminMixin(TenantScopedMixin):
             if modeladmin.has_global_rows() and admin_company_ids(request) is not None:
                 left_out = queryset.count() - writable.count()
                 if left_out:
-                    modeladmin.message_user(
-                        request, f"Left out {left_out} global row(s): only platform staff change them.", messages.WARNING
-                    )
+                    message = f"Left out {left_out} global row(s): only platform staff change them."
+                    modeladmin.message_user(request, message, messages.WARNING)
             return func(modeladmin, request, writable)
 
         return on_writable_rows, name, description

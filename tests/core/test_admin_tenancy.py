@@ -164,7 +164,8 @@ def test_a_superuser_sees_every_companys_leads(admin_client, company, other_comp
 
 
 def _lead_form(company, **fields):
-    management = {f"{prefix}-{name}": 0 for prefix in ("engagements", "visitors") for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    inlines = ("engagements", "visitors")
+    management = {f"{prefix}-{name}": 0 for prefix in inlines for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
     return {"company": company.pk, "first_name": "Ann", "status": "new", "custom_fields": "{}", **management, **fields}
 
 
@@ -316,7 +317,8 @@ def test_users_are_not_autocompleted_for_company_staff(acme_client):
 
 @pytest.mark.parametrize("model", [*CATALOGUE, Action, Workflow], ids=lambda model: model._meta.label)
 def test_global_rows_are_visible_but_not_changeable_for_company_staff(acme_client, admin_client, model):
-    row = ROW_MAKERS[model]() if model in CATALOGUE else (ae.ActionFactory() if model is Action else wf.WorkflowFactory(company=None))
+    global_makers = {Action: ae.ActionFactory, Workflow: lambda: wf.WorkflowFactory(company=None)}
+    row = ROW_MAKERS[model]() if model in CATALOGUE else global_makers[model]()
     name = row.name
     assert row.pk in _listed(acme_client, model)
     page = acme_client.get(_url(model, "change", row.pk))
@@ -324,7 +326,8 @@ def test_global_rows_are_visible_but_not_changeable_for_company_staff(acme_clien
     assert not page.context["has_change_permission"] and not page.context["has_delete_permission"]
     assert acme_client.post(_url(model, "change", row.pk), {"name": "Mine now"}).status_code == 403
     assert acme_client.post(_url(model, "delete", row.pk), {"post": "yes"}).status_code == 403
-    acme_client.post(_url(model, "changelist"), {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"})
+    bulk_delete = {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+    acme_client.post(_url(model, "changelist"), bulk_delete)
     row = type(row)._default_manager.get(pk=row.pk)
     assert row.name == name
     # Superusers keep changing them.
