@@ -13,6 +13,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import idna
 from django.conf import settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -150,20 +151,13 @@ def parse_url(url: str):
 
 
 def _ascii_host(host: str) -> str:
-    """An internationalised host name in its IDNA (punycode) form, as DNS, the Host header and SNI need it."""
+    """An internationalised host name in its IDNA (punycode) form, as DNS, the Host header and SNI need it
+    (IDNA 2008 with the UTS #46 mapping, as browsers and httpx do)."""
     if host.isascii():
         return host
     try:
-        import idna  # httpx's own dependency: IDNA 2008 with the UTS #46 mapping, as browsers do
-
         return idna.encode(host, uts46=True).decode("ascii")
-    except ImportError:  # pragma: no cover
-        pass
     except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
-        raise BlockedTarget(f"{host!r} is not a valid international host name.") from exc
-    try:  # pragma: no cover
-        return host.encode("idna").decode("ascii")
-    except UnicodeError as exc:  # pragma: no cover
         raise BlockedTarget(f"{host!r} is not a valid international host name.") from exc
 
 
