@@ -62,7 +62,9 @@ class EmailKind(WorkflowKindHandler):
                 if recipient == LEAD_OWNER_RECIPIENT:
                     continue
                 if not isinstance(recipient, str):  # validate_email raises AttributeError for a list or object
-                    errors[f"config.recipients.{index}"] = [f'Must be a string: an email address or "{LEAD_OWNER_RECIPIENT}".']
+                    errors[f"config.recipients.{index}"] = [
+                        f'Must be a string: an email address or "{LEAD_OWNER_RECIPIENT}".'
+                    ]
                     continue
                 try:
                     validate_email(recipient)
