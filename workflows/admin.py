@@ -22,7 +22,7 @@ from .choices import WorkflowKind
 from .conditions import conditions_validate
 from .kinds import kind_handler
 from .models import Delivery, DeliveryAttempt, Workflow
-from .services import deliveries_enqueue, workflow_recover, workflow_resume
+from .services import deliveries_enqueue, stages_validate, workflow_recover, workflow_resume
 from .signing import secret_generate
 
 # How far back "recover" reaches in admin (further when the workflow has been failing longer).
@@ -30,7 +30,8 @@ ADMIN_RECOVER_DEFAULT = timedelta(days=7)
 
 
 class WorkflowAdminForm(forms.ModelForm):
-    """The same checks as the API: the kind's config (SSRF of a webhook URL included) and the conditions."""
+    """The same checks as the API: the kind's config (SSRF of a webhook URL included), the conditions and
+    the stages."""
 
     class Meta:
         model = Workflow
@@ -41,6 +42,7 @@ class WorkflowAdminForm(forms.ModelForm):
         checks = (
             ("config", lambda: kind_handler(cleaned["kind"]).config_validate(cleaned.get("config"))),
             ("conditions", lambda: conditions_validate(cleaned.get("conditions"))),
+            ("stages", lambda: stages_validate(cleaned.get("stages"))),
         )
         for field, check in checks:
             if field not in cleaned or "kind" not in cleaned:

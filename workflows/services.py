@@ -487,7 +487,7 @@ def workflow_test(*, workflow: Workflow, stage: str | None = None) -> AttemptOut
 # --- Workflows -------------------------------------------------------------------------------------
 
 
-def _stages_validate(stages) -> list[str]:
+def stages_validate(stages) -> list[str]:
     if stages in (None, ""):
         return []
     if not isinstance(stages, list) or any(stage not in Stage.values for stage in stages):
@@ -520,7 +520,7 @@ def workflow_create(
         name=name,
         kind=kind,
         config=kind_handler(kind).config_validate(config),
-        stages=_stages_validate(stages),
+        stages=stages_validate(stages),
         conditions=conditions_validate(conditions),
         is_active=is_active,
         secret=secret_generate() if kind == WorkflowKind.WEBHOOK else "",
@@ -537,7 +537,7 @@ def workflow_update(*, workflow: Workflow, **changes) -> Workflow:
     if "config" in changes:
         changes["config"] = kind_handler(workflow.kind).config_validate(changes["config"])
     if "stages" in changes:
-        changes["stages"] = _stages_validate(changes["stages"])
+        changes["stages"] = stages_validate(changes["stages"])
     if "conditions" in changes:
         changes["conditions"] = conditions_validate(changes["conditions"])
     if changes.get("is_active") and (workflow.paused_at or not workflow.is_active):

@@ -27,10 +27,8 @@ def test_workflow_pages_never_show_its_secrets(admin_client):
         assert workflow.previous_secret not in page
 
 
-def test_editing_a_workflow_keeps_its_secret(admin_client):
-    workflow = WorkflowFactory(stages=["submitted"])
-    secret = workflow.secret
-    response = admin_client.post(
+def post_workflow(admin_client, workflow, **changes):
+    return admin_client.post(
         reverse("admin:workflows_workflow_change", args=[workflow.pk]),
         {
             "company": workflow.company.pk,
@@ -43,8 +41,15 @@ def test_editing_a_workflow_keeps_its_secret(admin_client):
             "pause_reason": "",
             "deliveries-TOTAL_FORMS": 0,
             "deliveries-INITIAL_FORMS": 0,
+            **changes,
         },
     )
+
+
+def test_editing_a_workflow_keeps_its_secret(admin_client):
+    workflow = WorkflowFactory(stages=["submitted"])
+    secret = workflow.secret
+    response = post_workflow(admin_client, workflow)
     assert response.status_code == 302, response.context["adminform"].form.errors
     workflow.refresh_from_db()
     assert workflow.name == "Renamed" and workflow.secret == secret
@@ -88,3 +93,13 @@ def test_the_scope_filter_splits_global_and_company_workflows(admin_client, scop
     query = {"scope": scope} if scope else {}
     listed = admin_client.get(reverse("admin:workflows_workflow_changelist"), query).context["cl"].result_list
     assert {w.pk for w in listed} == {w.pk for w in rows}
+
+
+@pytest.mark.parametrize("stages", ["5", '["bought"]', '"submitted"'])
+def test_stages_are_checked_as_the_api_checks_them(admin_client, stages):
+    workflow = WorkflowFactory(stages=["submitted"])
+    response = post_workflow(admin_client, workflow, stages=stages)
+    assert response.status_code == 200
+    assert "stages" in response.context["adminform"].form.errors
+    workflow.refresh_from_db()
+    assert workflow.stages == ["submitted"]
