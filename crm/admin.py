@@ -64,6 +64,11 @@ class CompanyAdmin(BaseModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Deactivating a tenant closes it to its own staff too: platform staff decide that.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else (*fields, "is_active")
+
 
 @admin.register(CompanyMembership)
 class CompanyMembershipAdmin(BaseModelAdmin):

@@ -195,6 +195,12 @@ def test_a_lead_owner_must_be_a_member_of_the_users_companies(acme_client, acme_
 # ---------------------------------------------------------------- API keys, workflows, related rows
 
 
+def test_company_staff_may_edit_their_company_but_not_deactivate_it(acme_client, admin_client, company):
+    form = acme_client.get(_url(Company, "change", company.pk)).context["adminform"].form
+    assert "is_active" not in form.fields
+    assert "is_active" in admin_client.get(_url(Company, "change", company.pk)).context["adminform"].form.fields
+
+
 def test_company_staff_cannot_create_an_api_key_for_another_company(acme_client, company, other_company):
     response = acme_client.post(
         _url(ApiKey, "add"), {"company": other_company.pk, "name": "Zapier", "access": ApiKeyAccess.READ_WRITE}
