@@ -33,9 +33,10 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
+from common import bench_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 API_HOST = "api.action-engine.localhost"
@@ -45,18 +46,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def bench_database_url(server_url: str, name: str) -> str:
-    """Create (drop first) the benchmark's own database on the server of DATABASE_URL."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def app_env(database_url: str, port: int) -> dict:
