@@ -1,5 +1,5 @@
-"""Admin of the action engine: the catalogue, company actions with their receivers, workflows and
-modules, forms, and the engagement history."""
+"""Admin of the action engine: the catalogue, company actions with their receivers and modules, forms,
+and the engagement history. The workflows app adds its inlines (workflows, deliveries) to these admins."""
 from datetime import timedelta
 
 from django import forms
@@ -14,7 +14,6 @@ from salesassist.core.admin import (
     BaseModelAdmin,
     ConstraintCheckingForm,
     HistoryModelAdmin,
-    ReadOnlyTabularInline,
     ReceivedCallAdmin,
     RecentCallsInline,
     ScopedTabularInline,
@@ -25,18 +24,15 @@ from salesassist.core.admin import (
     pretty_json,
 )
 from salesassist.hosts import ACTION_ENGINE_API
-from workflows.models import Delivery
 
 from .models import (
     Action,
     ActionCompany,
     ActionCompanyReceiver,
     ActionCompanySystemModule,
-    ActionCompanyWorkflow,
     ActionDataType,
     ActionSystem,
     ActionType,
-    ActionWorkflow,
     Engagement,
     Form,
     Message,
@@ -54,20 +50,8 @@ from .services import (
 
 # ---------------------------------------------------------------- link checks
 # Rows that link a parent (an action, a company action) to a workflow, product, content or form are
-# checked against the parent the same way in an inline and on their own admin page.
-
-
-def workflow_link_errors(owner, cleaned_data: dict) -> dict[str, str]:
-    """Why the row's workflow would never run for `owner` (a catalogue or a company action)."""
-    workflow = cleaned_data.get("workflow")
-    if workflow is None or owner is None:
-        return {}
-    if isinstance(owner, ActionCompany):
-        if owner.company_id and workflow.company_id != owner.company_id:
-            return {"workflow": "A company action runs only its own company's workflows."}
-    elif owner.company_id and workflow.company_id not in (None, owner.company_id):
-        return {"workflow": "A company's own action runs only global workflows and that company's."}
-    return {}
+# checked against the parent the same way in an inline and on their own admin page (LinkRowsFormSet,
+# LinkRowForm; the workflows app uses them for its links too).
 
 
 def module_errors(action_company, cleaned_data: dict) -> dict[str, str]:
@@ -83,10 +67,6 @@ def module_errors(action_company, cleaned_data: dict) -> dict[str, str]:
     if target is not None and action_company.company_id and target.company_id != action_company.company_id:
         return {kind: "This belongs to another company."}
     return {}
-
-
-def workflow_link_key(cleaned_data: dict):
-    return cleaned_data.get("workflow")
 
 
 def module_key(cleaned_data: dict):
@@ -116,11 +96,6 @@ class LinkRowsFormSet(BaseInlineFormSet):
             seen.add(key)
 
 
-class WorkflowLinkFormSet(LinkRowsFormSet):
-    row_errors = staticmethod(workflow_link_errors)
-    row_key = staticmethod(workflow_link_key)
-
-
 class ModuleFormSet(LinkRowsFormSet):
     row_errors = staticmethod(module_errors)
     row_key = staticmethod(module_key)
@@ -137,16 +112,6 @@ class LinkRowForm(ConstraintCheckingForm):
         for field, message in self.row_errors(cleaned_data.get(self.parent_field), cleaned_data).items():
             self.add_error(field, message)
         return cleaned_data
-
-
-class ActionWorkflowForm(LinkRowForm):
-    parent_field = "action"
-    row_errors = staticmethod(workflow_link_errors)
-
-
-class ActionCompanyWorkflowForm(LinkRowForm):
-    parent_field = "action_company"
-    row_errors = staticmethod(workflow_link_errors)
 
 
 class ModuleForm(LinkRowForm):
@@ -194,21 +159,6 @@ class ActionDataTypeAdmin(BaseModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
-class WorkflowLinkInline(ScopedTabularInline):
-    """Workflows linked to an action, in the order they run."""
-
-    formset = WorkflowLinkFormSet
-    extra = 0
-    autocomplete_fields = ("workflow",)
-    fields = ("workflow", "position")
-
-
-class ActionWorkflowInline(WorkflowLinkInline):
-    """The action's default workflows: every company's instance runs them."""
-
-    model = ActionWorkflow
-
-
 class ActionAdminForm(ConstraintCheckingForm):
     constraint_messages = {
         "action_engine_action_unique_global_slug": ("slug", "A global action already has this slug."),
@@ -227,21 +177,6 @@ class ActionAdmin(SoftDeleteModelAdmin):
     autocomplete_fields = ("company",)
     list_select_related = ("company", "type", "system", "data_type")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = (ActionWorkflowInline,)
-
-
-@admin.register(ActionWorkflow)
-class ActionWorkflowAdmin(BaseModelAdmin):
-    """A default workflow of a catalogue action."""
-
-    form = ActionWorkflowForm
-    # A global action's links are global; one to another company's workflow is never listed.
-    tenant_paths = ("action__company", "workflow__company")
-    list_display = ("action", "workflow", "position", "created_at")
-    list_filter = (("action__system", admin.RelatedOnlyFieldListFilter),)
-    search_fields = ("action__name", "workflow__name")
-    autocomplete_fields = ("action", "workflow")
-    list_select_related = ("action", "workflow")
 
 
 # ---------------------------------------------------------------- company actions
@@ -304,12 +239,6 @@ class ReceiverInline(ScopedTabularInline):
         return False  # a receiver comes with its company action; a new one only by rotating
 
 
-class ActionCompanyWorkflowInline(WorkflowLinkInline):
-    """The company's own workflows on this action, run besides the action's defaults."""
-
-    model = ActionCompanyWorkflow
-
-
 class ModuleInline(ScopedTabularInline):
     """What the action page shows, in order: set the kind and the one matching reference."""
 
@@ -346,7 +275,7 @@ class ActionCompanyAdmin(SoftDeleteModelAdmin):
     search_fields = ("name", "=uuid", "company__name", "action__name")
     autocomplete_fields = ("company", "action")
     list_select_related = ("company", "action__system")
-    inlines = (ReceiverInline, ActionCompanyWorkflowInline, ModuleInline)
+    inlines = (ReceiverInline, ModuleInline)
     actions = ("rotate_receivers",)
 
     @admin.display(description="system", ordering="action__system__name")
@@ -480,19 +409,6 @@ class ReceiverCallAdmin(ReceivedCallAdmin):
         return receiver_call_replay(receiver_call=stored).call
 
 
-@admin.register(ActionCompanyWorkflow)
-class ActionCompanyWorkflowAdmin(BaseModelAdmin):
-    """A company's own workflow on one of its actions."""
-
-    form = ActionCompanyWorkflowForm
-    tenant_paths = ("action_company__company", "workflow__company")
-    list_display = ("action_company", "workflow", "position", "created_at")
-    list_filter = (("action_company__company", admin.RelatedOnlyFieldListFilter),)
-    search_fields = ("action_company__name", "workflow__name")
-    autocomplete_fields = ("action_company", "workflow")
-    list_select_related = ("action_company", "workflow")
-
-
 @admin.register(ActionCompanySystemModule)
 class ActionCompanySystemModuleAdmin(BaseModelAdmin):
     """One product, content or form a company action's page shows."""
@@ -532,17 +448,6 @@ class FormAdmin(SoftDeleteModelAdmin):
 # ---------------------------------------------------------------- engagement history
 
 
-class EngagementDeliveryInline(ReadOnlyTabularInline):
-    """What the engagement's workflows did with it."""
-
-    model = Delivery
-    fields = ("workflow", "status", "attempts", "last_status_code", "next_attempt_at", "succeeded_at")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("workflow")
-
-
 @admin.register(Engagement)
 class EngagementAdmin(HistoryModelAdmin):
     """The stages leads reached on company actions, with each result's message."""
@@ -558,7 +463,6 @@ class EngagementAdmin(HistoryModelAdmin):
     list_select_related = ("lead", "action_company", "company")
     date_hierarchy = "created_at"
     readonly_fields = ("message_body",)
-    inlines = (EngagementDeliveryInline,)
 
     @admin.display(description="message")
     def message_body(self, obj):

@@ -27,17 +27,16 @@ from salesassist.core.exceptions import (
     PermissionDenied,
 )
 from salesassist.core.parsers import json_loads_bounded, storable_text
+from salesassist.core.positions import links_next_position, links_reorder
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
-from workflows.services import engagement_fanout
 
 from .choices import ModuleKind, ReceiverCallOutcome, Stage
+from .events import engagement_recorded
 from .models import (
     Action,
     ActionCompany,
     ActionCompanyReceiver,
     ActionCompanySystemModule,
-    ActionCompanyWorkflow,
-    ActionWorkflow,
     Engagement,
     Form,
     Message,
@@ -281,7 +280,8 @@ def engagement_record(
 
     The stage must be in the action system's pipeline; a stage behind the lead's furthest one is kept
     as history but does not move the lead back. The same idempotency key (per company) records once,
-    guaranteed by a unique constraint. Engagement, message and the workflow fan-out commit together.
+    guaranteed by a unique constraint. Engagement, message and what the subscribers of `engagement_recorded`
+    write (the workflows' deliveries) commit together.
     """
     spec = action_company.action.system.spec
     if stage not in spec.pipeline:
@@ -311,7 +311,7 @@ def engagement_record(
                 message=message_row,
                 idempotency_key=idempotency_key,
             )
-            engagement_fanout(engagement=engagement)
+            engagement_recorded.emit(engagement=engagement)
     except IntegrityError:
         # The key was used before (a retry, a double click) or by a request running at this moment: the
         # unique constraint let exactly one in, and nothing of this attempt was kept. Answer as that one did.
@@ -507,7 +507,8 @@ def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
 ACTION_FIELDS = ("name", "slug", "description", "type", "system", "data_type", "config", "is_published")
 
 
-def _action_check_owner(*, action: Action, company: Company) -> None:
+def action_check_owner(*, action: Action, company: Company) -> None:
+    """Only the company owning a catalogue action changes it (or what runs on it); global ones are staff's."""
     if action.company_id is None:
         raise PermissionDenied("Global catalogue actions are managed by SalesAssist staff only.", code="global_action")
     if action.company_id != company.pk:
@@ -535,7 +536,7 @@ def action_create(*, company: Company, **fields) -> Action:
 
 def action_update(*, action: Action, company: Company, **fields) -> Action:
     """Change a company's own action; global ones are read-only (PermissionDenied)."""
-    _action_check_owner(action=action, company=company)
+    action_check_owner(action=action, company=company)
     if "system" in fields and fields["system"] != action.system and action.company_actions.exists():
         raise InvalidInput(
             "The system of an action that company actions use cannot change.",
@@ -550,75 +551,14 @@ def action_update(*, action: Action, company: Company, **fields) -> Action:
 
 def action_soft_delete(*, action: Action, company: Company) -> Action:
     """Hide a company's own action that no alive company action uses."""
-    _action_check_owner(action=action, company=company)
+    action_check_owner(action=action, company=company)
     if action.company_actions.exists():
         raise Conflict("Company actions still use this action; delete them first.", code="in_use")
     action.delete()
     return action
 
 
-def _ordered_links(links, *, key: str) -> list:
-    return list(links.select_related(key).order_by("position", "id"))
-
-
-def _next_position(links) -> int:
-    last = links.order_by("-position").values_list("position", flat=True).first()
-    return 0 if last is None else last + 1
-
-
-def _links_reorder(*, links, key: str, order: list, field: str):
-    """Set positions of `links` (an ActionWorkflow or ActionCompanyWorkflow/Module queryset) to `order`,
-    a list of the linked objects' uuids that must name each link exactly once."""
-    current = {getattr(link, key).uuid if key else link.uuid: link for link in links}
-    if len(order) != len(set(order)) or set(order) != set(current):
-        raise InvalidInput(
-            "The new order must list every attached item exactly once.",
-            errors={field: ["Must list every attached item exactly once."]},
-        )
-    for position, item_uuid in enumerate(order):
-        link = current[item_uuid]
-        if link.position != position:
-            link.position = position
-            link.save(update_fields=["position", "updated_at"])
-
-
-def _workflow_check(*, workflow, company: Company, field: str = "workflow") -> None:
-    if workflow.company_id != company.pk or workflow.deleted_at is not None:
-        raise InvalidInput("No such workflow.", errors={field: ["No such workflow of this company."]})
-
-
-@transaction.atomic
-def action_workflow_attach(
-    *, action: Action, company: Company, workflow, position: int | None = None
-) -> ActionWorkflow:
-    """Make one of the company's workflows a default of one of its own catalogue actions."""
-    _action_check_owner(action=action, company=company)
-    _workflow_check(workflow=workflow, company=company)
-    links = ActionWorkflow.objects.filter(action=action)
-    if links.filter(workflow=workflow).exists():
-        raise InvalidInput("This workflow is already attached.", errors={"workflow": ["Already attached."]})
-    return ActionWorkflow.objects.create(
-        action=action, workflow=workflow, position=_next_position(links) if position is None else position
-    )
-
-
-@transaction.atomic
-def action_workflow_detach(*, link: ActionWorkflow, company: Company) -> None:
-    """Stop running a workflow by default for an action (deliveries already made stay)."""
-    _action_check_owner(action=link.action, company=company)
-    link.delete()
-
-
-@transaction.atomic
-def action_workflows_reorder(*, action: Action, company: Company, workflows: list) -> list[ActionWorkflow]:
-    """Put an action's default workflows in the given order (uuids of the workflows)."""
-    _action_check_owner(action=action, company=company)
-    links = ActionWorkflow.objects.select_for_update().filter(action=action).select_related("workflow")
-    _links_reorder(links=list(links), key="workflow", order=workflows, field="workflows")
-    return _ordered_links(ActionWorkflow.objects.filter(action=action), key="workflow")
-
-
-# --- Company actions: changes, modules, workflows (API) ---------------------------------------------
+# --- Company actions: changes and modules (API) ---------------------------------------------
 
 ACTION_COMPANY_FIELDS = ("name", "description", "config", "is_active", "is_published", "page_url")
 
@@ -679,7 +619,7 @@ def action_company_module_attach(
     return ActionCompanySystemModule.objects.create(
         action_company=action_company,
         kind=kind,
-        position=_next_position(modules) if position is None else position,
+        position=links_next_position(modules) if position is None else position,
         **{kind: target},
     )
 
@@ -693,41 +633,12 @@ def action_company_module_detach(*, module: ActionCompanySystemModule) -> None:
 def action_company_modules_reorder(*, action_company: ActionCompany, modules: list) -> list[ActionCompanySystemModule]:
     """Put a company action's modules in the given order (uuids of the modules)."""
     links = ActionCompanySystemModule.objects.select_for_update().filter(action_company=action_company)
-    _links_reorder(links=list(links), key="", order=modules, field="modules")
+    links_reorder(links=list(links), key="", order=modules, field="modules")
     return list(
         ActionCompanySystemModule.objects.filter(action_company=action_company)
         .select_related("product", "content", "form")
         .order_by("position", "id")
     )
-
-
-@transaction.atomic
-def action_company_workflow_attach(
-    *, action_company: ActionCompany, workflow, position: int | None = None
-) -> ActionCompanyWorkflow:
-    """Run one of the company's workflows on this company action, besides the action's defaults."""
-    _workflow_check(workflow=workflow, company=action_company.company)
-    links = ActionCompanyWorkflow.objects.filter(action_company=action_company)
-    if links.filter(workflow=workflow).exists():
-        raise InvalidInput("This workflow is already attached.", errors={"workflow": ["Already attached."]})
-    return ActionCompanyWorkflow.objects.create(
-        action_company=action_company,
-        workflow=workflow,
-        position=_next_position(links) if position is None else position,
-    )
-
-
-def action_company_workflow_detach(*, link: ActionCompanyWorkflow) -> None:
-    """Stop running a workflow on this company action (deliveries already made stay)."""
-    link.delete()
-
-
-@transaction.atomic
-def action_company_workflows_reorder(*, action_company: ActionCompany, workflows: list) -> list[ActionCompanyWorkflow]:
-    """Put a company action's own workflows in the given order (uuids of the workflows)."""
-    links = ActionCompanyWorkflow.objects.select_for_update().filter(action_company=action_company)
-    _links_reorder(links=list(links.select_related("workflow")), key="workflow", order=workflows, field="workflows")
-    return _ordered_links(ActionCompanyWorkflow.objects.filter(action_company=action_company), key="workflow")
 
 
 def action_company_receiver_secret_generate() -> str:

@@ -105,9 +105,9 @@ def main() -> int:
     from action_engine.choices import Stage
     from action_engine.models import Engagement, Message
     from crm.models import Lead
-    from tests.action_engine.factories import ActionCompanyFactory, ActionCompanyWorkflowFactory
+    from tests.action_engine.factories import ActionCompanyFactory
     from tests.crm.factories import CompanyFactory
-    from tests.workflows.factories import WorkflowFactory
+    from tests.workflows.factories import ActionCompanyWorkflowFactory, WorkflowFactory
     from tests.workflows.sink import Sink
     from workflows.choices import DeliveryStatus
     from workflows.kinds import kind_handler

@@ -1,4 +1,4 @@
-"""Admin of workflows, their deliveries and every delivery attempt."""
+"""Admin of workflows, the actions they run on, their deliveries and every delivery attempt."""
 from datetime import timedelta
 
 from django import forms
@@ -7,11 +7,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from action_engine.admin import (
+    ActionAdmin,
+    ActionCompanyAdmin,
+    EngagementAdmin,
+    LinkRowForm,
+    LinkRowsFormSet,
+)
+from action_engine.models import Action, ActionCompany, Engagement
 from salesassist.core.admin import (
     COMPANY_FILTER,
+    BaseModelAdmin,
     HistoryModelAdmin,
     ReadOnlyTabularInline,
     RecentRowsFormSet,
+    ScopedTabularInline,
     ScopeFilter,
     SoftDeleteModelAdmin,
     pretty_json,
@@ -21,7 +31,8 @@ from salesassist.core.exceptions import InvalidInput
 from .choices import WorkflowKind
 from .conditions import conditions_validate
 from .kinds import kind_handler
-from .models import Delivery, DeliveryAttempt, Workflow
+from .links import workflow_link_problem
+from .models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
 from .services import deliveries_enqueue, stages_validate, workflow_recover, workflow_resume
 from .signing import secret_generate
 
@@ -171,3 +182,117 @@ class DeliveryAttemptAdmin(HistoryModelAdmin):
     @admin.display(description="response headers")
     def response_headers_display(self, obj):
         return pretty_json(obj.response_headers)
+
+
+# ---------------------------------------------------------------- workflows on actions
+# The engine's admins of actions, company actions and engagements show what this app adds to them:
+# each is re-registered here with the workflows' inlines, so the engine never imports workflows.
+
+
+def workflow_link_errors(owner, cleaned_data: dict) -> dict[str, str]:
+    """The link rule (workflows.links) for an admin row whose owner is a catalogue or a company action."""
+    workflow = cleaned_data.get("workflow")
+    if workflow is None or owner is None:
+        return {}
+    problem = workflow_link_problem(owner=owner, workflow=workflow)
+    return {"workflow": problem} if problem else {}
+
+
+def workflow_link_key(cleaned_data: dict):
+    return cleaned_data.get("workflow")
+
+
+class WorkflowLinkFormSet(LinkRowsFormSet):
+    row_errors = staticmethod(workflow_link_errors)
+    row_key = staticmethod(workflow_link_key)
+
+
+class ActionWorkflowForm(LinkRowForm):
+    parent_field = "action"
+    row_errors = staticmethod(workflow_link_errors)
+
+
+class ActionCompanyWorkflowForm(LinkRowForm):
+    parent_field = "action_company"
+    row_errors = staticmethod(workflow_link_errors)
+
+
+class WorkflowLinkInline(ScopedTabularInline):
+    """Workflows linked to an action, in the order they run."""
+
+    formset = WorkflowLinkFormSet
+    extra = 0
+    autocomplete_fields = ("workflow",)
+    fields = ("workflow", "position")
+
+
+class ActionWorkflowInline(WorkflowLinkInline):
+    """The action's default workflows: every company's instance runs them."""
+
+    model = ActionWorkflow
+
+
+class ActionCompanyWorkflowInline(WorkflowLinkInline):
+    """The company's own workflows on this action, run besides the action's defaults."""
+
+    model = ActionCompanyWorkflow
+
+
+@admin.register(ActionWorkflow)
+class ActionWorkflowAdmin(BaseModelAdmin):
+    """A default workflow of a catalogue action."""
+
+    form = ActionWorkflowForm
+    # A global action's links are global; one to another company's workflow is never listed.
+    tenant_paths = ("action__company", "workflow__company")
+    list_display = ("action", "workflow", "position", "created_at")
+    list_filter = (("action__system", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("action__name", "workflow__name")
+    autocomplete_fields = ("action", "workflow")
+    list_select_related = ("action", "workflow")
+
+
+@admin.register(ActionCompanyWorkflow)
+class ActionCompanyWorkflowAdmin(BaseModelAdmin):
+    """A company's own workflow on one of its actions."""
+
+    form = ActionCompanyWorkflowForm
+    tenant_paths = ("action_company__company", "workflow__company")
+    list_display = ("action_company", "workflow", "position", "created_at")
+    list_filter = (("action_company__company", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("action_company__name", "workflow__name")
+    autocomplete_fields = ("action_company", "workflow")
+    list_select_related = ("action_company", "workflow")
+
+
+class EngagementDeliveryInline(ReadOnlyTabularInline):
+    """What the engagement's workflows did with it."""
+
+    model = Delivery
+    fields = ("workflow", "status", "attempts", "last_status_code", "next_attempt_at", "succeeded_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("workflow")
+
+
+class ActionWithWorkflowsAdmin(ActionAdmin):
+    inlines = (*ActionAdmin.inlines, ActionWorkflowInline)
+
+
+class ActionCompanyWithWorkflowsAdmin(ActionCompanyAdmin):
+    # Right after the receivers, where staff look for what the action does with a result.
+    inlines = (*ActionCompanyAdmin.inlines[:1], ActionCompanyWorkflowInline, *ActionCompanyAdmin.inlines[1:])
+
+
+class EngagementWithDeliveriesAdmin(EngagementAdmin):
+    inlines = (*EngagementAdmin.inlines, EngagementDeliveryInline)
+
+
+for _model, _admin_class in (
+    (Action, ActionWithWorkflowsAdmin),
+    (ActionCompany, ActionCompanyWithWorkflowsAdmin),
+    (Engagement, EngagementWithDeliveriesAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -6,3 +6,11 @@ class WorkflowsConfig(AppConfig):
 
     name = "workflows"
     verbose_name = "Workflows"
+
+    def ready(self):
+        from action_engine.events import engagement_recorded
+
+        from .services import engagement_fanout
+
+        # Every recorded engagement gets its deliveries in its own transaction.
+        engagement_recorded.subscribe(engagement_fanout)

@@ -1,4 +1,4 @@
-"""Workflows deliver engagements to third parties; every delivery and attempt is kept."""
+"""Workflows deliver engagements to third parties; the actions they run on; every delivery and attempt."""
 from django.db import models
 from django.db.models import Q
 
@@ -6,7 +6,7 @@ from salesassist.core.models import BaseModel, SoftDeleteModel
 
 from .choices import DeliveryStatus, WorkflowKind
 
-__all__ = ["Workflow", "Delivery", "DeliveryAttempt"]
+__all__ = ["Workflow", "ActionWorkflow", "ActionCompanyWorkflow", "Delivery", "DeliveryAttempt"]
 
 
 class Workflow(SoftDeleteModel):
@@ -37,6 +37,37 @@ class Workflow(SoftDeleteModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ActionWorkflow(BaseModel):
+    """A default workflow of a catalogue action: every company's instance of the action runs it."""
+
+    action = models.ForeignKey("action_engine.Action", on_delete=models.CASCADE, related_name="action_workflows")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="action_links")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["action", "workflow"], name="workflows_actionworkflow_unique")]
+
+
+class ActionCompanyWorkflow(BaseModel):
+    """A company's own workflow on one of its actions, run besides the action's defaults."""
+
+    action_company = models.ForeignKey(
+        "action_engine.ActionCompany", on_delete=models.CASCADE, related_name="company_workflows"
+    )
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="company_action_links")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "company action workflow"
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action_company", "workflow"], name="workflows_actioncompanyworkflow_unique"
+            )
+        ]
 
 
 class Delivery(BaseModel):

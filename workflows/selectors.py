@@ -5,12 +5,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from action_engine.models import ActionCompany, ActionCompanyWorkflow, ActionWorkflow
+from action_engine.models import ActionCompany
 from crm.models import Visitor
 
 from .choices import DeliveryStatus
 from .conditions import conditions_hold
-from .models import Delivery, Workflow
+from .models import ActionCompanyWorkflow, ActionWorkflow, Delivery, Workflow
 
 # Statuses in which a delivery still has automatic attempts ahead of it.
 DUE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)

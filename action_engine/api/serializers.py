@@ -15,12 +15,9 @@ from action_engine.models import (
     Form,
 )
 from action_engine.selectors import actions_visible_to
-from salesassist.core.api import CompanyUuidRelatedField, StrictModelSerializer, StrictSerializer, UuidRelatedField
+from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidRelatedField
 from salesassist.core.auth import request_company
-from workflows.models import Workflow
-
-# Positions are PositiveIntegerFields: 32-bit on PostgreSQL.
-MAX_POSITION = 2**31 - 1
+from salesassist.core.positions import MAX_POSITION
 
 # The public receiver path, pinned by the issue (the public-flow routes serve it).
 RECEIVER_PATH = "/v1/receivers/{uuid}"
@@ -107,31 +104,6 @@ class ActionSerializer(StrictModelSerializer):
 
     def validate_config(self, value):
         return _json_object(value)
-
-
-class WorkflowLinkSerializer(serializers.Serializer):
-    """A workflow attached to an action or a company action, at its position."""
-
-    workflow = serializers.UUIDField(source="workflow.uuid")
-    name = serializers.CharField(source="workflow.name")
-    kind = serializers.CharField(source="workflow.kind")
-    is_active = serializers.BooleanField(source="workflow.is_active")
-    position = serializers.IntegerField()
-
-
-class WorkflowAttachSerializer(StrictSerializer):
-    """Attach one of the company's workflows."""
-
-    workflow = CompanyUuidRelatedField(queryset=Workflow.objects.all(), help_text="The uuid of a company workflow.")
-    position = serializers.IntegerField(
-        min_value=0, max_value=MAX_POSITION, required=False, help_text="Defaults to after the last one."
-    )
-
-
-class WorkflowReorderSerializer(StrictSerializer):
-    """The attached workflows' uuids in their new order; every attached one exactly once."""
-
-    workflows = serializers.ListField(child=serializers.UUIDField(), allow_empty=True)
 
 
 # --- Company actions --------------------------------------------------------------------------------

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.urls import path
 
 from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter, optional_slash
-from workflows.api.urls import router as workflows_router
 
 from . import company_action_flows as flows
 from . import public, views
@@ -14,19 +13,11 @@ router.register("action-types", views.ActionTypeViewSet, basename="action-type")
 router.register("action-systems", views.ActionSystemViewSet, basename="action-system")
 router.register("action-data-types", views.ActionDataTypeViewSet, basename="action-data-type")
 router.register("actions", views.ActionViewSet, basename="action")
-router.register(
-    rf"actions/(?P<action_uuid>{UUID_PATTERN})/workflows", views.ActionWorkflowViewSet, basename="action-workflow"
-)
 router.register("company-actions", views.CompanyActionViewSet, basename="company-action")
 router.register(
     rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/receivers",
     views.CompanyActionReceiverViewSet,
     basename="company-action-receiver",
-)
-router.register(
-    rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/workflows",
-    views.CompanyActionWorkflowViewSet,
-    basename="company-action-workflow",
 )
 router.register(
     rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/modules",
@@ -47,9 +38,4 @@ public_flow_urls = [
 ]
 if settings.BENCH_BASELINE_ENDPOINT:
     public_flow_urls.append(path("public/bench/baseline/<int:company_id>", public.BenchBaselineView.as_view()))
-
-# Workflows and deliveries live in their own app but are served on this host.
-# Registering their viewsets on this router gives them the same optional trailing slash.
-for prefix, viewset, basename in workflows_router.registry:
-    router.register(prefix, viewset, basename=basename)
 urlpatterns = optional_slash(public_flow_urls) + router.urls

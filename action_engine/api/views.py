@@ -1,6 +1,5 @@
 """Views of the action engine API (api.action-engine): the catalogue, company actions with their
-receivers, workflows and modules, forms and engagements. Workflows and deliveries: workflows.api."""
-from django.shortcuts import get_object_or_404
+receivers and modules, forms and engagements. Workflows, their links to actions and deliveries: workflows.api."""
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -13,11 +12,9 @@ from action_engine.models import (
     ActionCompany,
     ActionCompanyReceiver,
     ActionCompanySystemModule,
-    ActionCompanyWorkflow,
     ActionDataType,
     ActionSystem,
     ActionType,
-    ActionWorkflow,
     Form,
 )
 from action_engine.selectors import actions_visible_to, engagement_list
@@ -31,7 +28,6 @@ from salesassist.core.api import (
     nested_schema,
     uuid_path_parameter,
 )
-from salesassist.core.auth import request_company
 from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import PermissionDenied
 from salesassist.core.pagination import CursorPagination
@@ -51,16 +47,12 @@ from .serializers import (
     CompanyActionSerializer,
     EngagementSerializer,
     FormSerializer,
-    WorkflowAttachSerializer,
-    WorkflowLinkSerializer,
-    WorkflowReorderSerializer,
 )
 
 TAG_CATALOGUE = "catalogue"
 TAG_COMPANY_ACTIONS = "company actions"
 ACTION_UUID = uuid_path_parameter("action_uuid", "The catalogue action's uuid.")
 COMPANY_ACTION_UUID = uuid_path_parameter("company_action_uuid", "The company action's uuid.")
-WORKFLOW_UUID = uuid_path_parameter("workflow_uuid", "The attached workflow's uuid.")
 
 
 class CatalogueReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -148,116 +140,6 @@ class ActionViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
         return super().get_serializer(*args, **kwargs)
 
 
-class WorkflowLinksMixin:
-    """list / attach / detach / reorder of the workflows linked to a parent (an action or a company action)."""
-
-    serializer_class = WorkflowLinkSerializer
-    pagination_class = None
-    filter_backends = []
-    lookup_field = "workflow__uuid"
-    lookup_url_kwarg = "workflow_uuid"
-    lookup_value_regex = UUID_PATTERN
-
-    def attach(self, *, workflow, position):
-        raise NotImplementedError
-
-    def reorder_links(self, *, workflows):
-        raise NotImplementedError
-
-    def create(self, request, *args, **kwargs):
-        self.get_parent()  # another company's parent is a 404 whatever the body
-        body = WorkflowAttachSerializer(data=request.data, context=self.get_serializer_context())
-        body.is_valid(raise_exception=True)
-        link = self.attach(**body.validated_data)
-        return Response(WorkflowLinkSerializer(link).data, status=status.HTTP_201_CREATED)
-
-    def reorder_response(self, request):
-        self.get_parent()  # another company's parent is a 404 whatever the body
-        body = WorkflowReorderSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        links = self.reorder_links(workflows=body.validated_data["workflows"])
-        return Response(WorkflowLinkSerializer(links, many=True).data)
-
-
-def _workflow_link_schema(*, prefix: str, parent: str, parameter, parent_rule: str = ""):
-    return nested_schema(
-        tag=TAG_COMPANY_ACTIONS if "company" in parent else TAG_CATALOGUE,
-        parameters=[parameter],
-        list=dict(
-            operation_id=f"{prefix}_list",
-            summary=f"List the workflows of a {parent}",
-            description=parent_rule,
-            responses={200: WorkflowLinkSerializer(many=True), **problem_responses(401, 403, 404)},
-        ),
-        create=dict(
-            operation_id=f"{prefix}_attach",
-            summary=f"Attach a workflow to a {parent}",
-            description=parent_rule,
-            request=WorkflowAttachSerializer,
-            responses={201: WorkflowLinkSerializer, **problem_responses(400, 401, 403, 404, 415)},
-        ),
-        destroy=dict(
-            operation_id=f"{prefix}_detach",
-            summary=f"Detach a workflow from a {parent}",
-            parameters=[parameter, WORKFLOW_UUID],
-            responses={204: None, **problem_responses(401, 403, 404)},
-        ),
-        reorder=dict(
-            operation_id=f"{prefix}_reorder",
-            summary=f"Reorder the workflows of a {parent}",
-            request=WorkflowReorderSerializer,
-            responses={200: WorkflowLinkSerializer(many=True), **problem_responses(400, 401, 403, 404, 415)},
-        ),
-    )
-
-
-@_workflow_link_schema(
-    prefix="actions_workflows",
-    parent="catalogue action",
-    parameter=ACTION_UUID,
-    parent_rule="Default workflows of one of the company's own actions; a global action's are admin-only (403).",
-)
-class ActionWorkflowViewSet(
-    WorkflowLinksMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
-    """The default workflows of one of the company's own catalogue actions."""
-
-    def get_parent(self) -> Action:
-        if not hasattr(self, "_parent"):
-            visible = actions_visible_to(company=request_company(self.request))
-            action_row = get_object_or_404(visible, uuid=self.kwargs["action_uuid"])
-            if action_row.company_id is None:
-                raise PermissionDenied(
-                    "The default workflows of global actions are managed by SalesAssist staff only.",
-                    code="global_action",
-                )
-            self._parent = action_row
-        return self._parent
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ActionWorkflow.objects.none()
-        links = ActionWorkflow.objects.filter(action=self.get_parent()).select_related("workflow")
-        return links.order_by("position", "id")
-
-    def attach(self, *, workflow, position=None):
-        return services.action_workflow_attach(
-            action=self.get_parent(), company=request_company(self.request), workflow=workflow, position=position
-        )
-
-    def reorder_links(self, *, workflows):
-        return services.action_workflows_reorder(
-            action=self.get_parent(), company=request_company(self.request), workflows=workflows
-        )
-
-    def perform_destroy(self, instance):
-        services.action_workflow_detach(link=instance, company=request_company(self.request))
-
-    @action(detail=False, methods=["post"])
-    def reorder(self, request, *args, **kwargs):
-        return self.reorder_response(request)
-
-
 @crud_schema(
     operation_prefix="company_actions",
     noun="company action",
@@ -292,41 +174,6 @@ class CompanyActionChildMixin(NestedParentMixin):
 
     parent_queryset = ActionCompany.objects.select_related("action__system", "company")
     parent_lookup_kwarg = "company_action_uuid"
-
-
-@_workflow_link_schema(prefix="company_actions_workflows", parent="company action", parameter=COMPANY_ACTION_UUID)
-class CompanyActionWorkflowViewSet(
-    CompanyActionChildMixin,
-    WorkflowLinksMixin,
-    mixins.ListModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
-    """The company's own workflows run on a company action, besides the catalogue action's defaults."""
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ActionCompanyWorkflow.objects.none()
-        return (
-            ActionCompanyWorkflow.objects.filter(action_company=self.get_parent())
-            .select_related("workflow")
-            .order_by("position", "id")
-        )
-
-    def attach(self, *, workflow, position=None):
-        return services.action_company_workflow_attach(
-            action_company=self.get_parent(), workflow=workflow, position=position
-        )
-
-    def reorder_links(self, *, workflows):
-        return services.action_company_workflows_reorder(action_company=self.get_parent(), workflows=workflows)
-
-    def perform_destroy(self, instance):
-        services.action_company_workflow_detach(link=instance)
-
-    @action(detail=False, methods=["post"])
-    def reorder(self, request, *args, **kwargs):
-        return self.reorder_response(request)
 
 
 @nested_schema(

@@ -1,9 +1,8 @@
-from .catalogue import Action, ActionDataType, ActionSystem, ActionType, ActionWorkflow
+from .catalogue import Action, ActionDataType, ActionSystem, ActionType
 from .company_actions import (
     ActionCompany,
     ActionCompanyReceiver,
     ActionCompanySystemModule,
-    ActionCompanyWorkflow,
     ReceiverCall,
 )
 from .engagements import Engagement, Message
@@ -14,10 +13,8 @@ __all__ = [
     "ActionSystem",
     "ActionDataType",
     "Action",
-    "ActionWorkflow",
     "ActionCompany",
     "ActionCompanyReceiver",
-    "ActionCompanyWorkflow",
     "ActionCompanySystemModule",
     "ReceiverCall",
     "Form",

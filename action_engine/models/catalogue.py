@@ -72,9 +72,6 @@ class Action(SoftDeleteModel):
     )
     config = models.JSONField(default=dict, blank=True)
     is_published = models.BooleanField(default=True)
-    default_workflows = models.ManyToManyField(
-        "workflows.Workflow", through="ActionWorkflow", related_name="default_for_actions", blank=True
-    )
 
     class Meta:
         ordering = ["name"]
@@ -93,17 +90,3 @@ class Action(SoftDeleteModel):
 
     def __str__(self) -> str:
         return self.name
-
-
-class ActionWorkflow(BaseModel):
-    """A default workflow of a catalogue action: every company's instance of the action runs it."""
-
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="action_workflows")
-    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="action_links")
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["action", "workflow"], name="action_engine_actionworkflow_unique")
-        ]

@@ -1,4 +1,4 @@
-"""A company's own instances of catalogue actions, with their receivers, workflows and modules."""
+"""A company's own instances of catalogue actions, with their receivers and modules."""
 from django.db import models
 from django.db.models import Q
 
@@ -18,9 +18,6 @@ class ActionCompany(SoftDeleteModel):
     is_published = models.BooleanField(default=True)
     page_url = models.URLField(
         max_length=500, blank=True, help_text="The company's own action page base URL; empty for ours."
-    )
-    workflows = models.ManyToManyField(
-        "workflows.Workflow", through="ActionCompanyWorkflow", related_name="company_actions", blank=True
     )
 
     class Meta:
@@ -85,21 +82,6 @@ class ReceiverCall(BaseModel):
         indexes = [
             models.Index(fields=["receiver", "-created_at"], name="ae_receivercall_recv_created"),
             models.Index(fields=["outcome", "created_at"], name="ae_receivercall_outcome"),
-        ]
-
-
-class ActionCompanyWorkflow(BaseModel):
-    """A company's own workflow on one of its actions, run besides the action's defaults."""
-
-    action_company = models.ForeignKey(ActionCompany, on_delete=models.CASCADE, related_name="company_workflows")
-    workflow = models.ForeignKey("workflows.Workflow", on_delete=models.CASCADE, related_name="company_action_links")
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "company action workflow"
-        ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["action_company", "workflow"], name="ae_actioncompanyworkflow_unique")
         ]
 
 

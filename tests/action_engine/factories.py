@@ -7,11 +7,9 @@ from action_engine.models import (
     ActionCompany,
     ActionCompanyReceiver,
     ActionCompanySystemModule,
-    ActionCompanyWorkflow,
     ActionDataType,
     ActionSystem,
     ActionType,
-    ActionWorkflow,
     Engagement,
     Form,
     Message,
@@ -104,24 +102,6 @@ class ActionCompanyReceiverFactory(DjangoModelFactory):
     action_company = factory.SubFactory(ActionCompanyFactory)
     company = factory.SelfAttribute("action_company.company")
     is_active = False
-
-
-class ActionWorkflowFactory(DjangoModelFactory):
-    class Meta:
-        model = ActionWorkflow
-
-    action = factory.SubFactory(ActionFactory)
-    workflow = factory.SubFactory("tests.workflows.factories.WorkflowFactory", company=None)
-
-
-class ActionCompanyWorkflowFactory(DjangoModelFactory):
-    class Meta:
-        model = ActionCompanyWorkflow
-
-    action_company = factory.SubFactory(ActionCompanyFactory)
-    workflow = factory.SubFactory(
-        "tests.workflows.factories.WorkflowFactory", company=factory.SelfAttribute("..action_company.company")
-    )
 
 
 class ModuleFactory(DjangoModelFactory):

@@ -295,7 +295,7 @@ def test_a_company_action_runs_only_its_own_companys_workflows(admin_client, com
         admin_client, action_company, company_workflows=[{"workflow": own.pk, "position": 0}]
     )
     assert response.status_code == 302
-    assert list(action_company.workflows.all()) == [own]
+    assert [link.workflow for link in action_company.company_workflows.all()] == [own]
 
 
 def test_a_module_added_on_its_own_page_is_checked_too(admin_client, company, other_company):

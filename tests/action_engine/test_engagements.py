@@ -12,7 +12,6 @@ from action_engine.services import engagement_record
 from conftest import host_client
 from crm.models import Visitor
 from salesassist.hosts import ACTION_ENGINE_API
-from tests.action_engine.factories import ActionCompanyWorkflowFactory
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     engagement_body,
@@ -22,6 +21,7 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     public_api,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory
+from tests.workflows.factories import ActionCompanyWorkflowFactory
 from workflows.models import Delivery
 
 FORM_RESULT = {"data": {"email": "ada@example.com"}}

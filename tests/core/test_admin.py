@@ -19,11 +19,9 @@ from action_engine.models import (
     ActionCompany,
     ActionCompanyReceiver,
     ActionCompanySystemModule,
-    ActionCompanyWorkflow,
     ActionDataType,
     ActionSystem,
     ActionType,
-    ActionWorkflow,
     Engagement,
     Form,
     Message,
@@ -36,7 +34,7 @@ from tests.action_engine import factories as ae
 from tests.crm import factories as crm
 from tests.products import factories as products
 from tests.workflows import factories as wf
-from workflows.models import Delivery, DeliveryAttempt, Workflow
+from workflows.models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -75,10 +73,10 @@ ROW_MAKERS = {
     ActionSystem: lambda: ActionSystem.objects.get(slug="forms"),
     ActionDataType: lambda: ActionDataType.objects.get(slug="content"),
     Action: ae.ActionFactory,
-    ActionWorkflow: ae.ActionWorkflowFactory,
+    ActionWorkflow: wf.ActionWorkflowFactory,
     ActionCompany: ae.ActionCompanyFactory,
     ActionCompanyReceiver: lambda: ae.ActionCompanyFactory().receivers.get(),
-    ActionCompanyWorkflow: ae.ActionCompanyWorkflowFactory,
+    ActionCompanyWorkflow: wf.ActionCompanyWorkflowFactory,
     ActionCompanySystemModule: lambda: ae.ModuleFactory(kind=ModuleKind.PRODUCT),
     ReceiverCall: lambda: ae.ReceiverCallFactory(engagement=ae.EngagementFactory()),
     Form: ae.FormFactory,

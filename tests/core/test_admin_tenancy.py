@@ -12,11 +12,9 @@ from action_engine.models import (
     ActionCompany,
     ActionCompanyReceiver,
     ActionCompanySystemModule,
-    ActionCompanyWorkflow,
     ActionDataType,
     ActionSystem,
     ActionType,
-    ActionWorkflow,
     Engagement,
     Form,
     Message,
@@ -32,7 +30,7 @@ from tests.core.test_admin import REGISTERED, ROW_MAKERS
 from tests.crm import factories as crm
 from tests.products import factories as products
 from tests.workflows import factories as wf
-from workflows.models import Delivery, DeliveryAttempt, Workflow
+from workflows.models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +51,12 @@ COMPANY_ROW_MAKERS = {
     Variant: lambda company: products.VariantFactory(product__company=company),
     Content: lambda company: products.ContentFactory(company=company),
     Action: lambda company: ae.ActionFactory(company=company),
-    ActionWorkflow: lambda company: ae.ActionWorkflowFactory(
+    ActionWorkflow: lambda company: wf.ActionWorkflowFactory(
         action=ae.ActionFactory(company=company), workflow=wf.WorkflowFactory(company=company)
     ),
     ActionCompany: lambda company: ae.ActionCompanyFactory(company=company),
     ActionCompanyReceiver: lambda company: ae.ActionCompanyFactory(company=company).receivers.get(),
-    ActionCompanyWorkflow: lambda company: ae.ActionCompanyWorkflowFactory(action_company__company=company),
+    ActionCompanyWorkflow: lambda company: wf.ActionCompanyWorkflowFactory(action_company__company=company),
     ActionCompanySystemModule: lambda company: ae.ModuleFactory(
         kind=ModuleKind.PRODUCT, action_company__company=company
     ),

@@ -4,8 +4,8 @@ from django.db import transaction
 from django_q.conf import Conf
 
 from action_engine.choices import Stage
-from tests.action_engine.factories import ActionCompanyFactory, ActionCompanyWorkflowFactory, EngagementFactory
-from tests.workflows.factories import WorkflowFactory
+from tests.action_engine.factories import ActionCompanyFactory, EngagementFactory
+from tests.workflows.factories import ActionCompanyWorkflowFactory, WorkflowFactory
 from tests.workflows.sink import Sink
 from workflows.services import engagement_fanout
 

@@ -4,10 +4,10 @@ import os
 import factory
 from factory.django import DjangoModelFactory
 
-from workflows.choices import WorkflowKind
-from workflows.models import Delivery, DeliveryAttempt, Workflow
-from tests.action_engine.factories import EngagementFactory
+from tests.action_engine.factories import ActionCompanyFactory, ActionFactory, EngagementFactory
 from tests.crm.factories import CompanyFactory
+from workflows.choices import WorkflowKind
+from workflows.models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
 
 
 class WorkflowFactory(DjangoModelFactory):
@@ -20,6 +20,22 @@ class WorkflowFactory(DjangoModelFactory):
     config = factory.LazyFunction(lambda: {"url": "http://127.0.0.1:9/hook"})
     stages = factory.LazyFunction(list)
     secret = factory.LazyFunction(lambda: "whsec_" + base64.b64encode(os.urandom(24)).decode())
+
+
+class ActionWorkflowFactory(DjangoModelFactory):
+    class Meta:
+        model = ActionWorkflow
+
+    action = factory.SubFactory(ActionFactory)
+    workflow = factory.SubFactory(WorkflowFactory, company=None)
+
+
+class ActionCompanyWorkflowFactory(DjangoModelFactory):
+    class Meta:
+        model = ActionCompanyWorkflow
+
+    action_company = factory.SubFactory(ActionCompanyFactory)
+    workflow = factory.SubFactory(WorkflowFactory, company=factory.SelfAttribute("..action_company.company"))
 
 
 class DeliveryFactory(DjangoModelFactory):

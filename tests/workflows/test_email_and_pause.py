@@ -5,10 +5,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tests.action_engine.factories import ActionCompanyWorkflowFactory
 from tests.crm.factories import LeadFactory, UserFactory
 from tests.workflows.conftest import attach_webhook, record_engagement
-from tests.workflows.factories import WorkflowFactory
+from tests.workflows.factories import ActionCompanyWorkflowFactory, WorkflowFactory
 from tests.workflows.sink import Reply
 from workflows.choices import AttemptError, DeliveryStatus, WorkflowKind
 from workflows.models import Delivery, Workflow

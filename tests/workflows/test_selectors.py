@@ -3,13 +3,8 @@ import pytest
 from django.utils import timezone
 
 from action_engine.choices import Stage
-from tests.action_engine.factories import (
-    ActionCompanyFactory,
-    ActionCompanyWorkflowFactory,
-    ActionWorkflowFactory,
-    EngagementFactory,
-)
-from tests.workflows.factories import WorkflowFactory
+from tests.action_engine.factories import ActionCompanyFactory, EngagementFactory
+from tests.workflows.factories import ActionCompanyWorkflowFactory, ActionWorkflowFactory, WorkflowFactory
 from workflows.selectors import workflows_for_engagement
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,8 @@
 from rest_framework import serializers
 
 from action_engine.choices import Stage
-from salesassist.core.api import StrictModelSerializer, StrictSerializer
+from salesassist.core.api import CompanyUuidRelatedField, StrictModelSerializer, StrictSerializer
+from salesassist.core.positions import MAX_POSITION
 
 from ..choices import AttemptError, DeliveryStatus, WorkflowKind
 from ..models import Delivery, DeliveryAttempt, Workflow
@@ -217,3 +218,29 @@ class DeliveryDetailSerializer(DeliverySerializer):
         read_only_fields = fields
 
 
+# --- Workflows linked to actions ------------------------------------------------------------------
+
+
+class WorkflowLinkSerializer(serializers.Serializer):
+    """A workflow attached to an action or a company action, at its position."""
+
+    workflow = serializers.UUIDField(source="workflow.uuid")
+    name = serializers.CharField(source="workflow.name")
+    kind = serializers.CharField(source="workflow.kind")
+    is_active = serializers.BooleanField(source="workflow.is_active")
+    position = serializers.IntegerField()
+
+
+class WorkflowAttachSerializer(StrictSerializer):
+    """Attach one of the company's workflows."""
+
+    workflow = CompanyUuidRelatedField(queryset=Workflow.objects.all(), help_text="The uuid of a company workflow.")
+    position = serializers.IntegerField(
+        min_value=0, max_value=MAX_POSITION, required=False, help_text="Defaults to after the last one."
+    )
+
+
+class WorkflowReorderSerializer(StrictSerializer):
+    """The attached workflows' uuids in their new order; every attached one exactly once."""
+
+    workflows = serializers.ListField(child=serializers.UUIDField(), allow_empty=True)

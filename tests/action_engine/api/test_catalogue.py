@@ -2,9 +2,10 @@
 and the default workflows of a company's own actions."""
 import pytest
 
-from action_engine.models import Action, ActionSystem, ActionType, ActionWorkflow
-from tests.action_engine.factories import ActionCompanyFactory, ActionFactory, ActionWorkflowFactory
-from tests.workflows.factories import WorkflowFactory
+from action_engine.models import Action, ActionSystem, ActionType
+from tests.action_engine.factories import ActionCompanyFactory, ActionFactory
+from tests.workflows.factories import ActionWorkflowFactory, WorkflowFactory
+from workflows.models import ActionWorkflow
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 import pytest
 from standardwebhooks import Webhook
 
-from action_engine.models import ActionCompany, ActionCompanyReceiver, ActionCompanyWorkflow
+from action_engine.models import ActionCompany, ActionCompanyReceiver
 from tests.action_engine.factories import (
     ActionCompanyFactory,
     ActionFactory,
@@ -12,6 +12,7 @@ from tests.action_engine.factories import (
 )
 from tests.products.factories import ContentFactory, ProductFactory
 from tests.workflows.factories import WorkflowFactory
+from workflows.models import ActionCompanyWorkflow
 
 pytestmark = pytest.mark.django_db
 

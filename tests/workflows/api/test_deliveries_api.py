@@ -116,8 +116,7 @@ def test_deliveries_are_read_only(action_engine_api, company):
 def test_a_global_workflows_custom_header_values_never_reach_the_tenant(
     action_engine_api, action_company, sink, fast_retries, django_capture_on_commit_callbacks
 ):
-    from tests.action_engine.factories import ActionWorkflowFactory
-    from tests.workflows.factories import WorkflowFactory
+    from tests.workflows.factories import ActionWorkflowFactory, WorkflowFactory
 
     platform = WorkflowFactory(
         company=None, config={"url": sink.url(), "headers": {"X-Internal-Key": "PLATFORM-SECRET", "X-Env": "prod"}}
