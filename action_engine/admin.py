@@ -47,6 +47,7 @@ from .services import (
     receiver_call_is_replayable,
     receiver_call_replay,
 )
+from .systems import system_spec
 
 # ---------------------------------------------------------------- link checks
 # Rows that link a parent (an action, a company action) to a workflow, product, content or form are
@@ -60,7 +61,7 @@ def module_errors(action_company, cleaned_data: dict) -> dict[str, str]:
     kind = cleaned_data.get("kind")
     if not kind or action_company is None or not action_company.action_id:
         return {}
-    spec = action_company.action.system.spec
+    spec = system_spec(action_company.action.system.slug)
     if kind not in spec.module_kinds:
         return {"kind": f"This action's system shows only: {', '.join(sorted(spec.module_kinds))}."}
     target = cleaned_data.get(kind)
@@ -145,7 +146,7 @@ class ActionSystemAdmin(BaseModelAdmin):
 
     @admin.display(description="pipeline")
     def pipeline_display(self, obj):
-        return " → ".join(obj.pipeline) if obj.pk else "—"
+        return " → ".join(system_spec(obj.slug).pipeline) if obj.pk else "—"
 
 
 @admin.register(ActionDataType)
@@ -205,9 +206,10 @@ class ReceiverForm(ConstraintCheckingForm):
         if action_company is None and self.instance.action_company_id:
             action_company = self.instance.action_company
         stage = cleaned_data.get("default_stage")
-        if action_company and stage and stage not in action_company.action.system.pipeline:
-            pipeline = ", ".join(action_company.action.system.pipeline)
-            self.add_error("default_stage", f"Not a stage of this action's system ({pipeline}).")
+        if action_company and stage:
+            pipeline = system_spec(action_company.action.system.slug).pipeline
+            if stage not in pipeline:
+                self.add_error("default_stage", f"Not a stage of this action's system ({', '.join(pipeline)}).")
         return cleaned_data
 
 

@@ -13,3 +13,11 @@ class ActionEngineConfig(AppConfig):
         from .cors import public_origin_allowed
 
         check_request_enabled.connect(public_origin_allowed, dispatch_uid="action_engine_public_origin_allowed")
+
+        from products.events import content_deleting, product_deleting
+
+        from .services import module_target_delete_check
+
+        # What a page shows stays until it is detached from the page.
+        product_deleting.subscribe(module_target_delete_check)
+        content_deleting.subscribe(module_target_delete_check)

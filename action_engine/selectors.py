@@ -1,5 +1,6 @@
 """Read queries of the action engine domain."""
 from datetime import datetime
+from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -9,6 +10,7 @@ from salesassist.core.exceptions import NotFound
 
 from .choices import ModuleKind
 from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement
+from .systems import system_spec
 
 # One answer for every reason a public action cannot be served, so a caller learns nothing from it.
 PUBLIC_NOT_FOUND = "No such action."
@@ -47,7 +49,7 @@ def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
 
 def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
     """The furthest stage the lead reached on the action ("" before it was sent)."""
-    spec = action_company.action.system.spec
+    spec = system_spec(action_company.action.system.slug)
     reached = (
         Engagement.objects.filter(action_company=action_company, lead=lead)
         .order_by()  # the default ordering would otherwise join the DISTINCT
@@ -110,7 +112,7 @@ def _module_data(module: ActionCompanySystemModule) -> dict | None:
 
 def action_page_data(*, action_company: ActionCompany, lead: Lead) -> dict:
     """All a page needs to render: the action, its modules in order, the lead's stage and first name."""
-    spec = action_company.action.system.spec
+    spec = system_spec(action_company.action.system.slug)
     modules = (
         action_company.modules.select_related("product", "content", "form")
         .prefetch_related(Prefetch("product__variants", queryset=Variant.objects.order_by("name")))
@@ -143,7 +145,7 @@ def action_company_funnel(
     A lead counts for a stage when it reached that stage or a later one, so each stage's count is at
     most the previous one's and conversion is a share of the leads that got that far.
     """
-    spec = action_company.action.system.spec
+    spec = system_spec(action_company.action.system.slug)
     engagements = Engagement.objects.filter(action_company=action_company)
     if since is not None:
         engagements = engagements.filter(created_at__gte=since)
@@ -186,4 +188,47 @@ def engagement_list(*, company) -> QuerySet[Engagement]:
     """The company's engagements with what the list shows joined in (one query per page)."""
     return Engagement.objects.filter(company=company).select_related(
         "action_company", "lead", "visitor", "receiver", "message"
+    )
+
+
+def feed_for_lead(
+    *,
+    lead: Lead,
+    action: UUID | None = None,
+    stage: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Engagement]:
+    """Every engagement of the lead, newest first, with what a feed entry shows joined in.
+
+    One query per page: the company action, its catalogue action's type and system, the visitor and the
+    message come in the same SELECT, and the (company, lead, -created_at) index serves the filter and
+    the order, so a cursor page costs the same however long the feed is. `since` is inclusive, `until`
+    exclusive.
+    """
+    queryset = Engagement.objects.filter(company_id=lead.company_id, lead_id=lead.pk).select_related(
+        "action_company__action__type",
+        "action_company__action__system",
+        "visitor",
+        "message",
+    )
+    if action is not None:
+        queryset = queryset.filter(action_company__uuid=action)
+    if stage:
+        queryset = queryset.filter(stage=stage)
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
+    return queryset.order_by("-created_at", "-id")
+
+
+def action_company_names_showing(*, target) -> list[str]:
+    """Names of the alive company actions whose pages show `target` (a product, content or form)."""
+    kind = ModuleKind(target._meta.model_name)
+    return list(
+        ActionCompanySystemModule.objects.filter(**{kind: target}, action_company__deleted_at__isnull=True)
+        .order_by("action_company__name")
+        .values_list("action_company__name", flat=True)
+        .distinct()
     )

@@ -42,8 +42,8 @@ from .models import (
     Message,
     ReceiverCall,
 )
-from .selectors import lead_stage_on_action
-from .systems import SYSTEMS, parse_uuid
+from .selectors import action_company_names_showing, lead_stage_on_action
+from .systems import SYSTEMS, parse_uuid, system_spec
 from .systems.forms import schema_reference_errors
 
 VISITOR_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -175,7 +175,7 @@ class EngagementRecorded:
 
 def engagement_current_stage(*, engagement: Engagement) -> str:
     """The lead's stage on the action right after this engagement: never behind its previous one."""
-    spec = engagement.action_company.action.system.spec
+    spec = system_spec(engagement.action_company.action.system.slug)
     return spec.furthest_stage([engagement.stage, engagement.previous_stage])
 
 
@@ -283,7 +283,7 @@ def engagement_record(
     guaranteed by a unique constraint. Engagement, message and what the subscribers of `engagement_recorded`
     write (the workflows' deliveries) commit together.
     """
-    spec = action_company.action.system.spec
+    spec = system_spec(action_company.action.system.slug)
     if stage not in spec.pipeline:
         pipeline = ", ".join(spec.pipeline)
         raise InvalidInput(
@@ -604,7 +604,7 @@ def action_company_module_attach(
     *, action_company: ActionCompany, kind: str, target_uuid, position: int | None = None
 ) -> ActionCompanySystemModule:
     """Show a product, content or form on a company action's page; the action's system must show that kind."""
-    spec = action_company.action.system.spec
+    spec = system_spec(action_company.action.system.slug)
     if kind not in spec.module_kinds:
         allowed = ", ".join(sorted(spec.module_kinds))
         raise InvalidInput(
@@ -622,6 +622,15 @@ def action_company_module_attach(
         position=links_next_position(modules) if position is None else position,
         **{kind: target},
     )
+
+
+def module_target_delete_check(*, product=None, content=None) -> None:
+    """A product or content that a company action's page shows cannot be deleted (products' deleting events)."""
+    target = product if product is not None else content
+    names = action_company_names_showing(target=target)
+    if names:
+        noun = "product" if product is not None else "content"
+        raise Conflict(f"The {noun} is shown by company actions: {', '.join(names)}. Detach it first.", code="in_use")
 
 
 def action_company_module_detach(*, module: ActionCompanySystemModule) -> None:
@@ -664,7 +673,7 @@ def action_company_receiver_rotate(
     default_stage: str | None = None,
 ) -> ActionCompanyReceiver:
     """A new active receiver replacing the current one; mapping and default stage carry over unless given."""
-    spec = action_company.action.system.spec
+    spec = system_spec(action_company.action.system.slug)
     current = action_company.receivers.filter(is_active=True).first()
     if mapping is None:
         mapping = dict(current.mapping) if current else {}

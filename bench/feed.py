@@ -250,8 +250,8 @@ def explain(lead_uuid, cursor_position) -> str:
     """The plan of the deep page's query, to show it is an index range scan."""
     from django.db import connection
 
+    from action_engine.selectors import feed_for_lead
     from crm.models import Lead
-    from crm.selectors import feed_for_lead
 
     lead = Lead.objects.get(uuid=lead_uuid)
     queryset = feed_for_lead(lead=lead).filter(created_at__lt=cursor_position)[:51]

@@ -4,10 +4,10 @@ import logging
 from django.db import IntegrityError, transaction
 
 from crm.models import Company
-from salesassist.core.exceptions import Conflict, InvalidInput
+from salesassist.core.exceptions import InvalidInput
 
+from .events import content_deleting, product_deleting
 from .models import Content, Product, Variant
-from .selectors import content_module_names, product_module_names
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +101,10 @@ def product_update(*, product: Product, variants: list[dict] | None = None, **fi
     return _product_save(product=product, variants=variants)
 
 
+@transaction.atomic
 def product_soft_delete(*, product: Product) -> Product:
-    """Hide a product that no company action shows; one still shown is a conflict."""
-    names = product_module_names(product=product)
-    if names:
-        raise Conflict(f"The product is shown by company actions: {', '.join(names)}. Detach it first.", code="in_use")
+    """Hide a product, unless a subscriber of `product_deleting` still needs it (a page shows it)."""
+    product_deleting.emit(product=product)
     product.delete()
     return product
 
@@ -135,10 +134,9 @@ def content_update(*, content: Content, **fields) -> Content:
     return content
 
 
+@transaction.atomic
 def content_soft_delete(*, content: Content) -> Content:
-    """Hide content that no company action shows; content still shown is a conflict."""
-    names = content_module_names(content=content)
-    if names:
-        raise Conflict(f"The content is shown by company actions: {', '.join(names)}. Detach it first.", code="in_use")
+    """Hide content, unless a subscriber of `content_deleting` still needs it (a page shows it)."""
+    content_deleting.emit(content=content)
     content.delete()
     return content

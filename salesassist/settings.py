@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "products",
     "action_engine",
     "workflows",
+    "salesassist.demo",
 ]
 
 MIDDLEWARE = [

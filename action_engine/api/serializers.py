@@ -15,6 +15,7 @@ from action_engine.models import (
     Form,
 )
 from action_engine.selectors import actions_visible_to
+from action_engine.systems import system_spec
 from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidRelatedField
 from salesassist.core.auth import request_company
 from salesassist.core.positions import MAX_POSITION
@@ -41,10 +42,20 @@ class ActionTypeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PipelineField(serializers.ListField):
+    """The ordered stages of the action system whose slug is the source."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.ChoiceField(choices=Stage.choices), read_only=True, **kwargs)
+
+    def to_representation(self, slug):
+        return super().to_representation([str(stage) for stage in system_spec(slug).pipeline])
+
+
 class ActionSystemSerializer(serializers.ModelSerializer):
     """An action system, with its ordered stage pipeline and the module kinds its pages show."""
 
-    pipeline = serializers.ListField(child=serializers.ChoiceField(choices=Stage.choices), read_only=True)
+    pipeline = PipelineField(source="slug")
     result_stage = serializers.SerializerMethodField()
     module_kinds = serializers.SerializerMethodField()
 
@@ -55,11 +66,11 @@ class ActionSystemSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=Stage.choices))
     def get_result_stage(self, system: ActionSystem) -> str:
-        return str(system.spec.result_stage)
+        return str(system_spec(system.slug).result_stage)
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ModuleKind.choices)))
     def get_module_kinds(self, system: ActionSystem) -> list[str]:
-        return sorted(str(kind) for kind in system.spec.module_kinds)
+        return sorted(str(kind) for kind in system_spec(system.slug).module_kinds)
 
 
 class ActionDataTypeSerializer(serializers.ModelSerializer):
@@ -122,9 +133,7 @@ class CompanyActionSerializer(StrictModelSerializer):
     action = VisibleActionField(help_text="The catalogue action's uuid; fixed once created.")
     name = serializers.CharField(max_length=200, required=False, help_text="Defaults to the action's name.")
     system = serializers.CharField(source="action.system.slug", read_only=True)
-    pipeline = serializers.ListField(
-        source="action.system.pipeline", child=serializers.ChoiceField(choices=Stage.choices), read_only=True
-    )
+    pipeline = PipelineField(source="action.system.slug")
     receiver = serializers.SerializerMethodField(help_text="The uuid of the active receiver, if any.")
 
     class Meta:

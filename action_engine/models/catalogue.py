@@ -3,7 +3,6 @@ from django.db import models
 from django.db.models import Q
 
 from action_engine.choices import SystemSlug
-from action_engine.systems import ActionSystemSpec, system_spec
 from salesassist.core.models import BaseModel, SoftDeleteModel
 
 
@@ -22,7 +21,10 @@ class ActionType(BaseModel):
 
 
 class ActionSystem(BaseModel):
-    """The subsystem that powers an action page and validates its results (forms, commerce, content)."""
+    """The subsystem that powers an action page and validates its results (forms, commerce, content).
+
+    What each does (its pipeline, what its pages show) is code: `action_engine.systems.system_spec(slug)`.
+    """
 
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=50, unique=True, choices=SystemSlug.choices)
@@ -33,14 +35,6 @@ class ActionSystem(BaseModel):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def spec(self) -> ActionSystemSpec:
-        return system_spec(self.slug)
-
-    @property
-    def pipeline(self) -> list[str]:
-        return [str(stage) for stage in self.spec.pipeline]
 
 
 class ActionDataType(BaseModel):

@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
+from action_engine.models import ActionCompanySystemModule
+from products.models import Variant
 from salesassist.core.exceptions import InvalidInput
 
-from . import ActionSystemSpec, parse_uuid
+from .base import ActionSystemSpec, parse_uuid
 
 MAX_CART_LINES = 100
 MAX_QUANTITY = 10_000
@@ -23,8 +25,6 @@ def validate_cart(*, action_company, message: dict) -> dict:
 
     Whatever prices or totals the browser sent are ignored: the stored cart is the server's.
     """
-    from action_engine.models import ActionCompanySystemModule
-
     items = message.get("items")
     if not isinstance(items, list) or not items:
         raise InvalidInput("The cart is empty.", errors={"message.items": ["Give at least one item."]})
@@ -42,8 +42,6 @@ def validate_cart(*, action_company, message: dict) -> dict:
     }
     variants = {}
     if products:
-        from products.models import Variant
-
         variants = {
             variant.uuid: variant
             for variant in Variant.objects.filter(product__in=list(products.values())).select_related("product")

@@ -1,15 +1,14 @@
 """The content system: a page shows documents, videos, articles; the result is a download."""
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
+from action_engine.models import ActionCompanySystemModule
 from salesassist.core.exceptions import InvalidInput
 
-from . import ActionSystemSpec, parse_uuid
+from .base import ActionSystemSpec, parse_uuid
 
 
 def validate_download(*, action_company, message: dict) -> dict:
     """`message.content` must be the uuid of one of the action's published content modules."""
-    from action_engine.models import ActionCompanySystemModule
-
     content_uuid = parse_uuid(message.get("content"))
     module = (
         ActionCompanySystemModule.objects.filter(

@@ -10,14 +10,13 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
+from action_engine.models import ActionCompanySystemModule
 from salesassist.core.exceptions import InvalidInput
 
-from . import ActionSystemSpec
+from .base import ActionSystemSpec
 
 
 def _form_modules(action_company):
-    from action_engine.models import ActionCompanySystemModule
-
     return (
         ActionCompanySystemModule.objects.filter(
             action_company=action_company, kind=ModuleKind.FORM, form__deleted_at__isnull=True

@@ -1,10 +1,7 @@
 """Serializers of the CRM API: module-level, uniquely named (they are OpenAPI component names)."""
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from action_engine.choices import Stage
-from action_engine.models import Engagement
 from crm.models import Company, Lead, LeadReceiver, Visitor
 from salesassist.core.api import StrictModelSerializer
 from salesassist.core.auth import request_company
@@ -116,63 +113,3 @@ class LeadReceiverSerializer(StrictModelSerializer):
         request = self.context.get("request")
         # The receiver is served on the host this API answers on.
         return request.build_absolute_uri(path) if request is not None else path
-
-
-class FeedActionTypeSerializer(serializers.Serializer):
-    """The action type of a feed entry's company action."""
-
-    uuid = serializers.UUIDField()
-    slug = serializers.CharField()
-    name = serializers.CharField()
-
-
-class FeedActionSystemSerializer(serializers.Serializer):
-    """The action system of a feed entry's company action."""
-
-    uuid = serializers.UUIDField()
-    slug = serializers.CharField()
-    name = serializers.CharField()
-
-
-class FeedCompanyActionSerializer(serializers.Serializer):
-    """The company action a feed entry happened on."""
-
-    uuid = serializers.UUIDField()
-    name = serializers.CharField()
-    action_type = FeedActionTypeSerializer(source="action.type")
-    system = FeedActionSystemSerializer(source="action.system")
-
-
-class FeedEntrySerializer(serializers.ModelSerializer):
-    """One entry of a lead's feed: a stage the lead reached on a company action."""
-
-    action = FeedCompanyActionSerializer(source="action_company")
-    # Declared, not generated: a generated read-only field drops allow_blank and the schema would omit "".
-    previous_stage = serializers.ChoiceField(
-        choices=Stage.choices, allow_blank=True, read_only=True, help_text="The stage before this one; empty if none."
-    )
-    visitor = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
-    message = serializers.SerializerMethodField(help_text="The JSON body of the result, or null.")
-
-    class Meta:
-        model = Engagement
-        fields = ["uuid", "stage", "previous_stage", "action", "visitor", "message", "created_at"]
-        read_only_fields = fields
-
-    @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
-    def get_message(self, engagement: Engagement):
-        return engagement.message.body if engagement.message_id else None
-
-
-class LeadFeedQuerySerializer(serializers.Serializer):
-    """The filters of a lead's feed."""
-
-    action = serializers.UUIDField(required=False, help_text="Only entries of this company action (its uuid).")
-    stage = serializers.ChoiceField(choices=Stage.choices, required=False, help_text="Only entries of this stage.")
-    since = serializers.DateTimeField(required=False, help_text="Only entries at or after this time (ISO 8601).")
-    until = serializers.DateTimeField(required=False, help_text="Only entries before this time (ISO 8601).")
-
-    def validate(self, attrs):
-        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
-            raise serializers.ValidationError({"until": ["Must be after since."]})
-        return attrs

@@ -2,7 +2,7 @@
 `extra_urlpatterns` (plain paths, e.g. public receivers) before `urlpatterns` is built."""
 from django.urls import path
 
-from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter, optional_slash
+from salesassist.core.api import OptionalSlashRouter, optional_slash
 
 from . import receivers, views
 
@@ -10,7 +10,6 @@ app_name = "crm"
 
 router = OptionalSlashRouter()
 router.register("leads", views.LeadViewSet, basename="lead")
-router.register(rf"leads/(?P<lead_uuid>{UUID_PATTERN})/feed", views.LeadFeedViewSet, basename="lead-feed")
 router.register("visitors", views.VisitorViewSet, basename="visitor")
 router.register("lead-receivers", views.LeadReceiverViewSet, basename="lead-receiver")
 router.register("companies", views.CompanyViewSet, basename="company")

@@ -1,29 +1,23 @@
-"""Views of the CRM API (api.crm): leads, visitors, lead receivers, a lead's feed, the caller's company."""
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+"""Views of the CRM API (api.crm): leads, visitors, lead receivers, the caller's company. A lead's feed,
+also served on this host, is the action engine's (action_engine.api.feed)."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from action_engine.models import Engagement
 from crm import services
 from crm.models import Lead, LeadReceiver, Visitor
-from crm.selectors import feed_for_lead
 from salesassist.core.api import (
     CompanyModelViewSet,
     CompanyReadOnlyViewSet,
-    NestedParentMixin,
     crud_schema,
-    uuid_path_parameter,
 )
 from salesassist.core.auth import request_company
 from salesassist.core.errors import problem_responses
-from salesassist.core.pagination import CursorPagination
 
 from .filters import LeadFilterSet, LeadReceiverFilterSet, VisitorFilterSet
 from .serializers import (
     CompanySerializer,
-    FeedEntrySerializer,
-    LeadFeedQuerySerializer,
     LeadReceiverSerializer,
     LeadSerializer,
     VisitorSerializer,
@@ -101,36 +95,6 @@ class LeadReceiverViewSet(CompanyModelViewSet):
 
     def perform_destroy(self, instance):
         services.lead_receiver_delete(receiver=instance)
-
-
-@extend_schema_view(
-    list=extend_schema(
-    tags=[TAG_LEADS],
-    operation_id="leads_feed_list",
-    summary="A lead's feed",
-    description=(
-        "Every engagement of the lead, newest first, cursor paged: follow `next` for older entries. "
-        "`since` is inclusive, `until` exclusive."
-    ),
-    parameters=[uuid_path_parameter("lead_uuid", "The lead's uuid."), LeadFeedQuerySerializer],
-    responses={200: FeedEntrySerializer(many=True), **problem_responses(400, 401, 403, 404)},
-    )
-)
-class LeadFeedViewSet(NestedParentMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The history of every action a lead took (`leads/{lead_uuid}/feed`)."""
-
-    parent_queryset = Lead.objects.all()
-    parent_lookup_kwarg = "lead_uuid"
-    serializer_class = FeedEntrySerializer
-    pagination_class = CursorPagination
-    filter_backends = []
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Engagement.objects.none()
-        query = LeadFeedQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return feed_for_lead(lead=self.get_parent(), **query.validated_data)
 
 
 class CompanyViewSet(viewsets.GenericViewSet):

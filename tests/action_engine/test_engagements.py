@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from action_engine.choices import Stage
+from action_engine.events import engagement_recorded
 from action_engine.models import Engagement, Message
 from action_engine.services import engagement_record
 from conftest import host_client
@@ -153,12 +154,10 @@ def test_fanout_writes_deliveries_with_the_engagement(forms_action, lead):
 @pytest.mark.django_db
 def test_a_failing_fanout_rolls_the_engagement_back(forms_action, lead, monkeypatch):
     # The fan-out hook failing (a database error in its writes) must not leave an engagement without deliveries.
-    import action_engine.services as services
-
     def broken_fanout(*, engagement):
         raise RuntimeError("fan-out failed")
 
-    monkeypatch.setattr(services, "engagement_fanout", broken_fanout)
+    monkeypatch.setattr(engagement_recorded, "_subscribers", [broken_fanout])
     with pytest.raises(RuntimeError):
         engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED, visitor_uuid=uuid.uuid4())
     assert Engagement.objects.count() == 0 and Message.objects.count() == 0

@@ -12,6 +12,7 @@ from action_engine.models import (
     ActionType,
 )
 from action_engine.services import action_company_create, action_company_receiver_create
+from action_engine.systems import system_spec
 from tests.action_engine.factories import (
     ActionCompanyFactory,
     ActionFactory,
@@ -33,7 +34,7 @@ def test_migrate_seeds_the_action_types_and_data_types():
 
 
 def test_migrate_seeds_the_three_systems_with_their_pipelines():
-    pipelines = {system.slug: system.pipeline for system in ActionSystem.objects.all()}
+    pipelines = {system.slug: list(system_spec(system.slug).pipeline) for system in ActionSystem.objects.all()}
     assert pipelines == {
         SystemSlug.FORMS: [Stage.SENT, Stage.OPENED, Stage.SUBMITTED],
         SystemSlug.CONTENT: [Stage.SENT, Stage.OPENED, Stage.DOWNLOADED],
