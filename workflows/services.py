@@ -17,6 +17,7 @@ from django.utils import timezone
 from action_engine.choices import Stage
 from salesassist.core.exceptions import Conflict, InvalidInput
 from salesassist.core.parsers import storable_text
+from salesassist.core.webhook_signing import message_id_for, secret_generate
 
 from .choices import AttemptError, DeliveryStatus, WorkflowKind
 from .conditions import conditions_validate
@@ -32,7 +33,6 @@ from .selectors import (
     sendable_workflow_ids,
     workflows_for_engagement,
 )
-from .signing import message_id_for, secret_generate
 
 logger = logging.getLogger(__name__)
 
@@ -480,7 +480,7 @@ def workflow_test(*, workflow: Workflow, stage: str | None = None) -> AttemptOut
     """
     engagement = engagement_sample(company=workflow.company, stage=stage or (workflow.stages or [None])[0])
     handler = kind_handler(workflow.kind)
-    prepared = handler.prepare(workflow=workflow, engagement=engagement, message_id=f"msg_{uuid.uuid4().hex}")
+    prepared = handler.prepare(workflow=workflow, engagement=engagement, message_id=message_id_for(uuid.uuid4()))
     return handler.send(prepared)
 
 

@@ -5,11 +5,11 @@ import time
 
 import pytest
 
+from salesassist.core.webhook_signing import secret_generate
 from workflows import ssrf
 from workflows.choices import AttemptError
 from workflows.kinds import webhook
 from workflows.kinds.webhook import PreparedWebhook, WebhookKind
-from workflows.signing import secret_generate
 
 
 class TricklingServer:

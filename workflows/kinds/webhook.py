@@ -15,10 +15,10 @@ import httpx
 from django.utils import timezone
 
 from salesassist.core.exceptions import InvalidInput
+from salesassist.core.webhook_signing import signature_header
 
 from ..choices import AttemptError, WorkflowKind
 from ..payloads import engagement_payload
-from ..signing import signature_header
 from ..ssrf import BlockedTarget, resolve_target
 from .base import (
     REDACTED,
