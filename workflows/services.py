@@ -22,7 +22,6 @@ from salesassist.core.webhook_signing import message_id_for, secret_generate
 from .choices import AttemptError, DeliveryStatus, WorkflowKind
 from .conditions import conditions_validate
 from .kinds import AttemptOutcome, kind_handler
-from .kinds.base import RETRY_AFTER_MAX
 from .models import Delivery, DeliveryAttempt, Workflow
 from .payloads import engagement_sample
 from .selectors import (
@@ -33,6 +32,7 @@ from .selectors import (
     sendable_workflow_ids,
     workflows_for_engagement,
 )
+from .transport import RETRY_AFTER_MAX
 
 logger = logging.getLogger(__name__)
 
