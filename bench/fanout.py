@@ -105,6 +105,7 @@ def main() -> int:
     from action_engine.choices import Stage
     from action_engine.models import Engagement, Message
     from crm.models import Lead
+    from salesassist.core.webhook_signing import message_id_for
     from tests.action_engine.factories import ActionCompanyFactory
     from tests.crm.factories import CompanyFactory
     from tests.workflows.factories import ActionCompanyWorkflowFactory, WorkflowFactory
@@ -113,7 +114,6 @@ def main() -> int:
     from workflows.kinds import kind_handler
     from workflows.models import Delivery, Workflow
     from workflows.services import deliveries_sweep, engagement_fanout
-    from workflows.signing import message_id_for
 
     log = Path("/tmp/bench_fanout_qcluster.log")
     log.write_text("")

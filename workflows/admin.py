@@ -27,6 +27,7 @@ from salesassist.core.admin import (
     pretty_json,
 )
 from salesassist.core.exceptions import InvalidInput
+from salesassist.core.webhook_signing import secret_generate
 
 from .choices import WorkflowKind
 from .conditions import conditions_validate
@@ -34,7 +35,6 @@ from .kinds import kind_handler
 from .links import workflow_link_problem
 from .models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
 from .services import deliveries_enqueue, stages_validate, workflow_recover, workflow_resume
-from .signing import secret_generate
 
 # How far back "recover" reaches in admin (further when the workflow has been failing longer).
 ADMIN_RECOVER_DEFAULT = timedelta(days=7)

@@ -1,7 +1,7 @@
 """SSRF protection: a webhook may only reach public addresses, checked when it is saved and at every send.
 
 The host name is resolved once per send, every address it resolves to is checked, and the connection is
-made to the checked address (see webhook.py), so a DNS answer that changes between the check and the
+made to the checked address (see transport.py), so a DNS answer that changes between the check and the
 connection (DNS rebinding) cannot redirect a delivery to an internal service.
 """
 import ipaddress

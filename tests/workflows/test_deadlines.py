@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from workflows import ssrf
+from salesassist.core.webhook_signing import secret_generate
+from workflows import ssrf, transport
 from workflows.choices import AttemptError
 from workflows.kinds import webhook
 from workflows.kinds.webhook import PreparedWebhook, WebhookKind
-from workflows.signing import secret_generate
 
 
 class TricklingServer:
@@ -102,8 +102,8 @@ def test_a_resolver_that_does_not_answer_is_given_up_on(monkeypatch, settings):
     ],
 )
 def test_retry_after_values(value, seconds):
-    assert webhook._retry_after_seconds(value) == seconds
+    assert transport.retry_after_seconds(value) == seconds
 
 
 def test_a_retry_after_date_far_in_the_future_is_capped():
-    assert webhook._retry_after_seconds("Fri, 31 Dec 2999 23:59:59 GMT") == 86400.0
+    assert transport.retry_after_seconds("Fri, 31 Dec 2999 23:59:59 GMT") == 86400.0

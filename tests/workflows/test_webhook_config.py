@@ -3,10 +3,10 @@ import socket
 
 import pytest
 
+from salesassist.core.webhook_signing import secret_generate
 from tests.workflows.sink import Reply
 from workflows import ssrf
 from workflows.kinds.webhook import PreparedWebhook, WebhookKind
-from workflows.signing import secret_generate
 
 
 @pytest.fixture

@@ -2,12 +2,9 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-RESPONSE_READ_LIMIT = 64 * 1024
 RESPONSE_STORE_LIMIT = 16 * 1024
 REQUEST_BODY_STORE_LIMIT = 16 * 1024
 REDACTED = "[redacted]"
-# The longest wait a target's Retry-After can ask for (seconds): longer asks are cut to this.
-RETRY_AFTER_MAX = 24 * 3600.0
 
 
 @dataclass

@@ -1,0 +1,109 @@
+"""The outbox: an engagement's deliveries written in its transaction, queued on commit, swept up when lost."""
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..choices import DeliveryStatus
+from ..models import Delivery
+from ..selectors import deliveries_due_ids, workflows_for_engagement
+from .attempts import task_batch_size
+
+logger = logging.getLogger(__name__)
+
+SEND_TASK = "workflows.tasks.deliveries_send"
+SWEEP_LIMIT = 5000
+
+
+def engagement_fanout(*, engagement) -> list[Delivery]:
+    """Write one pending Delivery per matching workflow, in the caller's (the engagement's) transaction.
+
+    Their first attempt is queued when that transaction commits; if it rolls back there is nothing to
+    send, and if the queueing is lost the sweeper finds the deliveries anyway.
+    """
+    workflows = workflows_for_engagement(engagement=engagement)
+    if not workflows:
+        return []
+    now = timezone.now()
+    deliveries = Delivery.objects.bulk_create(
+        [
+            Delivery(
+                company_id=engagement.company_id,
+                workflow=workflow,
+                engagement=engagement,
+                next_attempt_at=now,
+                enqueued_at=now,
+            )
+            for workflow in workflows
+        ]
+    )
+    delivery_ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=delivery_ids))
+    return deliveries
+
+
+def deliveries_enqueue(*, delivery_ids: list[int], manual: bool = False, statuses: list[str] | None = None) -> int:
+    """Queue worker tasks for the deliveries (ids only, a batch per task). Never raises: the sweeper is the net."""
+    from django_q.tasks import async_task
+
+    batch = task_batch_size()
+    queued = 0
+    for start in range(0, len(delivery_ids), batch):
+        chunk = [int(pk) for pk in delivery_ids[start : start + batch]]
+        try:
+            async_task(
+                SEND_TASK,
+                chunk,
+                manual,
+                list(statuses) if statuses else None,
+                # The Delivery rows are the record; django-q2 keeps only failed task runs.
+                q_options={"task_name": f"deliveries-{chunk[0]}", "save": False},
+            )
+            queued += len(chunk)
+        except Exception:
+            logger.exception("Could not queue deliveries %s; the sweeper will pick them up", chunk)
+            if not manual:
+                Delivery.objects.filter(id__in=chunk).update(enqueued_at=None)
+    return queued
+
+
+def deliveries_retry_soon(*, deliveries: list[Delivery]) -> int:
+    """Queue, from a timer in this process, the failed deliveries whose next attempt is due before the
+    next sweep (within WORKFLOW_RETRY_TIMER_SECONDS). Best effort: if this process dies first, the
+    sweeper queues them at its next run, and the lease keeps either from sending twice."""
+    window = settings.WORKFLOW_RETRY_TIMER_SECONDS
+    now = timezone.now()
+    waits = {
+        delivery.pk: (delivery.next_attempt_at - now).total_seconds()
+        for delivery in deliveries
+        if delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is not None
+    }
+    soon = {pk: max(0.0, wait) for pk, wait in waits.items() if wait <= window}
+    if window <= 0 or not soon:
+        return 0
+    # One timer for the batch, when the last of them is due: the lease only takes deliveries that are due.
+    timer = threading.Timer(max(soon.values()) + 0.05, _enqueue_from_timer, kwargs={"delivery_ids": list(soon)})
+    timer.daemon = True
+    timer.start()
+    return len(soon)
+
+
+def _enqueue_from_timer(*, delivery_ids: list[int]) -> None:
+    try:
+        deliveries_enqueue(delivery_ids=delivery_ids)
+    finally:
+        connection.close()  # this thread's own connection; nothing else will close it
+
+
+def deliveries_sweep(*, limit: int = SWEEP_LIMIT) -> int:
+    """Queue every delivery that is due, or whose worker died (lease ran out), or whose task was lost."""
+    now = timezone.now()
+    delivery_ids = deliveries_due_ids(
+        now=now, requeue_after_seconds=settings.WORKFLOW_REQUEUE_AFTER_SECONDS, limit=limit
+    )
+    if not delivery_ids:
+        return 0
+    Delivery.objects.filter(id__in=delivery_ids).update(enqueued_at=now)
+    return deliveries_enqueue(delivery_ids=delivery_ids)

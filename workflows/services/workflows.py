@@ -1,0 +1,141 @@
+"""Workflows: create, change, delete, rotate the secret, resume; and an operator's replay, recovery and test."""
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from action_engine.choices import Stage
+from salesassist.core.exceptions import Conflict, InvalidInput
+from salesassist.core.webhook_signing import message_id_for, secret_generate
+
+from ..choices import DeliveryStatus, WorkflowKind
+from ..conditions import conditions_validate
+from ..kinds import AttemptOutcome, kind_handler
+from ..models import Delivery, DeliveryAttempt, Workflow
+from ..payloads import engagement_sample
+from ..selectors import deliveries_recoverable_ids
+from .attempts import deliveries_attempt
+from .fanout import deliveries_enqueue
+
+SECRET_OVERLAP = timedelta(hours=24)
+
+
+# --- Operator control ------------------------------------------------------------------------------
+
+
+def delivery_replay(*, delivery: Delivery) -> DeliveryAttempt:
+    """One manual attempt of a delivery, now, whatever its status; its retry schedule is left as it was."""
+    attempts = deliveries_attempt(delivery_ids=[delivery.pk], manual=True)
+    if not attempts:
+        raise Conflict("This delivery is being attempted right now, or its workflow was deleted; try again later.")
+    delivery.refresh_from_db()
+    return attempts[0]
+
+
+def workflow_recover(*, workflow: Workflow, since: datetime) -> int:
+    """Queue one manual attempt of every failed or dead delivery of the workflow created since `since`."""
+    delivery_ids = deliveries_recoverable_ids(workflow=workflow, since=since)
+    return deliveries_enqueue(
+        delivery_ids=delivery_ids, manual=True, statuses=[DeliveryStatus.FAILED, DeliveryStatus.DEAD]
+    )
+
+
+def workflow_test(*, workflow: Workflow, stage: str | None = None) -> AttemptOutcome:
+    """Send a sample engagement through the workflow now and report the exact request and response.
+
+    Nothing is stored: no engagement, no delivery, no attempt.
+    """
+    engagement = engagement_sample(company=workflow.company, stage=stage or (workflow.stages or [None])[0])
+    handler = kind_handler(workflow.kind)
+    prepared = handler.prepare(workflow=workflow, engagement=engagement, message_id=message_id_for(uuid.uuid4()))
+    return handler.send(prepared)
+
+
+# --- Workflows -------------------------------------------------------------------------------------
+
+
+def stages_validate(stages) -> list[str]:
+    if stages in (None, ""):
+        return []
+    if not isinstance(stages, list) or any(stage not in Stage.values for stage in stages):
+        raise InvalidInput(
+            "Unknown stages.", errors={"stages": [f"A list of stages among: {', '.join(Stage.values)}."]}
+        )
+    return list(dict.fromkeys(stages))
+
+
+def _kind_validate(kind) -> str:
+    if kind not in WorkflowKind.values:
+        raise InvalidInput("Unknown kind.", errors={"kind": [f"One of: {', '.join(WorkflowKind.values)}."]})
+    return kind
+
+
+def workflow_create(
+    *,
+    company,
+    name: str,
+    kind: str,
+    config: dict,
+    stages: list[str] | None = None,
+    conditions: list | None = None,
+    is_active: bool = True,
+) -> Workflow:
+    """A company's workflow; a webhook gets a new signing secret (the caller shows it once)."""
+    kind = _kind_validate(kind)
+    workflow = Workflow(
+        company=company,
+        name=name,
+        kind=kind,
+        config=kind_handler(kind).config_validate(config),
+        stages=stages_validate(stages),
+        conditions=conditions_validate(conditions),
+        is_active=is_active,
+        secret=secret_generate() if kind == WorkflowKind.WEBHOOK else "",
+    )
+    workflow.save()
+    return workflow
+
+
+def workflow_update(*, workflow: Workflow, **changes) -> Workflow:
+    """Change a workflow. Turning it active again also lifts a pause (or a 410's disabling)."""
+    if "kind" in changes and changes["kind"] != workflow.kind:
+        raise InvalidInput("The kind cannot be changed.", errors={"kind": ["Create a new workflow instead."]})
+    changes.pop("kind", None)
+    if "config" in changes:
+        changes["config"] = kind_handler(workflow.kind).config_validate(changes["config"])
+    if "stages" in changes:
+        changes["stages"] = stages_validate(changes["stages"])
+    if "conditions" in changes:
+        changes["conditions"] = conditions_validate(changes["conditions"])
+    if changes.get("is_active") and (workflow.paused_at or not workflow.is_active):
+        workflow.paused_at, workflow.pause_reason, workflow.failing_since = None, "", None
+    for field, value in changes.items():
+        setattr(workflow, field, value)
+    workflow.save()
+    return workflow
+
+
+def workflow_delete(*, workflow: Workflow) -> None:
+    """Soft-delete: the workflow stops firing; its deliveries and attempts stay for the record."""
+    with transaction.atomic():
+        workflow.is_active = False
+        workflow.save(update_fields=["is_active", "updated_at"])
+        workflow.delete()
+
+
+def workflow_rotate_secret(*, workflow: Workflow) -> str:
+    """A new signing secret; the old one keeps signing (second signature) for 24 hours."""
+    if workflow.kind != WorkflowKind.WEBHOOK:
+        raise InvalidInput("Only webhooks are signed.", errors={"kind": ["This workflow has no signing secret."]})
+    new_secret = secret_generate()
+    workflow.previous_secret = workflow.secret
+    workflow.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP if workflow.secret else None
+    workflow.secret = new_secret
+    workflow.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    return new_secret
+
+
+def workflow_resume(*, workflow: Workflow) -> Workflow:
+    """Lift a pause or a 410's disabling; its pending and failed deliveries are swept up again."""
+    return workflow_update(workflow=workflow, is_active=True)
