@@ -15,8 +15,9 @@ from action_engine.models import (
     Form,
 )
 from action_engine.selectors import actions_visible_to
-from salesassist.core.api import CompanyUuidRelatedField, StrictModelSerializer, StrictSerializer, UuidRelatedField
-from salesassist.core.auth import request_company
+from crm.api.tenancy import CompanyUuidRelatedField
+from crm.auth import request_company
+from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidRelatedField
 from workflows.models import Workflow
 
 # Positions are PositiveIntegerFields: 32-bit on PostgreSQL.

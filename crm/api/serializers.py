@@ -5,9 +5,9 @@ from rest_framework import serializers
 
 from action_engine.choices import Stage
 from action_engine.models import Engagement
+from crm.auth import request_company
 from crm.models import Company, Lead, LeadReceiver, Visitor
 from salesassist.core.api import StrictModelSerializer
-from salesassist.core.auth import request_company
 
 # The public lead receiver path, pinned by the issue (the public-flow routes serve it).
 LEAD_RECEIVER_PATH = "/v1/receivers/{uuid}/leads"

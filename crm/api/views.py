@@ -6,16 +6,10 @@ from rest_framework.response import Response
 
 from action_engine.models import Engagement
 from crm import services
+from crm.auth import request_company
 from crm.models import Lead, LeadReceiver, Visitor
 from crm.selectors import feed_for_lead
-from salesassist.core.api import (
-    CompanyModelViewSet,
-    CompanyReadOnlyViewSet,
-    NestedParentMixin,
-    crud_schema,
-    uuid_path_parameter,
-)
-from salesassist.core.auth import request_company
+from salesassist.core.api import crud_schema, uuid_path_parameter
 from salesassist.core.errors import problem_responses
 from salesassist.core.pagination import CursorPagination
 
@@ -28,6 +22,7 @@ from .serializers import (
     LeadSerializer,
     VisitorSerializer,
 )
+from .tenancy import CompanyModelViewSet, CompanyReadOnlyViewSet, NestedParentMixin
 
 TAG_LEADS = "leads"
 
