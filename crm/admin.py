@@ -5,20 +5,23 @@ from django.utils.html import format_html
 from action_engine.models import Engagement
 from salesassist.core.admin import (
     COMPANY_FILTER,
-    BaseModelAdmin,
     ConstraintCheckingForm,
     NullSplitFilter,
-    ReadOnlyTabularInline,
-    ReceivedCallAdmin,
-    RecentCallsInline,
     RecentRowsFormSet,
-    ScopedTabularInline,
-    SoftDeleteModelAdmin,
     adopt_saved_row,
     host_url_link,
 )
 from salesassist.hosts import CRM_API
 
+from .admin_tenancy import (
+    BaseModelAdmin,
+    ReadOnlyTabularInline,
+    ReceivedCallAdmin,
+    RecentCallsInline,
+    ScopedTabularInline,
+    SoftDeleteModelAdmin,
+    platform_admins_restrict,
+)
 from .models import (
     ApiKey,
     Company,
@@ -248,3 +251,6 @@ class LeadReceiverAttemptAdmin(ReceivedCallAdmin):
 
     def replay(self, stored):
         return lead_receiver_attempt_replay(attempt=stored).attempt
+
+
+platform_admins_restrict()

@@ -7,15 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from salesassist.core.admin import (
-    COMPANY_FILTER,
-    HistoryModelAdmin,
-    ReadOnlyTabularInline,
-    RecentRowsFormSet,
-    ScopeFilter,
-    SoftDeleteModelAdmin,
-    pretty_json,
-)
+from crm.admin_tenancy import HistoryModelAdmin, ReadOnlyTabularInline, SoftDeleteModelAdmin
+from salesassist.core.admin import COMPANY_FILTER, RecentRowsFormSet, ScopeFilter, pretty_json
 from salesassist.core.exceptions import InvalidInput
 
 from .choices import WorkflowKind
