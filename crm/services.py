@@ -1,6 +1,7 @@
 """Write operations of the CRM domain."""
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,16 +16,7 @@ from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainE
 from salesassist.core.parsers import json_loads_bounded, storable_text
 
 from .choices import ApiKeyAccess, LeadStatus, MembershipRole
-from .models import (
-    ApiKey,
-    Company,
-    CompanyMembership,
-    Lead,
-    LeadReceiver,
-    LeadReceiverAttempt,
-    normalize_email,
-    normalize_phone,
-)
+from .models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
 
 API_KEY_PREFIX = "sa"
 # last_used_at is written at most this often per key, so reads don't each cost a write.
@@ -68,6 +60,13 @@ def api_key_authenticate(*, token: str) -> ApiKey | None:
     return api_key
 
 
+def api_key_update(*, api_key: ApiKey, name: str, access: str) -> ApiKey:
+    """Rename a key or change what it may do; its secret, company and use stay as they are."""
+    api_key.name, api_key.access = name, access
+    api_key.save(update_fields=["name", "access", "updated_at"])
+    return api_key
+
+
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
@@ -81,6 +80,19 @@ def company_membership_add(*, company: Company, user, role: str = MembershipRole
     return membership
 
 
+def _is_member(*, company_id: int, user_id: int | None) -> bool:
+    """No user, or one who belongs to the company: whom the company's leads and receivers may name."""
+    return user_id is None or CompanyMembership.objects.filter(company_id=company_id, user_id=user_id).exists()
+
+
+def _known_fields(fields: dict, known: tuple[str, ...], service: str) -> dict:
+    """`fields` as given; one the service does not write is a programming error, not input to ignore."""
+    unknown = set(fields) - set(known)
+    if unknown:
+        raise TypeError(f"{service}() got unexpected fields {sorted(unknown)}")
+    return fields
+
+
 # --- Leads ------------------------------------------------------------------------------------------
 
 LEAD_FIELDS = ("first_name", "last_name", "email", "phone", "owner", "status", "source", "custom_fields")
@@ -90,32 +102,49 @@ _LEAD_DUPLICATE_MESSAGES = {
 }
 
 
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, keeping a leading + so international and local forms stay distinct."""
+    phone = (phone or "").strip()
+    digits = re.sub(r"\D", "", phone)
+    return f"+{digits}" if phone.startswith("+") and digits else digits
+
+
+def lead_normalize(*, lead: Lead) -> Lead:
+    """Fill the lead's dedupe keys, the normalized copies of its email and phone; every lead write does."""
+    lead.email_normalized = normalize_email(lead.email)
+    lead.phone_normalized = normalize_phone(lead.phone)
+    return lead
+
+
 def _lead_duplicate_errors(*, lead: Lead) -> dict[str, list[str]]:
     """Field errors for the alive leads of the company that share the lead's normalized email or phone."""
     others = Lead.objects.filter(company_id=lead.company_id).exclude(pk=lead.pk)
     errors = {}
-    email, phone = normalize_email(lead.email), normalize_phone(lead.phone)
-    if email and others.filter(email_normalized=email).exists():
+    if lead.email_normalized and others.filter(email_normalized=lead.email_normalized).exists():
         errors["email"] = [_LEAD_DUPLICATE_MESSAGES["email"]]
-    if phone and others.filter(phone_normalized=phone).exists():
+    if lead.phone_normalized and others.filter(phone_normalized=lead.phone_normalized).exists():
         errors["phone"] = [_LEAD_DUPLICATE_MESSAGES["phone"]]
     return errors
 
 
-def _lead_check_owner(*, lead: Lead) -> None:
-    members = CompanyMembership.objects.filter(company_id=lead.company_id, user_id=lead.owner_id)
-    if lead.owner_id and not members.exists():
+def lead_validate(*, lead: Lead) -> None:
+    """Refuse an owner from outside the lead's company, and an email or phone another alive lead of it has."""
+    if not _is_member(company_id=lead.company_id, user_id=lead.owner_id):
         raise InvalidInput(
             "The owner is not a member of this company.", errors={"owner": ["Not a member of this company."]}
         )
-
-
-def _lead_save(*, lead: Lead) -> Lead:
-    """Save after the dedupe check; the database constraints still decide when two writes race."""
-    _lead_check_owner(lead=lead)
     errors = _lead_duplicate_errors(lead=lead)
     if errors:
         raise InvalidInput("A lead with this email or phone already exists.", code="duplicate_lead", errors=errors)
+
+
+def _lead_save(*, lead: Lead) -> Lead:
+    """Save after the checks; the database constraints still decide when two writes race."""
+    lead_validate(lead=lead_normalize(lead=lead))
     try:
         with transaction.atomic():
             lead.save()
@@ -133,19 +162,13 @@ def _lead_save(*, lead: Lead) -> Lead:
 
 def lead_create(*, company: Company, **fields) -> Lead:
     """A new lead of the company; an email or phone another alive lead has is a field error."""
-    unknown = set(fields) - set(LEAD_FIELDS)
-    if unknown:
-        raise TypeError(f"lead_create() got unexpected fields {sorted(unknown)}")
-    fields.setdefault("custom_fields", {})
+    fields = {"custom_fields": {}, **_known_fields(fields, LEAD_FIELDS, "lead_create")}
     return _lead_save(lead=Lead(company=company, **fields))
 
 
 def lead_update(*, lead: Lead, **fields) -> Lead:
     """Change a lead's fields; the same dedupe rules as on create."""
-    unknown = set(fields) - set(LEAD_FIELDS)
-    if unknown:
-        raise TypeError(f"lead_update() got unexpected fields {sorted(unknown)}")
-    for name, value in fields.items():
+    for name, value in _known_fields(fields, LEAD_FIELDS, "lead_update").items():
         setattr(lead, name, value)
     return _lead_save(lead=lead)
 
@@ -157,20 +180,56 @@ def lead_soft_delete(*, lead: Lead) -> Lead:
     return lead
 
 
+# --- Visitors ---------------------------------------------------------------------------------------
+# Action pages make their visitors through the engine; these are the writes staff make by hand.
+
+VISITOR_FIELDS = ("lead", "first_seen_at", "last_seen_at", "user_agent")
+
+
+def visitor_validate(*, visitor: Visitor) -> None:
+    """Refuse a lead of another company (a database trigger refuses it too; this says why, as a field error)."""
+    if visitor.lead is not None and visitor.lead.company_id != visitor.company_id:
+        raise InvalidInput(
+            "The lead belongs to another company.", errors={"lead": ["This lead belongs to another company."]}
+        )
+
+
+def _visitor_save(*, visitor: Visitor) -> Visitor:
+    visitor_validate(visitor=visitor)
+    visitor.save()
+    return visitor
+
+
+def visitor_create(*, company: Company, **fields) -> Visitor:
+    """A browser identity of the company, linked to one of its leads or to none yet."""
+    return _visitor_save(visitor=Visitor(company=company, **_known_fields(fields, VISITOR_FIELDS, "visitor_create")))
+
+
+def visitor_update(*, visitor: Visitor, **fields) -> Visitor:
+    """Change a visitor's lead, the times it was seen or its user agent."""
+    for name, value in _known_fields(fields, VISITOR_FIELDS, "visitor_update").items():
+        setattr(visitor, name, value)
+    return _visitor_save(visitor=visitor)
+
+
 # --- Lead receivers ---------------------------------------------------------------------------------
 
 LEAD_RECEIVER_FIELDS = ("name", "template", "default_owner", "source", "is_active")
 
 
-def _lead_receiver_save(*, receiver: LeadReceiver) -> LeadReceiver:
+def lead_receiver_validate(*, receiver: LeadReceiver) -> None:
+    """Refuse a template that is not a JSON object, and a default owner from outside the receiver's company."""
     if not isinstance(receiver.template, dict):
         raise InvalidInput("The template must be a JSON object.", errors={"template": ["Must be a JSON object."]})
-    owner_id = receiver.default_owner_id
-    if owner_id and not CompanyMembership.objects.filter(company_id=receiver.company_id, user_id=owner_id).exists():
+    if not _is_member(company_id=receiver.company_id, user_id=receiver.default_owner_id):
         raise InvalidInput(
             "The default owner is not a member of this company.",
             errors={"default_owner": ["Not a member of this company."]},
         )
+
+
+def _lead_receiver_save(*, receiver: LeadReceiver) -> LeadReceiver:
+    lead_receiver_validate(receiver=receiver)
     receiver.save()
     return receiver
 
@@ -328,6 +387,7 @@ def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceive
     lead.custom_fields = {**(lead.custom_fields or {}), **custom}
     if lead.owner_id is None and receiver.default_owner_id:
         lead.owner_id = receiver.default_owner_id
+    lead_normalize(lead=lead)
     try:
         with transaction.atomic():
             lead.save()
@@ -360,6 +420,7 @@ def lead_receive_upsert(
             custom_fields=custom,
             **{"source": receiver.source, **fields},
         )
+        lead_normalize(lead=lead)
         try:
             with transaction.atomic():
                 lead.save()

@@ -9,7 +9,7 @@ from .display import host_url_link, pretty_json
 from .filters import COMPANY_FILTER, DeletedFilter, NullSplitFilter, ScopeFilter
 from .forms import ConstraintCheckingForm, RecentRowsFormSet, UniqueRowsFormSet
 from .options import TIMESTAMP_FIELDS, ReadOnlyInlineMixin, SoftDeleteAdminMixin, TimestampedModelAdmin
-from .saving import adopt_saved_row, form_add_invalid_input
+from .saving import ServiceCheckedForm, ServiceWritesMixin, adopt_saved_row
 from .workers import WorkerHeartbeatAdmin
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "RecentCallsInlineMixin",
     "RecentRowsFormSet",
     "ScopeFilter",
+    "ServiceCheckedForm",
+    "ServiceWritesMixin",
     "SoftDeleteAdminMixin",
     "SuperuserOnlyMixin",
     "TimestampedModelAdmin",
@@ -30,7 +32,6 @@ __all__ = [
     "ViewOnlyMixin",
     "WorkerHeartbeatAdmin",
     "adopt_saved_row",
-    "form_add_invalid_input",
     "host_url_link",
     "pretty_json",
     "superuser_only",
