@@ -1,8 +1,4 @@
-"""Write operations of the CRM domain."""
-import hashlib
-import hmac
-import re
-import secrets
+"""Lead receivers: inbound URLs where third parties post leads, and turning each stored call into a lead."""
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,204 +11,10 @@ from salesassist.core.dotpath import dot_path_get, dot_path_leaves
 from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainError, InvalidInput, NotFound
 from salesassist.core.parsers import json_loads_bounded, storable_text
 
-from .choices import ApiKeyAccess, LeadStatus, MembershipRole
-from .models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
-
-API_KEY_PREFIX = "sa"
-# last_used_at is written at most this often per key, so reads don't each cost a write.
-API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-def api_key_hash(token: str) -> str:
-    # Keys are 256 random bits, so a plain SHA-256 is enough; no slow KDF needed.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def api_key_create(
-    *, company: Company, name: str, access: str = ApiKeyAccess.READ_WRITE, created_by=None
-) -> tuple[ApiKey, str]:
-    """Make a key; returns the row and the key itself, which is never stored and shown only now."""
-    prefix = secrets.token_hex(4)
-    token = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey.objects.create(
-        company=company,
-        name=name,
-        prefix=prefix,
-        hashed_key=api_key_hash(token),
-        access=access,
-        created_by=created_by,
-    )
-    return api_key, token
-
-
-def api_key_authenticate(*, token: str) -> ApiKey | None:
-    """The active key matching `token`, or None. Compares hashes in constant time."""
-    parts = token.split("_")
-    if len(parts) < 3 or parts[0] != API_KEY_PREFIX:
-        return None
-    api_key = ApiKey.objects.select_related("company").filter(prefix=parts[1], revoked_at__isnull=True).first()
-    if api_key is None or not hmac.compare_digest(api_key.hashed_key, api_key_hash(token)):
-        return None
-    now = timezone.now()
-    if api_key.last_used_at is None or api_key.last_used_at < now - API_KEY_TOUCH_INTERVAL:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
-    return api_key
-
-
-def api_key_update(*, api_key: ApiKey, name: str, access: str) -> ApiKey:
-    """Rename a key or change what it may do; its secret, company and use stay as they are."""
-    api_key.name, api_key.access = name, access
-    api_key.save(update_fields=["name", "access", "updated_at"])
-    return api_key
-
-
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at", "updated_at"])
-    return api_key
-
-
-@transaction.atomic
-def company_membership_add(*, company: Company, user, role: str = MembershipRole.MEMBER) -> CompanyMembership:
-    membership, _ = CompanyMembership.objects.update_or_create(company=company, user=user, defaults={"role": role})
-    return membership
-
-
-def _is_member(*, company_id: int, user_id: int | None) -> bool:
-    """No user, or one who belongs to the company: whom the company's leads and receivers may name."""
-    return user_id is None or CompanyMembership.objects.filter(company_id=company_id, user_id=user_id).exists()
-
-
-def _known_fields(fields: dict, known: tuple[str, ...], service: str) -> dict:
-    """`fields` as given; one the service does not write is a programming error, not input to ignore."""
-    unknown = set(fields) - set(known)
-    if unknown:
-        raise TypeError(f"{service}() got unexpected fields {sorted(unknown)}")
-    return fields
-
-
-# --- Leads ------------------------------------------------------------------------------------------
-
-LEAD_FIELDS = ("first_name", "last_name", "email", "phone", "owner", "status", "source", "custom_fields")
-_LEAD_DUPLICATE_MESSAGES = {
-    "email": "Another lead of this company has this email address.",
-    "phone": "Another lead of this company has this phone number.",
-}
-
-
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def normalize_phone(phone: str) -> str:
-    """Digits only, keeping a leading + so international and local forms stay distinct."""
-    phone = (phone or "").strip()
-    digits = re.sub(r"\D", "", phone)
-    return f"+{digits}" if phone.startswith("+") and digits else digits
-
-
-def lead_normalize(*, lead: Lead) -> Lead:
-    """Fill the lead's dedupe keys, the normalized copies of its email and phone; every lead write does."""
-    lead.email_normalized = normalize_email(lead.email)
-    lead.phone_normalized = normalize_phone(lead.phone)
-    return lead
-
-
-def _lead_duplicate_errors(*, lead: Lead) -> dict[str, list[str]]:
-    """Field errors for the alive leads of the company that share the lead's normalized email or phone."""
-    others = Lead.objects.filter(company_id=lead.company_id).exclude(pk=lead.pk)
-    errors = {}
-    if lead.email_normalized and others.filter(email_normalized=lead.email_normalized).exists():
-        errors["email"] = [_LEAD_DUPLICATE_MESSAGES["email"]]
-    if lead.phone_normalized and others.filter(phone_normalized=lead.phone_normalized).exists():
-        errors["phone"] = [_LEAD_DUPLICATE_MESSAGES["phone"]]
-    return errors
-
-
-def lead_validate(*, lead: Lead) -> None:
-    """Refuse an owner from outside the lead's company, and an email or phone another alive lead of it has."""
-    if not _is_member(company_id=lead.company_id, user_id=lead.owner_id):
-        raise InvalidInput(
-            "The owner is not a member of this company.", errors={"owner": ["Not a member of this company."]}
-        )
-    errors = _lead_duplicate_errors(lead=lead)
-    if errors:
-        raise InvalidInput("A lead with this email or phone already exists.", code="duplicate_lead", errors=errors)
-
-
-def _lead_save(*, lead: Lead) -> Lead:
-    """Save after the checks; the database constraints still decide when two writes race."""
-    lead_validate(lead=lead_normalize(lead=lead))
-    try:
-        with transaction.atomic():
-            lead.save()
-    except IntegrityError as exc:
-        # A concurrent write took the email or phone between our check and the insert.
-        text = str(exc)
-        field = "phone" if "phone" in text else "email"
-        raise InvalidInput(
-            "A lead with this email or phone already exists.",
-            code="duplicate_lead",
-            errors={field: [_LEAD_DUPLICATE_MESSAGES[field]]},
-        ) from exc
-    return lead
-
-
-def lead_create(*, company: Company, **fields) -> Lead:
-    """A new lead of the company; an email or phone another alive lead has is a field error."""
-    fields = {"custom_fields": {}, **_known_fields(fields, LEAD_FIELDS, "lead_create")}
-    return _lead_save(lead=Lead(company=company, **fields))
-
-
-def lead_update(*, lead: Lead, **fields) -> Lead:
-    """Change a lead's fields; the same dedupe rules as on create."""
-    for name, value in _known_fields(fields, LEAD_FIELDS, "lead_update").items():
-        setattr(lead, name, value)
-    return _lead_save(lead=lead)
-
-
-def lead_soft_delete(*, lead: Lead) -> Lead:
-    """Hide a lead; its engagements and visitors stay, and its email and phone become free again."""
-    if lead.deleted_at is None:
-        lead.delete()
-    return lead
-
-
-# --- Visitors ---------------------------------------------------------------------------------------
-# Action pages make their visitors through the engine; these are the writes staff make by hand.
-
-VISITOR_FIELDS = ("lead", "first_seen_at", "last_seen_at", "user_agent")
-
-
-def visitor_validate(*, visitor: Visitor) -> None:
-    """Refuse a lead of another company (a database trigger refuses it too; this says why, as a field error)."""
-    if visitor.lead is not None and visitor.lead.company_id != visitor.company_id:
-        raise InvalidInput(
-            "The lead belongs to another company.", errors={"lead": ["This lead belongs to another company."]}
-        )
-
-
-def _visitor_save(*, visitor: Visitor) -> Visitor:
-    visitor_validate(visitor=visitor)
-    visitor.save()
-    return visitor
-
-
-def visitor_create(*, company: Company, **fields) -> Visitor:
-    """A browser identity of the company, linked to one of its leads or to none yet."""
-    return _visitor_save(visitor=Visitor(company=company, **_known_fields(fields, VISITOR_FIELDS, "visitor_create")))
-
-
-def visitor_update(*, visitor: Visitor, **fields) -> Visitor:
-    """Change a visitor's lead, the times it was seen or its user agent."""
-    for name, value in _known_fields(fields, VISITOR_FIELDS, "visitor_update").items():
-        setattr(visitor, name, value)
-    return _visitor_save(visitor=visitor)
-
-
-# --- Lead receivers ---------------------------------------------------------------------------------
+from ..choices import LeadStatus
+from ..models import Company, Lead, LeadReceiver, LeadReceiverAttempt
+from .companies import company_has_member
+from .leads import lead_normalize, normalize_email, normalize_phone
 
 LEAD_RECEIVER_FIELDS = ("name", "template", "default_owner", "source", "is_active")
 
@@ -221,7 +23,7 @@ def lead_receiver_validate(*, receiver: LeadReceiver) -> None:
     """Refuse a template that is not a JSON object, and a default owner from outside the receiver's company."""
     if not isinstance(receiver.template, dict):
         raise InvalidInput("The template must be a JSON object.", errors={"template": ["Must be a JSON object."]})
-    if not _is_member(company_id=receiver.company_id, user_id=receiver.default_owner_id):
+    if not company_has_member(company_id=receiver.company_id, user_id=receiver.default_owner_id):
         raise InvalidInput(
             "The default owner is not a member of this company.",
             errors={"default_owner": ["Not a member of this company."]},
@@ -260,7 +62,7 @@ def lead_receiver_delete(*, receiver: LeadReceiver) -> None:
     receiver.delete()
 
 
-# --- Lead receivers: third parties post leads ------------------------------------------------------
+# --- Calls: third parties post leads --------------------------------------------------------------
 
 # Lead fields a receiver's template may map; the rest of a payload goes to custom_fields.
 LEAD_RECEIVER_MAPPABLE = ("first_name", "last_name", "email", "phone", "status", "source")
