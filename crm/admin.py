@@ -207,6 +207,8 @@ class LeadAdmin(ServiceWritesMixin, SoftDeleteModelAdmin):
 
 
 class VisitorAdminForm(ServiceCheckedForm):
+    """The visitor services' check (a lead of the visitor's company) as a form error."""
+
     def service_check(self, instance):
         visitor_validate(visitor=instance)
 
@@ -237,6 +239,8 @@ class LeadReceiverAttemptInline(RecentCallsInline):
 
 
 class LeadReceiverAdminForm(ServiceCheckedForm):
+    """The lead receiver services' checks (the template, the default owner) as form errors."""
+
     def service_check(self, instance):
         lead_receiver_validate(receiver=instance)
 

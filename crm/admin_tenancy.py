@@ -29,7 +29,6 @@ from salesassist.core.admin import (
 from .models import Company, CompanyMembership
 
 
-
 def admin_company_ids(request) -> frozenset[int] | None:
     """The ids of the companies whose rows the signed-in user may see in admin; None means all of them."""
     user = request.user
