@@ -8,17 +8,19 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from salesassist.core.admin import (
-    COMPANY_FILTER,
-    TIMESTAMP_FIELDS,
+from crm.admin_tenancy import (
     BaseModelAdmin,
-    ConstraintCheckingForm,
     HistoryModelAdmin,
     ReceivedCallAdmin,
     RecentCallsInline,
     ScopedTabularInline,
-    ScopeFilter,
     SoftDeleteModelAdmin,
+)
+from salesassist.core.admin import (
+    COMPANY_FILTER,
+    TIMESTAMP_FIELDS,
+    ConstraintCheckingForm,
+    ScopeFilter,
     adopt_saved_row,
     host_url_link,
     pretty_json,

@@ -5,36 +5,46 @@ from django.utils.html import format_html
 from action_engine.models import Engagement
 from salesassist.core.admin import (
     COMPANY_FILTER,
-    BaseModelAdmin,
-    ConstraintCheckingForm,
     NullSplitFilter,
-    ReadOnlyTabularInline,
-    ReceivedCallAdmin,
-    RecentCallsInline,
     RecentRowsFormSet,
-    ScopedTabularInline,
-    SoftDeleteModelAdmin,
+    ServiceCheckedForm,
+    ServiceWritesMixin,
     adopt_saved_row,
     host_url_link,
 )
 from salesassist.hosts import CRM_API
 
-from .models import (
-    ApiKey,
-    Company,
-    CompanyMembership,
-    Lead,
-    LeadReceiver,
-    LeadReceiverAttempt,
-    Visitor,
-    normalize_email,
-    normalize_phone,
+from .admin_tenancy import (
+    BaseModelAdmin,
+    ReadOnlyTabularInline,
+    ReceivedCallAdmin,
+    RecentCallsInline,
+    ScopedTabularInline,
+    SoftDeleteModelAdmin,
+    platform_admins_restrict,
 )
+from .models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
 from .services import (
+    LEAD_FIELDS,
+    LEAD_RECEIVER_FIELDS,
+    VISITOR_FIELDS,
     api_key_create,
     api_key_revoke,
+    api_key_update,
+    lead_create,
+    lead_normalize,
     lead_receiver_attempt_is_replayable,
     lead_receiver_attempt_replay,
+    lead_receiver_create,
+    lead_receiver_delete,
+    lead_receiver_update,
+    lead_receiver_validate,
+    lead_soft_delete,
+    lead_update,
+    lead_validate,
+    visitor_create,
+    visitor_update,
+    visitor_validate,
 )
 
 
@@ -114,7 +124,8 @@ class ApiKeyAdmin(BaseModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            api_key_update(api_key=obj, name=obj.name, access=obj.access)
+            return
         api_key, token = api_key_create(
             company=obj.company, name=obj.name, access=obj.access, created_by=request.user
         )
@@ -133,8 +144,8 @@ class ApiKeyAdmin(BaseModelAdmin):
         self.message_user(request, f"Revoked {len(keys)} key(s).", messages.SUCCESS)
 
 
-class LeadAdminForm(ConstraintCheckingForm):
-    """Checks the per-company email/phone uniqueness on the normalized copies the model keeps."""
+class LeadAdminForm(ServiceCheckedForm):
+    """The lead services' checks; the per-company email/phone uniqueness is checked on the dedupe keys."""
 
     model_filled_fields = ("deleted_at", "email_normalized", "phone_normalized")
     constraint_messages = {
@@ -142,12 +153,13 @@ class LeadAdminForm(ConstraintCheckingForm):
         "crm_lead_unique_phone_per_company": ("phone", "This company already has a lead with this phone number."),
     }
 
-    def clean(self):
-        cleaned_data = super().clean()
-        # Lead.save() computes these too; the constraint check runs before save, so compute them now.
-        self.instance.email_normalized = normalize_email(cleaned_data.get("email", ""))
-        self.instance.phone_normalized = normalize_phone(cleaned_data.get("phone", ""))
-        return cleaned_data
+    def validate_unique(self):
+        # The constraints are on the dedupe keys: fill them from the form's values as the services do.
+        lead_normalize(lead=self.instance)
+        super().validate_unique()
+
+    def service_check(self, instance):
+        lead_validate(lead=instance)
 
 
 class LeadFeedInline(ReadOnlyTabularInline):
@@ -171,10 +183,11 @@ class LeadVisitorInline(ReadOnlyTabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(SoftDeleteModelAdmin):
+class LeadAdmin(ServiceWritesMixin, SoftDeleteModelAdmin):
     """A person a company sells to."""
 
     form = LeadAdminForm
+    service_fields = LEAD_FIELDS
     list_display = ("__str__", "email", "phone", "company", "status", "owner", "source", "created_at")
     list_filter = ("status", COMPANY_FILTER, "source", "created_at")
     search_fields = ("first_name", "last_name", "email", "phone", "=uuid")
@@ -183,27 +196,40 @@ class LeadAdmin(SoftDeleteModelAdmin):
     date_hierarchy = "created_at"
     inlines = (LeadFeedInline, LeadVisitorInline)
 
+    def service_create(self, obj, fields):
+        return lead_create(company=obj.company, **fields)
 
-class VisitorAdminForm(ConstraintCheckingForm):
-    def clean(self):
-        cleaned_data = super().clean()
-        company, lead = cleaned_data.get("company"), cleaned_data.get("lead")
-        # The database refuses it too (a trigger); saying so here avoids a server error.
-        if company and lead and lead.company_id != company.pk:
-            self.add_error("lead", "This lead belongs to another company.")
-        return cleaned_data
+    def service_update(self, obj, fields):
+        lead_update(lead=obj, **fields)
+
+    def service_delete(self, obj):
+        lead_soft_delete(lead=obj)
+
+
+class VisitorAdminForm(ServiceCheckedForm):
+    """The visitor services' check (a lead of the visitor's company) as a form error."""
+
+    def service_check(self, instance):
+        visitor_validate(visitor=instance)
 
 
 @admin.register(Visitor)
-class VisitorAdmin(BaseModelAdmin):
+class VisitorAdmin(ServiceWritesMixin, BaseModelAdmin):
     """A browser identity, linked to a lead once known."""
 
     form = VisitorAdminForm
+    service_fields = VISITOR_FIELDS
     list_display = ("uuid", "company", "lead", "first_seen_at", "last_seen_at")
     list_filter = (COMPANY_FILTER, "first_seen_at", "last_seen_at")
     search_fields = ("=uuid", "lead__email", "lead__first_name", "lead__last_name")
     autocomplete_fields = ("company", "lead")
     list_select_related = ("company", "lead")
+
+    def service_create(self, obj, fields):
+        return visitor_create(company=obj.company, **fields)
+
+    def service_update(self, obj, fields):
+        visitor_update(visitor=obj, **fields)
 
 
 class LeadReceiverAttemptInline(RecentCallsInline):
@@ -212,10 +238,19 @@ class LeadReceiverAttemptInline(RecentCallsInline):
     readonly_fields = fields
 
 
+class LeadReceiverAdminForm(ServiceCheckedForm):
+    """The lead receiver services' checks (the template, the default owner) as form errors."""
+
+    def service_check(self, instance):
+        lead_receiver_validate(receiver=instance)
+
+
 @admin.register(LeadReceiver)
-class LeadReceiverAdmin(BaseModelAdmin):
+class LeadReceiverAdmin(ServiceWritesMixin, BaseModelAdmin):
     """An inbound URL where a third party posts leads; its mapping says where each field is."""
 
+    form = LeadReceiverAdminForm
+    service_fields = LEAD_RECEIVER_FIELDS
     list_display = ("name", "company", "source", "is_active", "created_at")
     list_filter = ("is_active", COMPANY_FILTER, "created_at")
     search_fields = ("name", "source", "=uuid", "company__name")
@@ -230,6 +265,17 @@ class LeadReceiverAdmin(BaseModelAdmin):
         if obj.pk is None:
             return "—"
         return host_url_link("crm:lead-receiver-call-create", CRM_API, receiver_uuid=obj.uuid)
+
+    def service_create(self, obj, fields):
+        return lead_receiver_create(company=obj.company, **fields)
+
+    def service_update(self, obj, fields):
+        lead_receiver_update(receiver=obj, **fields)
+
+    def service_delete(self, obj):
+        # One that received calls keeps them: Django's delete page already refuses it (the calls are
+        # view-only), and the service refuses it too.
+        lead_receiver_delete(receiver=obj)
 
 
 @admin.register(LeadReceiverAttempt)
@@ -248,3 +294,6 @@ class LeadReceiverAttemptAdmin(ReceivedCallAdmin):
 
     def replay(self, stored):
         return lead_receiver_attempt_replay(attempt=stored).attempt
+
+
+platform_admins_restrict()

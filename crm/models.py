@@ -1,6 +1,4 @@
 """Companies (tenants) and their people: staff, API keys, leads, visitors, lead receivers."""
-import re
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,17 +10,6 @@ from .choices import ApiKeyAccess, LeadStatus, MembershipRole
 USER_MODEL = settings.AUTH_USER_MODEL
 
 __all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt"]
-
-
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def normalize_phone(phone: str) -> str:
-    """Digits only, keeping a leading + so international and local forms stay distinct."""
-    phone = (phone or "").strip()
-    digits = re.sub(r"\D", "", phone)
-    return f"+{digits}" if phone.startswith("+") and digits else digits
 
 
 class Company(BaseModel):
@@ -96,7 +83,8 @@ class Lead(SoftDeleteModel):
     last_name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(max_length=254, blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    # Normalized copies are the dedupe keys: unique per company while the lead is alive.
+    # Normalized copies are the dedupe keys (crm.services.lead_normalize fills them): unique per company
+    # while the lead is alive.
     email_normalized = models.CharField(max_length=254, blank=True, editable=False)
     phone_normalized = models.CharField(max_length=40, blank=True, editable=False)
     owner = models.ForeignKey(
@@ -128,13 +116,6 @@ class Lead(SoftDeleteModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
-
-    def save(self, *args, **kwargs):
-        self.email_normalized = normalize_email(self.email)
-        self.phone_normalized = normalize_phone(self.phone)
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "email_normalized", "phone_normalized"}
-        super().save(*args, **kwargs)
 
 
 class Visitor(BaseModel):

@@ -1,14 +1,8 @@
 """Admin of the PIM: products with their variants, and content."""
 from django.contrib import admin
 
-from salesassist.core.admin import (
-    COMPANY_FILTER,
-    BaseModelAdmin,
-    ConstraintCheckingForm,
-    ScopedTabularInline,
-    SoftDeleteModelAdmin,
-    UniqueRowsFormSet,
-)
+from crm.admin_tenancy import BaseModelAdmin, ScopedTabularInline, SoftDeleteModelAdmin
+from salesassist.core.admin import COMPANY_FILTER, ConstraintCheckingForm, UniqueRowsFormSet
 
 from .models import Content, Product, Variant
 

@@ -152,10 +152,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 # --- REST framework and OpenAPI -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "salesassist.core.auth.ApiKeyAuthentication",
+        "crm.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["salesassist.core.auth.IsCompanyMember"],
+    "DEFAULT_PERMISSION_CLASSES": ["crm.auth.IsCompanyMember"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

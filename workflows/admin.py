@@ -15,17 +15,14 @@ from action_engine.admin import (
     LinkRowsFormSet,
 )
 from action_engine.models import Action, ActionCompany, Engagement
-from salesassist.core.admin import (
-    COMPANY_FILTER,
+from crm.admin_tenancy import (
     BaseModelAdmin,
     HistoryModelAdmin,
     ReadOnlyTabularInline,
-    RecentRowsFormSet,
     ScopedTabularInline,
-    ScopeFilter,
     SoftDeleteModelAdmin,
-    pretty_json,
 )
+from salesassist.core.admin import COMPANY_FILTER, RecentRowsFormSet, ScopeFilter, pretty_json
 from salesassist.core.exceptions import InvalidInput
 from salesassist.core.webhook_signing import secret_generate
 

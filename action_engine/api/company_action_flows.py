@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from action_engine.models import ActionCompany, ReceiverCall
 from action_engine.selectors import action_company_funnel
 from action_engine.services import action_company_share, receiver_call_replay
+from crm.auth import request_company
 from crm.models import Lead
-from salesassist.core.auth import request_company
 from salesassist.core.exceptions import Conflict, NotFound
 
 from .public_serializers import (

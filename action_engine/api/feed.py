@@ -5,8 +5,9 @@ from rest_framework import mixins, serializers, viewsets
 from action_engine.choices import Stage
 from action_engine.models import Engagement
 from action_engine.selectors import feed_for_lead
+from crm.api.tenancy import NestedParentMixin
 from crm.models import Lead
-from salesassist.core.api import NestedParentMixin, uuid_path_parameter
+from salesassist.core.api import uuid_path_parameter
 from salesassist.core.errors import problem_responses
 from salesassist.core.pagination import CursorPagination
 

@@ -16,8 +16,8 @@ from action_engine.models import (
 )
 from action_engine.selectors import actions_visible_to
 from action_engine.systems import system_spec
+from crm.auth import request_company
 from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidRelatedField
-from salesassist.core.auth import request_company
 from salesassist.core.positions import MAX_POSITION
 
 # The public receiver path, pinned by the issue (the public-flow routes serve it).

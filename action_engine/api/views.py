@@ -18,16 +18,8 @@ from action_engine.models import (
     Form,
 )
 from action_engine.selectors import actions_visible_to, engagement_list
-from salesassist.core.api import (
-    UUID_PATTERN,
-    CompanyModelViewSet,
-    CompanyReadOnlyViewSet,
-    CompanyScopedMixin,
-    NestedParentMixin,
-    crud_schema,
-    nested_schema,
-    uuid_path_parameter,
-)
+from crm.api.tenancy import CompanyModelViewSet, CompanyReadOnlyViewSet, CompanyScopedMixin, NestedParentMixin
+from salesassist.core.api import UUID_PATTERN, crud_schema, nested_schema, uuid_path_parameter
 from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import PermissionDenied
 from salesassist.core.pagination import CursorPagination

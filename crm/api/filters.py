@@ -2,7 +2,8 @@
 import django_filters
 
 from crm.choices import LeadStatus
-from crm.models import Lead, LeadReceiver, Visitor, normalize_email
+from crm.models import Lead, LeadReceiver, Visitor
+from crm.services import normalize_email
 from salesassist.core.filters import IsoDateTimeFilter
 
 

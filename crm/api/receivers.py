@@ -7,9 +7,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.auth import request_company
 from crm.models import LeadReceiver, LeadReceiverAttempt
 from crm.services import lead_receive, lead_receiver_attempt_replay, lead_receiver_attempt_store
-from salesassist.core.auth import request_company
 from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer, problem_body
 from salesassist.core.exceptions import NotFound
 from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle, client_ip

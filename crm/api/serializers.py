@@ -2,9 +2,9 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from crm.auth import request_company
 from crm.models import Company, Lead, LeadReceiver, Visitor
 from salesassist.core.api import StrictModelSerializer
-from salesassist.core.auth import request_company
 
 # The public lead receiver path, pinned by the issue (the public-flow routes serve it).
 LEAD_RECEIVER_PATH = "/v1/receivers/{uuid}/leads"

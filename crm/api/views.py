@@ -6,13 +6,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crm import services
+from crm.auth import request_company
 from crm.models import Lead, LeadReceiver, Visitor
-from salesassist.core.api import (
-    CompanyModelViewSet,
-    CompanyReadOnlyViewSet,
-    crud_schema,
-)
-from salesassist.core.auth import request_company
+from salesassist.core.api import crud_schema
 from salesassist.core.errors import problem_responses
 
 from .filters import LeadFilterSet, LeadReceiverFilterSet, VisitorFilterSet
@@ -22,6 +18,7 @@ from .serializers import (
     LeadSerializer,
     VisitorSerializer,
 )
+from .tenancy import CompanyModelViewSet, CompanyReadOnlyViewSet
 
 TAG_LEADS = "leads"
 

@@ -1,7 +1,8 @@
 """Views of the products API (api.products): products with nested variants, and content."""
+from crm.api.tenancy import CompanyModelViewSet
 from products import services
 from products.models import Content, Product
-from salesassist.core.api import CompanyModelViewSet, crud_schema
+from salesassist.core.api import crud_schema
 
 from .filters import ContentFilterSet, ProductFilterSet
 from .serializers import ContentSerializer, ProductSerializer

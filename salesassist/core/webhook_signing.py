@@ -9,7 +9,8 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 

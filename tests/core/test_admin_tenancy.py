@@ -20,10 +20,11 @@ from action_engine.models import (
     Message,
     ReceiverCall,
 )
+from crm.admin_tenancy import TenantScopedAdminMixin
 from crm.choices import ApiKeyAccess
 from crm.models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
 from products.models import Content, Product, Variant
-from salesassist.core.admin import SuperuserOnlyMixin, TenantScopedAdminMixin
+from salesassist.core.admin import SuperuserOnlyMixin
 from salesassist.hosts import DEFAULT
 from tests.action_engine import factories as ae
 from tests.core.test_admin import REGISTERED, ROW_MAKERS

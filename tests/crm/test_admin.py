@@ -4,11 +4,17 @@ from django.urls import reverse
 
 from action_engine.models import Engagement
 from crm.choices import ApiKeyAccess
-from crm.models import ApiKey, Company, Lead, Visitor
+from crm.models import ApiKey, Company, Lead, LeadReceiver, Visitor
 from crm.services import api_key_authenticate, api_key_hash
 from salesassist.core.admin import RecentRowsFormSet
 from tests.action_engine.factories import EngagementFactory
-from tests.crm.factories import ApiKeyFactory, LeadFactory, LeadReceiverFactory
+from tests.crm.factories import (
+    ApiKeyFactory,
+    CompanyMembershipFactory,
+    LeadFactory,
+    LeadReceiverAttemptFactory,
+    LeadReceiverFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +147,77 @@ def test_lead_receiver_page_shows_its_url(admin_client, company):
     receiver = LeadReceiverFactory(company=company)
     page = admin_client.get(reverse("admin:crm_leadreceiver_change", args=[receiver.pk])).content.decode()
     assert f'href="//api.crm.localhost:8000/v1/receivers/{receiver.uuid}/leads"' in page
+
+
+def test_a_lead_added_in_admin_gets_its_dedupe_keys_from_the_service(admin_client, company):
+    response = admin_client.post(
+        reverse("admin:crm_lead_add"),
+        {**_lead_form(company, email=" Ann@Example.com ", phone="+1 (555) 010-0000"), **_lead_inlines_management()},
+    )
+    assert response.status_code == 302
+    lead = Lead.objects.get(company=company)
+    assert (lead.email_normalized, lead.phone_normalized) == ("ann@example.com", "+15550100000")
+
+
+def test_a_lead_owner_from_another_company_is_a_form_error(admin_client, company, other_company):
+    outsider = CompanyMembershipFactory(company=other_company).user
+    response = admin_client.post(
+        reverse("admin:crm_lead_add"),
+        {**_lead_form(company, email="ann@example.com", owner=outsider.pk), **_lead_inlines_management()},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"owner": ["Not a member of this company."]}
+    assert not Lead.objects.filter(company=company).exists()
+
+
+def test_a_lead_deleted_in_admin_is_soft_deleted_through_the_service(admin_client, company):
+    lead = LeadFactory(company=company)
+    response = admin_client.post(reverse("admin:crm_lead_delete", args=[lead.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert Lead.all_objects.get(pk=lead.pk).deleted_at is not None
+
+
+def _receiver_form(company, **fields):
+    return {
+        "company": company.pk,
+        "name": "Web form",
+        "template": "{}",
+        "source": "web",
+        "is_active": "on",
+        "attempts-TOTAL_FORMS": 0,
+        "attempts-INITIAL_FORMS": 0,
+        **fields,
+    }
+
+
+def test_a_lead_receiver_template_that_is_not_an_object_is_a_form_error(admin_client, company):
+    response = admin_client.post(reverse("admin:crm_leadreceiver_add"), _receiver_form(company, template="[1, 2]"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"template": ["Must be a JSON object."]}
+    assert not LeadReceiver.objects.exists()
+
+
+def test_a_lead_receiver_default_owner_from_another_company_is_a_form_error(admin_client, company, other_company):
+    outsider = CompanyMembershipFactory(company=other_company).user
+    response = admin_client.post(
+        reverse("admin:crm_leadreceiver_add"), _receiver_form(company, default_owner=outsider.pk)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"default_owner": ["Not a member of this company."]}
+
+
+def test_a_lead_receiver_with_calls_is_not_deleted_in_admin(admin_client, company):
+    receiver = LeadReceiverAttemptFactory(receiver=LeadReceiverFactory(company=company)).receiver
+    response = admin_client.post(reverse("admin:crm_leadreceiver_delete", args=[receiver.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert LeadReceiver.objects.filter(pk=receiver.pk).exists() and receiver.attempts.exists()
+
+
+def test_changing_an_api_key_in_admin_changes_only_its_name_and_access(admin_client, company):
+    api_key = ApiKeyFactory(company=company)
+    response = admin_client.post(
+        reverse("admin:crm_apikey_change", args=[api_key.pk]), {"name": "Renamed", "access": ApiKeyAccess.READ_ONLY}
+    )
+    assert response.status_code == 302
+    changed = ApiKey.objects.get(pk=api_key.pk)
+    assert (changed.name, changed.access, changed.hashed_key) == ("Renamed", ApiKeyAccess.READ_ONLY, api_key.hashed_key)

@@ -234,7 +234,7 @@ class TestReplayCommand:
                 raise RuntimeError("a bug")
             return upsert(**kwargs)
 
-        monkeypatch.setattr("crm.services.lead_receive_upsert", broken_for_ada)
+        monkeypatch.setattr("crm.services.lead_receivers.lead_receive_upsert", broken_for_ada)
         with pytest.raises(CommandError, match="1 attempt"):
             call_command("replay_lead_receiver_attempts")
         assert f"error {failed_attempt.uuid}: RuntimeError: a bug" in capsys.readouterr().err

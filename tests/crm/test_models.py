@@ -47,13 +47,6 @@ def test_a_deleted_lead_frees_its_email(company):
     assert lead.email_normalized == "ann@example.com"
 
 
-def test_updating_a_lead_keeps_the_normalized_copy_in_step(company):
-    lead = LeadFactory(company=company, email="old@example.com")
-    lead.email = " New@Example.com"
-    lead.save(update_fields=["email"])
-    assert Lead.objects.get(pk=lead.pk).email_normalized == "new@example.com"
-
-
 def test_a_visitor_cannot_be_inserted_with_another_companys_lead(company, other_company):
     foreign_lead = LeadFactory(company=other_company)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -14,8 +14,8 @@ from action_engine.api.views import (
 )
 from action_engine.models import Action
 from action_engine.selectors import actions_visible_to
+from crm.auth import request_company
 from salesassist.core.api import UUID_PATTERN, nested_schema, uuid_path_parameter
-from salesassist.core.auth import request_company
 from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import PermissionDenied
 from workflows import links as services

@@ -2,7 +2,8 @@
 from rest_framework import serializers
 
 from action_engine.choices import Stage
-from salesassist.core.api import CompanyUuidRelatedField, StrictModelSerializer, StrictSerializer
+from crm.api.tenancy import CompanyUuidRelatedField
+from salesassist.core.api import StrictModelSerializer, StrictSerializer
 from salesassist.core.positions import MAX_POSITION
 
 from ..choices import AttemptError, DeliveryStatus, WorkflowKind

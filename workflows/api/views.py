@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from salesassist.core.api import CompanyModelViewSet, CompanyReadOnlyViewSet
+from crm.api.tenancy import CompanyModelViewSet, CompanyReadOnlyViewSet
 from salesassist.core.errors import problem_responses
 from salesassist.core.pagination import CursorPagination
 

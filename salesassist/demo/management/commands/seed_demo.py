@@ -22,7 +22,7 @@ from action_engine.models import (
 from action_engine.services import action_company_create
 from crm.choices import LeadStatus, MembershipRole
 from crm.models import Company, Lead
-from crm.services import company_membership_add
+from crm.services import company_membership_add, lead_create
 from products.choices import ContentKind
 from products.models import Content, Product, Variant
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
@@ -143,7 +143,7 @@ class Command(BaseCommand):
             company = self._company()
             self._user(company, password)
             for lead in LEADS:
-                self._tally("lead", *Lead.objects.get_or_create(company=company, email=lead["email"], defaults=lead))
+                self._lead(company, lead)
             products = [self._product(company, spec) for spec in PRODUCTS]
             content = [
                 self._tally("content", *Content.objects.get_or_create(company=company, title=i["title"], defaults=i))
@@ -181,6 +181,10 @@ class Command(BaseCommand):
             user.save()
         if not company.memberships.filter(user=user).exists():  # keep an existing membership's role as it is
             company_membership_add(company=company, user=user, role=MembershipRole.OWNER)
+
+    def _lead(self, company: Company, spec: dict) -> Lead:
+        found = Lead.objects.filter(company=company, email=spec["email"]).first()
+        return self._tally("lead", found or lead_create(company=company, **spec), found is None)
 
     def _product(self, company: Company, spec: dict) -> Product:
         fields = {key: value for key, value in spec.items() if key != "variants"}

@@ -5,8 +5,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import authentication, exceptions, permissions
 
-from crm.models import ApiKey, Company
-from crm.services import api_key_authenticate
+from .models import ApiKey, Company
+from .services import api_key_authenticate
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,38 @@
+"""Admin building blocks every app's admin uses, and the admin of the core models.
+
+Nothing here knows which rows a staff user may see: tenancy belongs to the domain that owns companies,
+which builds the admin bases of the domain apps out of these.
+"""
+from .access import SuperuserOnlyMixin, ViewOnlyMixin, superuser_only
+from .calls import ReceivedCallAdminMixin, RecentCallsInlineMixin
+from .display import host_url_link, pretty_json
+from .filters import COMPANY_FILTER, DeletedFilter, NullSplitFilter, ScopeFilter
+from .forms import ConstraintCheckingForm, RecentRowsFormSet, UniqueRowsFormSet
+from .options import TIMESTAMP_FIELDS, ReadOnlyInlineMixin, SoftDeleteAdminMixin, TimestampedModelAdmin
+from .saving import ServiceCheckedForm, ServiceWritesMixin, adopt_saved_row
+from .workers import WorkerHeartbeatAdmin
+
+__all__ = [
+    "COMPANY_FILTER",
+    "TIMESTAMP_FIELDS",
+    "ConstraintCheckingForm",
+    "DeletedFilter",
+    "NullSplitFilter",
+    "ReadOnlyInlineMixin",
+    "ReceivedCallAdminMixin",
+    "RecentCallsInlineMixin",
+    "RecentRowsFormSet",
+    "ScopeFilter",
+    "ServiceCheckedForm",
+    "ServiceWritesMixin",
+    "SoftDeleteAdminMixin",
+    "SuperuserOnlyMixin",
+    "TimestampedModelAdmin",
+    "UniqueRowsFormSet",
+    "ViewOnlyMixin",
+    "WorkerHeartbeatAdmin",
+    "adopt_saved_row",
+    "host_url_link",
+    "pretty_json",
+    "superuser_only",
+]

@@ -1,0 +1,67 @@
+"""Admin of raw calls to inbound URLs: shown as received, replayed through their service."""
+from django.contrib import admin, messages
+
+from ..exceptions import DomainError
+from .display import pretty_json
+from .filters import COMPANY_FILTER
+from .forms import RecentRowsFormSet
+
+
+class ReceivedCallAdminMixin:
+    """Raw calls to an inbound URL (lead receivers, company action receivers), with headers and error
+    shown as indented JSON."""
+
+    list_filter = ("outcome", COMPANY_FILTER, "created_at")
+    date_hierarchy = "created_at"
+    exclude = ("headers", "error")
+    readonly_fields = ("headers_display", "error_display")
+
+    @admin.display(description="headers")
+    def headers_display(self, obj):
+        return pretty_json(obj.headers)
+
+    @admin.display(description="error")
+    def error_display(self, obj):
+        return pretty_json(obj.error) if obj.error else "—"
+
+    # Replaying: a subclass names who may (replaying writes what its receiver writes) and its services.
+    actions = ("replay_calls",)
+    replay_permission = ""
+    not_replayable_because = "processed already"
+
+    def is_replayable(self, stored) -> bool:
+        raise NotImplementedError
+
+    def replay(self, stored):
+        """Replay one stored call through its service; return the stored row with its new outcome."""
+        raise NotImplementedError
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm(self.replay_permission)
+
+    @admin.action(description="Replay selected failed %(verbose_name_plural)s", permissions=["replay"])
+    def replay_calls(self, request, queryset):
+        counts = {"processed": 0, "failed": 0, "skipped": 0}
+        for stored in queryset.order_by("created_at", "id"):
+            if not self.is_replayable(stored):
+                counts["skipped"] += 1
+                continue
+            try:
+                counts[self.replay(stored).outcome] += 1
+            except DomainError:
+                counts["skipped"] += 1  # replayed meanwhile by someone else
+        level = messages.SUCCESS if not counts["failed"] else messages.WARNING
+        self.message_user(
+            request,
+            f"Replayed: {counts['processed']} processed, {counts['failed']} failed again, "
+            f"{counts['skipped']} not replayable ({self.not_replayable_because}).",
+            level,
+        )
+
+
+class RecentCallsInlineMixin:
+    """The newest raw calls a receiver stored (the calls model names its receiver `receiver`)."""
+
+    formset = RecentRowsFormSet
+    fk_name = "receiver"
+    verbose_name_plural = f"recent calls (newest {RecentRowsFormSet.recent_limit})"
