@@ -1,0 +1,59 @@
+"""The catalogue: a company's own actions, next to the global ones."""
+from action_engine.models import Action
+from action_engine.systems import SYSTEMS
+from crm.models import Company
+from salesassist.core.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+
+ACTION_FIELDS = ("name", "slug", "description", "type", "system", "data_type", "config", "is_published")
+
+
+def action_check_owner(*, action: Action, company: Company) -> None:
+    """Only the company owning a catalogue action changes it (or what runs on it); global ones are staff's."""
+    if action.company_id is None:
+        raise PermissionDenied("Global catalogue actions are managed by SalesAssist staff only.", code="global_action")
+    if action.company_id != company.pk:
+        raise NotFound("No such action.")
+
+
+def _action_save(*, action: Action) -> Action:
+    clash = Action.objects.filter(company_id=action.company_id, slug=action.slug).exclude(pk=action.pk)
+    if clash.exists():
+        raise InvalidInput("Another action of this company has this slug.", errors={"slug": ["Already in use."]})
+    if action.system_id and action.system.slug not in SYSTEMS:
+        raise InvalidInput("This action system is not implemented.", errors={"system": ["Not implemented."]})
+    action.save()
+    return action
+
+
+def action_create(*, company: Company, **fields) -> Action:
+    """A catalogue action of the company's own, next to the global ones."""
+    unknown = set(fields) - set(ACTION_FIELDS)
+    if unknown:
+        raise TypeError(f"action_create() got unexpected fields {sorted(unknown)}")
+    fields.setdefault("config", {})
+    return _action_save(action=Action(company=company, **fields))
+
+
+def action_update(*, action: Action, company: Company, **fields) -> Action:
+    """Change a company's own action; global ones are read-only (PermissionDenied)."""
+    action_check_owner(action=action, company=company)
+    if "system" in fields and fields["system"] != action.system and action.company_actions.exists():
+        raise InvalidInput(
+            "The system of an action that company actions use cannot change.",
+            errors={"system": ["Company actions use this action; its system is fixed."]},
+        )
+    for name, value in fields.items():
+        if name not in ACTION_FIELDS:
+            raise TypeError(f"action_update() got an unexpected field {name!r}")
+        setattr(action, name, value)
+    return _action_save(action=action)
+
+
+def action_soft_delete(*, action: Action, company: Company) -> Action:
+    """Hide a company's own action that no alive company action uses."""
+    action_check_owner(action=action, company=company)
+    if action.company_actions.exists():
+        raise Conflict("Company actions still use this action; delete them first.", code="in_use")
+    action.delete()
+    return action
+
