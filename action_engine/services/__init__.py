@@ -1,10 +1,20 @@
 """Write operations of the action engine domain, one module a use case; every public name is importable
 from here (`from action_engine.services import engagement_record`)."""
-from .catalogue import ACTION_FIELDS, action_check_owner, action_create, action_soft_delete, action_update
+from .catalogue import (
+    ACTION_FIELDS,
+    action_check_owner,
+    action_create,
+    action_delete_check,
+    action_soft_delete,
+    action_system_check,
+    action_update,
+)
 from .company_actions import (
     ACTION_COMPANY_FIELDS,
+    action_company_action_check,
     action_company_create,
     action_company_module_attach,
+    action_company_module_check,
     action_company_module_detach,
     action_company_modules_reorder,
     action_company_soft_delete,
@@ -18,9 +28,10 @@ from .engagements import (
     engagement_current_stage,
     engagement_record,
 )
-from .forms import FORM_FIELDS, form_create, form_schema_errors, form_soft_delete, form_update
+from .forms import FORM_FIELDS, form_create, form_delete_check, form_schema_errors, form_soft_delete, form_update
 from .receivers import (
     RECEIVER_CALL_STALE_AFTER,
+    RECEIVER_FIELDS,
     RECEIVER_MAPPING_KEYS,
     SECRET_HEADERS,
     ReceiverCallHandled,
@@ -28,10 +39,12 @@ from .receivers import (
     action_company_receiver_create,
     action_company_receiver_rotate,
     action_company_receiver_secret_generate,
+    action_company_receiver_update,
     receiver_call_is_replayable,
     receiver_call_process,
     receiver_call_replay,
     receiver_call_store,
+    receiver_default_stage_check,
     receiver_payload_map,
 )
 from .sharing import (
@@ -52,6 +65,7 @@ __all__ = [
     "ACTION_LINK_TTL_MAX_DAYS",
     "FORM_FIELDS",
     "RECEIVER_CALL_STALE_AFTER",
+    "RECEIVER_FIELDS",
     "RECEIVER_MAPPING_KEYS",
     "SECRET_HEADERS",
     "VISITOR_TOUCH_INTERVAL",
@@ -61,26 +75,32 @@ __all__ = [
     "ReceiverCallHandled",
     "SignatureInvalid",
     "action_check_owner",
+    "action_company_action_check",
     "action_company_create",
     "action_company_module_attach",
+    "action_company_module_check",
     "action_company_module_detach",
     "action_company_modules_reorder",
     "action_company_receiver_create",
     "action_company_receiver_rotate",
     "action_company_receiver_secret_generate",
+    "action_company_receiver_update",
     "action_company_share",
     "action_company_soft_delete",
     "action_company_update",
     "action_create",
+    "action_delete_check",
     "action_link_check",
     "action_link_sign",
     "action_link_ttl",
     "action_link_url",
     "action_soft_delete",
+    "action_system_check",
     "action_update",
     "engagement_current_stage",
     "engagement_record",
     "form_create",
+    "form_delete_check",
     "form_schema_errors",
     "form_soft_delete",
     "form_update",
@@ -89,5 +109,6 @@ __all__ = [
     "receiver_call_process",
     "receiver_call_replay",
     "receiver_call_store",
+    "receiver_default_stage_check",
     "receiver_payload_map",
 ]

@@ -15,9 +15,19 @@ from .receivers import action_company_receiver_create
 ACTION_COMPANY_FIELDS = ("name", "description", "config", "is_active", "is_published", "page_url")
 
 
+def action_company_action_check(*, company: Company, action: Action) -> None:
+    """A company's instance is of a global action or of one of the company's own."""
+    if action.company_id not in (None, company.pk):
+        raise InvalidInput(
+            "This action belongs to another company's catalogue.",
+            errors={"action": ["This action belongs to another company's catalogue."]},
+        )
+
+
 @transaction.atomic
 def action_company_create(*, company: Company, action: Action, name: str = "", **fields) -> ActionCompany:
     """A company's instance of an action, created with its receiver in the same transaction."""
+    action_company_action_check(company=company, action=action)
     action_company = ActionCompany.objects.create(company=company, action=action, name=name or action.name, **fields)
     action_company_receiver_create(action_company=action_company)
     return action_company
@@ -55,11 +65,9 @@ def _module_target(*, company: Company, kind: str, target_uuid):
     return target
 
 
-@transaction.atomic
-def action_company_module_attach(
-    *, action_company: ActionCompany, kind: str, target_uuid, position: int | None = None
-) -> ActionCompanySystemModule:
-    """Show a product, content or form on a company action's page; the action's system must show that kind."""
+def action_company_module_check(*, action_company: ActionCompany, kind: str, target=None) -> None:
+    """A company action's page shows only the kinds of module its system shows, and only its company's
+    products, content and forms (`target`, when it is known)."""
     spec = system_spec(action_company.action.system.slug)
     if kind not in spec.module_kinds:
         allowed = ", ".join(sorted(spec.module_kinds))
@@ -68,6 +76,17 @@ def action_company_module_attach(
             code="module_kind_not_allowed",
             errors={"kind": [f"This action's system shows only: {allowed}."]},
         )
+    if target is not None and target.company_id != action_company.company_id:
+        raise InvalidInput("This belongs to another company.", errors={"target": ["This belongs to another company."]})
+
+
+@transaction.atomic
+def action_company_module_attach(
+    *, action_company: ActionCompany, kind: str, target_uuid, position: int | None = None
+) -> ActionCompanySystemModule:
+    """Show a product, content or form on a company action's page; the action's system must show that kind."""
+    action_company_module_check(action_company=action_company, kind=kind)
+    # Looked up among the company's own rows: another company's uuid is one that does not exist.
     target = _module_target(company=action_company.company, kind=kind, target_uuid=target_uuid)
     modules = ActionCompanySystemModule.objects.filter(action_company=action_company)
     if modules.filter(**{kind: target}).exists():

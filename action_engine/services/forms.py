@@ -66,10 +66,15 @@ def form_update(*, form: Form, **fields) -> Form:
     return _form_save(form=form)
 
 
-def form_soft_delete(*, form: Form) -> Form:
-    """Hide a form that no alive company action shows."""
+def form_delete_check(*, form: Form) -> None:
+    """A form that alive company actions show stays (Conflict)."""
     used_by = ActionCompanySystemModule.objects.filter(form=form, action_company__deleted_at__isnull=True)
     if used_by.exists():
         raise Conflict("Company actions still show this form; detach it first.", code="in_use")
+
+
+def form_soft_delete(*, form: Form) -> Form:
+    """Hide a form that no alive company action shows."""
+    form_delete_check(form=form)
     form.delete()
     return form

@@ -20,6 +20,7 @@ from salesassist.core.parsers import json_loads_bounded, storable_text
 
 from .engagements import EngagementRecorded, engagement_record
 
+RECEIVER_FIELDS = ("mapping", "default_stage")
 # Headers that carry credentials are never stored with a raw call.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 RECEIVER_MAPPING_KEYS = ("lead", "visitor", "stage", "message")
@@ -36,6 +37,27 @@ def action_company_receiver_create(*, action_company: ActionCompany, **fields) -
     return ActionCompanyReceiver.objects.create(
         company_id=action_company.company_id, action_company=action_company, **fields
     )
+
+
+def receiver_default_stage_check(*, action_company: ActionCompany, default_stage: str) -> None:
+    """A receiver's default stage, when it has one, is a stage of its action's pipeline."""
+    pipeline = system_spec(action_company.action.system.slug).pipeline
+    if default_stage and default_stage not in pipeline:
+        raise InvalidInput(
+            "The default stage is not in the action's pipeline.",
+            errors={"default_stage": [f"Must be one of: {', '.join(pipeline)}."]},
+        )
+
+
+def action_company_receiver_update(*, receiver: ActionCompanyReceiver, **fields) -> ActionCompanyReceiver:
+    """Change a receiver's mapping or default stage in place (admin); its uuid and secret stay."""
+    for name, value in fields.items():
+        if name not in RECEIVER_FIELDS:
+            raise TypeError(f"action_company_receiver_update() got an unexpected field {name!r}")
+        setattr(receiver, name, value)
+    receiver_default_stage_check(action_company=receiver.action_company, default_stage=receiver.default_stage)
+    receiver.save()
+    return receiver
 
 
 def action_company_receiver_secret_generate() -> str:
@@ -61,17 +83,12 @@ def action_company_receiver_rotate(
     default_stage: str | None = None,
 ) -> ActionCompanyReceiver:
     """A new active receiver replacing the current one; mapping and default stage carry over unless given."""
-    spec = system_spec(action_company.action.system.slug)
     current = action_company.receivers.filter(is_active=True).first()
     if mapping is None:
         mapping = dict(current.mapping) if current else {}
     if default_stage is None:
         default_stage = current.default_stage if current else ""
-    if default_stage and default_stage not in spec.pipeline:
-        raise InvalidInput(
-            "The default stage is not in the action's pipeline.",
-            errors={"default_stage": [f"Must be one of: {', '.join(spec.pipeline)}."]},
-        )
+    receiver_default_stage_check(action_company=action_company, default_stage=default_stage)
     if secret and not _is_webhook_secret(secret):
         raise InvalidInput(
             "Not a Standard Webhooks secret.",
