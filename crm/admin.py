@@ -2,11 +2,9 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from action_engine.models import Engagement
 from salesassist.core.admin import (
     COMPANY_FILTER,
     NullSplitFilter,
-    RecentRowsFormSet,
     ServiceCheckedForm,
     ServiceWritesMixin,
     adopt_saved_row,
@@ -162,20 +160,6 @@ class LeadAdminForm(ServiceCheckedForm):
         lead_validate(lead=instance)
 
 
-class LeadFeedInline(ReadOnlyTabularInline):
-    """The lead's feed: the newest stages it reached on company actions."""
-
-    model = Engagement
-    formset = RecentRowsFormSet
-    fk_name = "lead"
-    fields = ("created_at", "action_company", "stage", "previous_stage")
-    readonly_fields = fields
-    verbose_name_plural = f"feed (newest {RecentRowsFormSet.recent_limit})"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("action_company")
-
-
 class LeadVisitorInline(ReadOnlyTabularInline):
     model = Visitor
     fields = ("uuid", "first_seen_at", "last_seen_at", "user_agent")
@@ -194,7 +178,7 @@ class LeadAdmin(ServiceWritesMixin, SoftDeleteModelAdmin):
     autocomplete_fields = ("company", "owner")
     list_select_related = ("company", "owner")
     date_hierarchy = "created_at"
-    inlines = (LeadFeedInline, LeadVisitorInline)
+    inlines = (LeadVisitorInline,)
 
     def service_create(self, obj, fields):
         return lead_create(company=obj.company, **fields)

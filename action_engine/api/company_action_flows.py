@@ -13,6 +13,7 @@ from crm.auth import request_company
 from crm.models import Lead
 from salesassist.core.exceptions import Conflict, NotFound
 
+from .company_actions import TAG_COMPANY_ACTIONS
 from .public_serializers import (
     ActionShareCreateSerializer,
     ActionSharedSerializer,
@@ -21,8 +22,6 @@ from .public_serializers import (
     ReceiverCallSerializer,
     problems,
 )
-
-TAG = "company actions"
 
 
 def _company_action(request, uuid) -> ActionCompany:
@@ -47,7 +46,7 @@ class CompanyActionShareView(APIView):
             "lead, the visitor and a signed token that expires (30 days, or the company's "
             'settings["link_ttl_days"]). Sharing twice gives two visitors.'
         ),
-        tags=[TAG],
+        tags=[TAG_COMPANY_ACTIONS],
         request=ActionShareCreateSerializer,
         responses={
             201: ActionSharedSerializer,
@@ -84,7 +83,7 @@ class CompanyActionFunnelView(APIView):
             "Distinct leads that reached each stage of the pipeline (or a later one) with engagements in "
             "[since, until), and the conversion from each stage to the next. Dates (YYYY-MM-DD) or date-times."
         ),
-        tags=[TAG],
+        tags=[TAG_COMPANY_ACTIONS],
         parameters=[FunnelQuerySerializer],
         responses={
             200: FunnelSerializer,
@@ -115,7 +114,7 @@ class ReceiverCallReplayView(APIView):
             "lead exists). The signature was checked on arrival; a call refused for its signature cannot be "
             "replayed. Answers the call with its new outcome."
         ),
-        tags=[TAG],
+        tags=[TAG_COMPANY_ACTIONS],
         request=None,
         responses={
             200: ReceiverCallSerializer,

@@ -3,29 +3,29 @@ from django.urls import path
 
 from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter, optional_slash
 
+from . import catalogue, company_actions, engagements, forms, public
 from . import company_action_flows as flows
-from . import public, views
 
 app_name = "action_engine"
 
 router = OptionalSlashRouter()
-router.register("action-types", views.ActionTypeViewSet, basename="action-type")
-router.register("action-systems", views.ActionSystemViewSet, basename="action-system")
-router.register("action-data-types", views.ActionDataTypeViewSet, basename="action-data-type")
-router.register("actions", views.ActionViewSet, basename="action")
-router.register("company-actions", views.CompanyActionViewSet, basename="company-action")
+router.register("action-types", catalogue.ActionTypeViewSet, basename="action-type")
+router.register("action-systems", catalogue.ActionSystemViewSet, basename="action-system")
+router.register("action-data-types", catalogue.ActionDataTypeViewSet, basename="action-data-type")
+router.register("actions", catalogue.ActionViewSet, basename="action")
+router.register("company-actions", company_actions.CompanyActionViewSet, basename="company-action")
 router.register(
     rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/receivers",
-    views.CompanyActionReceiverViewSet,
+    company_actions.CompanyActionReceiverViewSet,
     basename="company-action-receiver",
 )
 router.register(
     rf"company-actions/(?P<company_action_uuid>{UUID_PATTERN})/modules",
-    views.CompanyActionModuleViewSet,
+    company_actions.CompanyActionModuleViewSet,
     basename="company-action-module",
 )
-router.register("forms", views.FormViewSet, basename="form")
-router.register("engagements", views.EngagementViewSet, basename="engagement")
+router.register("forms", forms.FormViewSet, basename="form")
+router.register("engagements", engagements.EngagementViewSet, basename="engagement")
 
 # The public flow (action pages, receivers) and its API-key endpoints; explicit paths before the router's.
 public_flow_urls = [

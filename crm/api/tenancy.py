@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import viewsets
 
 from salesassist.core.api import UUID_PATTERN, UuidRelatedField
+from salesassist.core.viewsets import ServiceWritesMixin
 
 from ..auth import request_company
 
@@ -27,6 +28,10 @@ class CompanyScopedMixin:
 
 class CompanyModelViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
     """CRUD on one company's rows, looked up by uuid."""
+
+
+class CompanyServiceModelViewSet(ServiceWritesMixin, CompanyModelViewSet):
+    """CRUD on one company's rows, looked up by uuid, written through the domain's services."""
 
 
 class CompanyReadOnlyViewSet(CompanyScopedMixin, viewsets.ReadOnlyModelViewSet):

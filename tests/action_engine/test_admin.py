@@ -11,6 +11,7 @@ from action_engine.models import (
     ActionSystem,
     ActionType,
     Engagement,
+    Form,
     Message,
     ReceiverCall,
 )
@@ -20,6 +21,7 @@ from tests.action_engine.factories import (
     ActionFactory,
     EngagementFactory,
     FormFactory,
+    ModuleFactory,
     ReceiverCallFactory,
 )
 from tests.crm.factories import LeadReceiverAttemptFactory
@@ -228,8 +230,8 @@ def test_history_refuses_add_change_and_delete(admin_client, superuser, rf, mode
     assert model.objects.filter(pk=row.pk).exists()
 
 
-def _change_action_company(admin_client, action_company, **rows):
-    """Post the company action's change form as it is, plus the given inline rows."""
+def _change_action_company(admin_client, action_company, changes=None, **rows):
+    """Post the company action's change form as it is, plus the given inline rows and `changes` (by key)."""
     url = reverse("admin:action_engine_actioncompany_change", args=[action_company.pk])
     page = admin_client.get(url)
     data = {
@@ -251,7 +253,7 @@ def _change_action_company(admin_client, action_company, **rows):
         for row_index, row in enumerate(rows.get(formset.prefix, []), start=len(formset.forms)):
             data.update({f"{formset.prefix}-{row_index}-{name}": value for name, value in row.items()})
         data[f"{formset.prefix}-TOTAL_FORMS"] = len(formset.forms) + len(rows.get(formset.prefix, []))
-    data = {key: ("" if value is None else value) for key, value in data.items()}
+    data = {key: ("" if value is None else value) for key, value in {**data, **(changes or {})}.items()}
     return admin_client.post(url, data)
 
 
@@ -352,3 +354,87 @@ def test_receiver_call_page_shows_headers_and_error_as_json(admin_client):
     page = admin_client.get(reverse("admin:action_engine_receivercall_change", args=[call.pk])).content.decode()
     assert "&quot;content-type&quot;: &quot;application/json&quot;" in page
     assert "&quot;title&quot;: &quot;Invalid input&quot;" in page
+
+
+# ---------------------------------------------------------------- the services' rules, kept by admin writes
+
+
+def test_an_action_that_company_actions_use_is_not_deleted_in_admin(admin_client):
+    used, unused = ActionFactory(), ActionFactory()
+    ActionCompanyFactory(action=used)
+    page = admin_client.post(reverse("admin:action_engine_action_delete", args=[used.pk]), {"post": "yes"})
+    assert page.status_code == 200
+    assert "Company actions still use this action" in page.content.decode()
+    changelist = reverse("admin:action_engine_action_changelist")
+    bulk = {"action": "delete_selected", "_selected_action": [used.pk, unused.pk], "post": "yes"}
+    assert admin_client.post(changelist, bulk).status_code == 200  # the page listing what prevents it
+    assert Action.objects.filter(pk__in=[used.pk, unused.pk]).count() == 2
+
+
+def test_a_form_that_a_company_action_shows_is_not_deleted_in_admin(admin_client):
+    module = ModuleFactory(kind=ModuleKind.FORM)
+    page = admin_client.post(reverse("admin:action_engine_form_delete", args=[module.form.pk]), {"post": "yes"})
+    assert "Company actions still show this form" in page.content.decode()
+    assert Form.objects.filter(pk=module.form.pk).exists()
+
+
+def test_deleting_a_company_action_in_admin_stops_its_receiver(admin_client):
+    action_company = ActionCompanyFactory()
+    response = admin_client.post(
+        reverse("admin:action_engine_actioncompany_delete", args=[action_company.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert ActionCompany.all_objects.get(pk=action_company.pk).is_deleted
+    assert not action_company.receivers.filter(is_active=True).exists()
+
+
+def test_the_system_of_an_action_in_use_does_not_change_in_admin(admin_client):
+    action_company = ActionCompanyFactory(action__system=ActionSystem.objects.get(slug=SystemSlug.FORMS))
+    action = action_company.action
+    data = {
+        "name": action.name,
+        "slug": action.slug,
+        "type": action.type.pk,
+        "system": ActionSystem.objects.get(slug=SystemSlug.COMMERCE).pk,
+        "config": "{}",
+        "action_workflows-TOTAL_FORMS": 0,
+        "action_workflows-INITIAL_FORMS": 0,
+    }
+    response = admin_client.post(reverse("admin:action_engine_action_change", args=[action.pk]), data)
+    assert response.status_code == 200
+    assert "system" in response.context["adminform"].form.errors
+    action.refresh_from_db()
+    assert action.system.slug == SystemSlug.FORMS
+
+
+def test_a_company_action_keeps_its_company_and_action_in_admin(admin_client, company, other_company):
+    action_company = ActionCompanyFactory(company=company)
+    page = admin_client.get(reverse("admin:action_engine_actioncompany_change", args=[action_company.pk]))
+    assert {"company", "action"}.isdisjoint(page.context["adminform"].form.fields)
+    response = _change_action_company(admin_client, action_company)
+    assert response.status_code == 302
+    action_company.refresh_from_db()
+    assert action_company.company == company
+
+
+def test_a_receiver_changed_in_admin_keeps_its_default_stage_in_the_pipeline(admin_client):
+    receiver = ActionCompanyFactory(action__system=ActionSystem.objects.get(slug=SystemSlug.FORMS)).receivers.get()
+    url = reverse("admin:action_engine_actioncompanyreceiver_change", args=[receiver.pk])
+    calls = {"calls-TOTAL_FORMS": 0, "calls-INITIAL_FORMS": 0}
+    response = admin_client.post(url, {"default_stage": "purchased", "mapping": "{}", **calls})
+    assert response.status_code == 200
+    assert "default_stage" in response.context["adminform"].form.errors
+    response = admin_client.post(url, {"default_stage": "submitted", "mapping": '{"lead": "data.lead"}', **calls})
+    assert response.status_code == 302
+    receiver.refresh_from_db()
+    assert (receiver.default_stage, receiver.mapping, receiver.is_active) == ("submitted", {"lead": "data.lead"}, True)
+
+
+def test_modules_removed_in_the_inline_are_detached(admin_client, company):
+    module = ModuleFactory(kind=ModuleKind.FORM, action_company=ActionCompanyFactory(company=company))
+    response = _change_action_company(admin_client, module.action_company)
+    assert response.status_code == 302  # unchanged rows are kept
+    assert list(module.action_company.modules.all()) == [module]
+    response = _change_action_company(admin_client, module.action_company, changes={"modules-0-DELETE": "on"})
+    assert response.status_code == 302
+    assert not module.action_company.modules.exists()

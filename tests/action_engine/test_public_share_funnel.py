@@ -83,7 +83,7 @@ def test_a_huge_company_ttl_is_capped_at_ten_years(action_engine_api, company, f
 
 def test_a_share_that_fails_to_build_its_link_leaves_nothing(action_engine_api, forms_action, lead):
     action_engine_api.raise_request_exception = False
-    with mock.patch("action_engine.services.action_link_url", side_effect=RuntimeError("boom")):
+    with mock.patch("action_engine.services.sharing.action_link_url", side_effect=RuntimeError("boom")):
         assert share(action_engine_api, forms_action, lead).status_code == 500
     assert not Visitor.objects.exists() and not Engagement.objects.exists()
 

@@ -127,7 +127,7 @@ def test_an_error_of_ours_keeps_the_call_failed_and_replayable(
     def broken(**kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("action_engine.services.engagement_record", broken)
+    monkeypatch.setattr("action_engine.services.receivers.engagement_record", broken)
     public_api.raise_request_exception = False
     assert post_call(public_api, receiver, third_party_body(lead)).status_code == 500
     call = ReceiverCall.objects.get()
@@ -277,7 +277,7 @@ class TestReplay:
                 raise RuntimeError("a bug")
             return record(**kwargs)
 
-        monkeypatch.setattr("action_engine.services.engagement_record", broken_for_the_first)
+        monkeypatch.setattr("action_engine.services.receivers.engagement_record", broken_for_the_first)
         with pytest.raises(CommandError, match="1 call"):
             call_command("replay_receiver_calls")
         assert sorted(ReceiverCall.objects.values_list("outcome", flat=True)) == ["failed", "processed"]

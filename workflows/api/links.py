@@ -5,13 +5,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from action_engine.api.views import (
-    ACTION_UUID,
-    COMPANY_ACTION_UUID,
-    TAG_CATALOGUE,
-    TAG_COMPANY_ACTIONS,
-    CompanyActionChildMixin,
-)
+from action_engine.api.catalogue import ACTION_UUID, TAG_CATALOGUE
+from action_engine.api.company_actions import COMPANY_ACTION_UUID, TAG_COMPANY_ACTIONS, CompanyActionChildMixin
 from action_engine.models import Action
 from action_engine.selectors import actions_visible_to
 from crm.auth import request_company

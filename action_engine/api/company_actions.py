@@ -1,35 +1,18 @@
-"""Views of the action engine API (api.action-engine): the catalogue, company actions with their
-receivers and modules, forms and engagements. Workflows, their links to actions and deliveries: workflows.api."""
-from django_filters.rest_framework import DjangoFilterBackend
+"""Company actions (api.action-engine): a company's instances of catalogue actions, with the modules their
+pages show and their receivers."""
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from action_engine import services
-from action_engine.models import (
-    Action,
-    ActionCompany,
-    ActionCompanyReceiver,
-    ActionCompanySystemModule,
-    ActionDataType,
-    ActionSystem,
-    ActionType,
-    Form,
-)
-from action_engine.selectors import actions_visible_to, engagement_list
-from crm.api.tenancy import CompanyModelViewSet, CompanyReadOnlyViewSet, CompanyScopedMixin, NestedParentMixin
+from action_engine.models import ActionCompany, ActionCompanyReceiver, ActionCompanySystemModule
+from crm.api.tenancy import CompanyServiceModelViewSet, NestedParentMixin
 from salesassist.core.api import UUID_PATTERN, crud_schema, nested_schema, uuid_path_parameter
 from salesassist.core.errors import problem_responses
-from salesassist.core.exceptions import PermissionDenied
-from salesassist.core.pagination import CursorPagination
+from salesassist.core.viewsets import ServiceWritesMixin
 
-from .filters import ActionFilterSet, CompanyActionFilterSet, EngagementFilterSet, FormFilterSet
+from .filters import CompanyActionFilterSet
 from .serializers import (
-    ActionDataTypeSerializer,
-    ActionSerializer,
-    ActionSystemSerializer,
-    ActionTypeSerializer,
     CompanyActionModuleAttachSerializer,
     CompanyActionModuleReorderSerializer,
     CompanyActionModuleSerializer,
@@ -37,99 +20,10 @@ from .serializers import (
     CompanyActionReceiverRotateSerializer,
     CompanyActionReceiverSerializer,
     CompanyActionSerializer,
-    EngagementSerializer,
-    FormSerializer,
 )
 
-TAG_CATALOGUE = "catalogue"
 TAG_COMPANY_ACTIONS = "company actions"
-ACTION_UUID = uuid_path_parameter("action_uuid", "The catalogue action's uuid.")
 COMPANY_ACTION_UUID = uuid_path_parameter("company_action_uuid", "The company action's uuid.")
-
-
-class CatalogueReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
-    """A small reference table every company reads, looked up by uuid."""
-
-    lookup_field = "uuid"
-    lookup_value_regex = UUID_PATTERN
-    filter_backends = [SearchFilter, OrderingFilter]
-    search_fields = ["slug", "name"]
-    ordering_fields = ["name", "slug"]
-    ordering = ["name"]
-
-
-@crud_schema(
-    operation_prefix="action_types", noun="action type", serializer=ActionTypeSerializer, tag=TAG_CATALOGUE,
-    actions=("list", "retrieve"),
-)
-class ActionTypeViewSet(CatalogueReadOnlyViewSet):
-    """Action types (product, document, form, commerce…)."""
-
-    queryset = ActionType.objects.all()
-    serializer_class = ActionTypeSerializer
-
-
-@crud_schema(
-    operation_prefix="action_systems", noun="action system", serializer=ActionSystemSerializer, tag=TAG_CATALOGUE,
-    actions=("list", "retrieve"),
-)
-class ActionSystemViewSet(CatalogueReadOnlyViewSet):
-    """Action systems with their stage pipelines and the module kinds their pages show."""
-
-    queryset = ActionSystem.objects.all()
-    serializer_class = ActionSystemSerializer
-
-
-@crud_schema(
-    operation_prefix="action_data_types", noun="action data type", serializer=ActionDataTypeSerializer,
-    tag=TAG_CATALOGUE, actions=("list", "retrieve"),
-)
-class ActionDataTypeViewSet(CatalogueReadOnlyViewSet):
-    """The data actions work on (product, content)."""
-
-    queryset = ActionDataType.objects.all()
-    serializer_class = ActionDataTypeSerializer
-
-
-@crud_schema(
-    operation_prefix="actions",
-    noun="catalogue action",
-    serializer=ActionSerializer,
-    tag=TAG_CATALOGUE,
-    destroy_description="Soft delete of one of the company's own actions; global ones answer 403.",
-)
-class ActionViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
-    """The catalogue: global actions (read-only) and the company's own (writable)."""
-
-    queryset = Action.objects.all()
-    serializer_class = ActionSerializer
-    filterset_class = ActionFilterSet
-    search_fields = ["name", "slug", "description"]
-    ordering_fields = ["name", "slug", "created_at"]
-    ordering = ["name"]
-
-    def get_queryset(self):
-        return actions_visible_to(company=self.company)
-
-    def perform_create(self, serializer):
-        serializer.instance = services.action_create(company=self.company, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.action_update(
-            action=serializer.instance, company=self.company, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.action_soft_delete(action=instance, company=self.company)
-
-    def get_serializer(self, *args, **kwargs):
-        # Refuse writes to a global action before validating the body: the answer does not depend on it.
-        instance = args[0] if args else kwargs.get("instance")
-        if isinstance(instance, Action) and instance.company_id is None and self.request.method not in ("GET", "HEAD"):
-            raise PermissionDenied(
-                "Global catalogue actions are managed by SalesAssist staff only.", code="global_action"
-            )
-        return super().get_serializer(*args, **kwargs)
 
 
 @crud_schema(
@@ -139,7 +33,7 @@ class ActionViewSet(CompanyScopedMixin, viewsets.ModelViewSet):
     tag=TAG_COMPANY_ACTIONS,
     destroy_description="Soft delete: its receivers stop accepting calls; its engagements stay.",
 )
-class CompanyActionViewSet(CompanyModelViewSet):
+class CompanyActionViewSet(CompanyServiceModelViewSet):
     """A company's instances of catalogue actions; creating one creates its receiver."""
 
     queryset = ActionCompany.objects.select_related("action__system").prefetch_related("receivers")
@@ -148,17 +42,16 @@ class CompanyActionViewSet(CompanyModelViewSet):
     search_fields = ["name", "description"]
     ordering_fields = ["name", "created_at", "updated_at"]
     ordering = ["name"]
+    create_service = services.action_company_create
+    update_service = services.action_company_update
+    destroy_service = services.action_company_soft_delete
+    instance_kwarg = "action_company"
 
-    def perform_create(self, serializer):
-        serializer.instance = services.action_company_create(company=self.company, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        fields = dict(serializer.validated_data)
-        fields.pop("action", None)  # validated as unchanged
-        serializer.instance = services.action_company_update(action_company=serializer.instance, **fields)
-
-    def perform_destroy(self, instance):
-        services.action_company_soft_delete(action_company=instance)
+    def service_fields(self, serializer) -> dict:
+        fields = super().service_fields(serializer)
+        if serializer.instance is not None:
+            fields.pop("action", None)  # validated as unchanged
+        return fields
 
 
 class CompanyActionChildMixin(NestedParentMixin):
@@ -202,6 +95,7 @@ class CompanyActionChildMixin(NestedParentMixin):
 )
 class CompanyActionModuleViewSet(
     CompanyActionChildMixin,
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -214,6 +108,8 @@ class CompanyActionModuleViewSet(
     filter_backends = []
     lookup_field = "uuid"
     lookup_value_regex = UUID_PATTERN
+    destroy_service = services.action_company_module_detach
+    instance_kwarg = "module"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -235,9 +131,6 @@ class CompanyActionModuleViewSet(
             position=body.validated_data.get("position"),
         )
         return Response(CompanyActionModuleSerializer(module).data, status=status.HTTP_201_CREATED)
-
-    def perform_destroy(self, instance):
-        services.action_company_module_detach(module=instance)
 
     @action(detail=False, methods=["post"])
     def reorder(self, request, *args, **kwargs):
@@ -306,49 +199,3 @@ class CompanyActionReceiverViewSet(
         )
         answer = CompanyActionReceiverCreatedSerializer(receiver, context=self.get_serializer_context())
         return Response(answer.data, status=status.HTTP_201_CREATED)
-
-
-@crud_schema(
-    operation_prefix="forms",
-    noun="form",
-    serializer=FormSerializer,
-    tag="forms",
-    destroy_description="Soft delete. A form that a company action still shows answers 409.",
-)
-class FormViewSet(CompanyModelViewSet):
-    """A company's forms; the schema is validated as JSON Schema (draft 2020-12, type object) on write."""
-
-    queryset = Form.objects.all()
-    serializer_class = FormSerializer
-    filterset_class = FormFilterSet
-    search_fields = ["name", "description"]
-    ordering_fields = ["name", "created_at", "updated_at"]
-    ordering = ["name"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.form_create(company=self.company, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.form_update(form=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.form_soft_delete(form=instance)
-
-
-@crud_schema(
-    operation_prefix="engagements",
-    noun="engagement",
-    serializer=EngagementSerializer,
-    tag="engagements",
-    actions=("list", "retrieve"),
-)
-class EngagementViewSet(CompanyReadOnlyViewSet):
-    """The company's engagements, newest first, cursor paged (written by the public flow only)."""
-
-    serializer_class = EngagementSerializer
-    filterset_class = EngagementFilterSet
-    filter_backends = [DjangoFilterBackend]
-    pagination_class = CursorPagination
-
-    def get_queryset(self):
-        return engagement_list(company=self.company)

@@ -1,0 +1,175 @@
+"""Recording engagements: the stage a lead reached on a company action, once per idempotency key."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from action_engine.events import engagement_recorded
+from action_engine.models import ActionCompany, ActionCompanyReceiver, Engagement, Message
+from action_engine.selectors import lead_stage_on_action
+from action_engine.systems import system_spec
+from crm.models import Lead, Visitor
+from salesassist.core.exceptions import Conflict, InvalidInput, NotFound
+
+VISITOR_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class EngagementRecorded:
+    """An engagement and the lead's stage on the action once it was recorded."""
+
+    engagement: Engagement
+    current_stage: str
+    replayed: bool = False
+
+
+def engagement_current_stage(*, engagement: Engagement) -> str:
+    """The lead's stage on the action right after this engagement: never behind its previous one."""
+    spec = system_spec(engagement.action_company.action.system.slug)
+    return spec.furthest_stage([engagement.stage, engagement.previous_stage])
+
+
+def _engagement_for_key(*, company_id: int, idempotency_key: str) -> Engagement | None:
+    return (
+        Engagement.objects.select_related("message", "lead", "action_company__action__system")
+        .filter(company_id=company_id, idempotency_key=idempotency_key)
+        .first()
+    )
+
+
+def _replay(*, engagement: Engagement, action_company: ActionCompany, lead_uuid, stage: str) -> EngagementRecorded:
+    same = (
+        engagement.action_company_id == action_company.pk
+        and str(engagement.lead.uuid) == str(lead_uuid)
+        and engagement.stage == stage
+    )
+    if not same:
+        raise Conflict(
+            "This idempotency key was already used for a different engagement.", code="idempotency_key_reused"
+        )
+    return EngagementRecorded(
+        engagement=engagement, current_stage=engagement_current_stage(engagement=engagement), replayed=True
+    )
+
+
+def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
+    """The visitor with this uuid, created and linked to the lead when first seen; Conflict if it is another lead's."""
+    now = timezone.now()
+    found = list(Visitor.objects.select_for_update().filter(uuid=visitor_uuid).order_by()[:1])
+    visitor = found[0] if found else None
+    if visitor is None:
+        try:
+            with transaction.atomic():
+                return Visitor.objects.create(
+                    uuid=visitor_uuid,
+                    company_id=lead.company_id,
+                    lead=lead,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                    user_agent=(user_agent or "")[:500],
+                )
+        except IntegrityError:
+            # Another request created the same browser's visitor a moment ago.
+            visitor = Visitor.objects.select_for_update().get(uuid=visitor_uuid)
+    if visitor.company_id != lead.company_id or (visitor.lead_id is not None and visitor.lead_id != lead.pk):
+        raise Conflict("This visitor belongs to another lead.", code="visitor_of_another_lead")
+    changed = []
+    if visitor.lead_id is None:
+        visitor.lead = lead
+        changed.append("lead")
+    if visitor.first_seen_at is None:
+        visitor.first_seen_at = now
+        changed.append("first_seen_at")
+    # last_seen_at is refreshed at most once a minute, so a burst of events costs one write.
+    if visitor.last_seen_at is None or visitor.last_seen_at < now - VISITOR_TOUCH_INTERVAL:
+        visitor.last_seen_at = now
+        changed.append("last_seen_at")
+    if user_agent and not visitor.user_agent:
+        visitor.user_agent = user_agent[:500]
+        changed.append("user_agent")
+    if changed:
+        visitor.save(update_fields=[*changed, "updated_at"])
+    return visitor
+
+
+class LeadNotFound(NotFound):
+    """No lead with this uuid in the action's company (the public endpoints answer it like an unknown action)."""
+
+
+def _lead_locked(*, action_company: ActionCompany, lead_uuid) -> Lead:
+    """The action company's lead by uuid, its row locked to the end of the transaction (404 otherwise).
+
+    The lock serializes one lead's engagements, so two at once still agree on the furthest stage. That
+    stage is read by the next statement on purpose: a subquery in this one would read the snapshot from
+    before the wait for the lock (PostgreSQL re-checks only the locked row), missing the engagement the
+    other transaction just committed.
+    """
+    found = list(
+        Lead.objects.select_for_update().filter(company_id=action_company.company_id, uuid=lead_uuid).order_by()[:1]
+    )
+    if not found:
+        raise LeadNotFound("No such lead.", errors={"lead": ["No lead with this uuid in the action's company."]})
+    return found[0]
+
+
+def engagement_record(
+    *,
+    action_company: ActionCompany,
+    stage: str,
+    lead: Lead | None = None,
+    lead_uuid=None,
+    message: dict | None = None,
+    visitor: Visitor | None = None,
+    visitor_uuid=None,
+    receiver: ActionCompanyReceiver | None = None,
+    idempotency_key: str = "",
+    user_agent: str = "",
+) -> EngagementRecorded:
+    """Record that a lead (given, or by uuid) reached a stage on a company action, with the system-validated
+    message.
+
+    The stage must be in the action system's pipeline; a stage behind the lead's furthest one is kept
+    as history but does not move the lead back. The same idempotency key (per company) records once,
+    guaranteed by a unique constraint. Engagement, message and what the subscribers of `engagement_recorded`
+    write (the workflows' deliveries) commit together.
+    """
+    spec = system_spec(action_company.action.system.slug)
+    if stage not in spec.pipeline:
+        pipeline = ", ".join(spec.pipeline)
+        raise InvalidInput(
+            "This stage is not part of the action's pipeline.",
+            code="stage_not_in_pipeline",
+            errors={"stage": [f"Must be one of: {pipeline}."]},
+        )
+    lead_uuid = lead.uuid if lead is not None else lead_uuid
+    body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
+    try:
+        with transaction.atomic():
+            lead = _lead_locked(action_company=action_company, lead_uuid=lead_uuid)
+            previous_stage = lead_stage_on_action(action_company=action_company, lead=lead)
+            if visitor is None and visitor_uuid:
+                visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
+            message_row = Message.objects.create(company_id=action_company.company_id, body=body)
+            engagement = Engagement.objects.create(
+                company_id=action_company.company_id,
+                action_company=action_company,
+                lead=lead,
+                visitor=visitor,
+                receiver=receiver,
+                stage=stage,
+                previous_stage=previous_stage,
+                message=message_row,
+                idempotency_key=idempotency_key,
+            )
+            engagement_recorded.emit(engagement=engagement)
+    except IntegrityError:
+        # The key was used before (a retry, a double click) or by a request running at this moment: the
+        # unique constraint let exactly one in, and nothing of this attempt was kept. Answer as that one did.
+        if idempotency_key:
+            existing = _engagement_for_key(company_id=action_company.company_id, idempotency_key=idempotency_key)
+            if existing is not None:
+                return _replay(engagement=existing, action_company=action_company, lead_uuid=lead_uuid, stage=stage)
+        raise
+    return EngagementRecorded(engagement=engagement, current_stage=spec.furthest_stage([stage, previous_stage]))
+

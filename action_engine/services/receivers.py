@@ -1,0 +1,241 @@
+"""Company action receivers: created, rotated and signed; the calls they take stored, processed and replayed."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from action_engine.choices import ReceiverCallOutcome
+from action_engine.models import ActionCompany, ActionCompanyReceiver, ReceiverCall
+from action_engine.systems import parse_uuid, system_spec
+from salesassist.core.dotpath import dot_path_get
+from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainError, InvalidInput, NotFound
+from salesassist.core.parsers import json_loads_bounded, storable_text
+from salesassist.core.webhook_signing import secret_generate, secret_is_valid, signature_verify
+
+from .engagements import EngagementRecorded, engagement_record
+
+RECEIVER_FIELDS = ("mapping", "default_stage")
+# Headers that carry credentials are never stored with a raw call.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+RECEIVER_MAPPING_KEYS = ("lead", "visitor", "stage", "message")
+# A call still "received" after this long was cut off mid-processing (a crash): replay may take it.
+RECEIVER_CALL_STALE_AFTER = timedelta(minutes=5)
+
+
+@transaction.atomic
+def action_company_receiver_create(*, action_company: ActionCompany, **fields) -> ActionCompanyReceiver:
+    """A new active receiver for a company action; the one active before it stops accepting calls."""
+    ActionCompanyReceiver.objects.filter(action_company=action_company, is_active=True).update(
+        is_active=False
+    )
+    return ActionCompanyReceiver.objects.create(
+        company_id=action_company.company_id, action_company=action_company, **fields
+    )
+
+
+def receiver_default_stage_check(*, action_company: ActionCompany, default_stage: str) -> None:
+    """A receiver's default stage, when it has one, is a stage of its action's pipeline."""
+    pipeline = system_spec(action_company.action.system.slug).pipeline
+    if default_stage and default_stage not in pipeline:
+        raise InvalidInput(
+            "The default stage is not in the action's pipeline.",
+            errors={"default_stage": [f"Must be one of: {', '.join(pipeline)}."]},
+        )
+
+
+def action_company_receiver_update(*, receiver: ActionCompanyReceiver, **fields) -> ActionCompanyReceiver:
+    """Change a receiver's mapping or default stage in place (admin); its uuid and secret stay."""
+    for name, value in fields.items():
+        if name not in RECEIVER_FIELDS:
+            raise TypeError(f"action_company_receiver_update() got an unexpected field {name!r}")
+        setattr(receiver, name, value)
+    receiver_default_stage_check(action_company=receiver.action_company, default_stage=receiver.default_stage)
+    receiver.save()
+    return receiver
+
+
+def action_company_receiver_secret_generate() -> str:
+    """A new Standard Webhooks secret for a receiver."""
+    return secret_generate()
+
+
+def action_company_receiver_rotate(
+    *,
+    action_company: ActionCompany,
+    secret: str = "",
+    mapping: dict | None = None,
+    default_stage: str | None = None,
+) -> ActionCompanyReceiver:
+    """A new active receiver replacing the current one; mapping and default stage carry over unless given."""
+    current = action_company.receivers.filter(is_active=True).first()
+    if mapping is None:
+        mapping = dict(current.mapping) if current else {}
+    if default_stage is None:
+        default_stage = current.default_stage if current else ""
+    receiver_default_stage_check(action_company=action_company, default_stage=default_stage)
+    if secret and not secret_is_valid(secret):
+        raise InvalidInput(
+            "Not a Standard Webhooks secret.",
+            errors={"secret": ["Must be whsec_ followed by 24 to 64 random bytes in base64."]},
+        )
+    return action_company_receiver_create(
+        action_company=action_company, secret=secret, mapping=mapping, default_stage=default_stage
+    )
+
+
+class SignatureInvalid(DomainError):
+    """A receiver with a secret got a call without a valid Standard Webhooks signature."""
+
+    status = 401
+    code = "invalid_signature"
+    title = "Invalid signature"
+
+
+@dataclass(frozen=True)
+class ReceiverCallHandled:
+    """A stored receiver call after processing: the engagement it made, or the error that stopped it."""
+
+    call: ReceiverCall
+    recorded: EngagementRecorded | None = None
+    error: DomainError | None = None
+
+
+def receiver_call_store(
+    *, receiver: ActionCompanyReceiver, headers: dict, body: str, source_ip: str | None
+) -> ReceiverCall:
+    """Keep the raw call, committed on its own, before anything can fail: nothing posted is lost."""
+    kept_headers = {name.lower(): value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
+    with transaction.atomic():
+        return ReceiverCall.objects.create(
+            company_id=receiver.company_id,
+            receiver=receiver,
+            headers=kept_headers,
+            body=storable_text(body),
+            source_ip=source_ip or None,
+        )
+
+
+def _verify_signature(*, secret: str, headers: dict, body: str) -> None:
+    if not signature_verify(secret=secret, headers=headers, body=body):
+        raise SignatureInvalid("The call's webhook signature is missing or invalid.")
+
+
+def _verify_stored_signature(*, secret: str, headers: dict, body: str) -> None:
+    """The same check for a replayed call, without the 5-minute freshness window a live call must meet:
+    a call cut off while it was processed may never have had its signature checked."""
+    if not signature_verify(secret=secret, headers=headers, body=body, fresh=False):
+        raise SignatureInvalid("The call's webhook signature is missing or invalid.")
+
+
+def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
+    """lead, visitor, stage and message out of a third party's JSON by the receiver's mapping.
+
+    mapping = {"lead": "<dot path>", "visitor": ..., "stage": ..., "message": "<dot path or $>",
+    "stages": {"<their event name>": "<our stage>"}}; a key not mapped is read at its own name.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidInput("The body must be a JSON object.", errors={"body": ["Must be a JSON object."]})
+    mapping = receiver.mapping if isinstance(receiver.mapping, dict) else {}
+    values = {key: dot_path_get(payload, str(mapping.get(key) or key)) for key in RECEIVER_MAPPING_KEYS}
+    translations = mapping.get("stages") if isinstance(mapping.get("stages"), dict) else {}
+    stage = values["stage"]
+    if isinstance(stage, str) and stage in translations:
+        stage = translations[stage]
+    values["stage"] = stage or receiver.default_stage
+    errors = {}
+    lead_uuid = parse_uuid(values["lead"])
+    if lead_uuid is None:
+        errors["lead"] = [f"No lead uuid at {mapping.get('lead') or 'lead'}."]
+    visitor_uuid = None
+    if values["visitor"] not in (None, ""):
+        visitor_uuid = parse_uuid(values["visitor"])
+        if visitor_uuid is None:
+            errors["visitor"] = [f"Not a uuid at {mapping.get('visitor') or 'visitor'}."]
+    if not isinstance(values["stage"], str) or not values["stage"]:
+        errors["stage"] = ["No stage in the call and the receiver has no default stage."]
+    message = values["message"] if values["message"] is not None else {}
+    if not isinstance(message, dict):
+        errors["message"] = ["The message must be a JSON object."]
+    if errors:
+        raise InvalidInput("The call could not be mapped; see errors.", code="mapping_failed", errors=errors)
+    return {"lead": lead_uuid, "visitor": visitor_uuid, "stage": values["stage"], "message": message}
+
+
+def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> EngagementRecorded:
+    receiver = call.receiver
+    if receiver.secret:
+        verify = _verify_stored_signature if replay else _verify_signature
+        verify(secret=receiver.secret, headers=call.headers, body=call.body)
+    try:
+        payload = json_loads_bounded(call.body)
+    except ValueError as exc:
+        raise InvalidInput("The body is not valid JSON.", code="parse_error", errors={"body": [str(exc)]}) from exc
+    mapped = receiver_payload_map(receiver=receiver, payload=payload)
+    action_company = (
+        ActionCompany.objects.select_related("action__system", "company")
+        .filter(pk=receiver.action_company_id, is_active=True, company__is_active=True)
+        .first()
+    )
+    if action_company is None:
+        # Kept as failed: replayable once the action (or the company) is active again.
+        raise NotFound("The receiver's action or its company is not active.")
+    # Standard Webhooks senders retry with the same webhook-id: it makes their retries count once. Without
+    # one, the call's own uuid makes its replays count once, even after a crash between recording the
+    # engagement and marking the call processed.
+    webhook_id = str(call.headers.get("webhook-id") or "")[:100]
+    return engagement_record(
+        action_company=action_company,
+        lead_uuid=mapped["lead"],
+        stage=mapped["stage"],
+        message=mapped["message"],
+        visitor_uuid=mapped["visitor"],
+        receiver=receiver,
+        idempotency_key=f"receiver:{receiver.uuid}:{webhook_id}" if webhook_id else f"receiver-call:{call.uuid}",
+    )
+
+
+def _receiver_call_failed(*, receiver_call: ReceiverCall, problem: dict) -> None:
+    receiver_call.outcome = ReceiverCallOutcome.FAILED
+    receiver_call.error = problem
+    receiver_call.processed_at = timezone.now()
+    receiver_call.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+
+
+def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) -> ReceiverCallHandled:
+    """Turn a stored call into an engagement and record the outcome on the call, success or not."""
+    try:
+        recorded = _receiver_call_engagement(call=receiver_call, replay=replay)
+    except DomainError as error:
+        _receiver_call_failed(receiver_call=receiver_call, problem=error.as_stored())
+        return ReceiverCallHandled(call=receiver_call, error=error)
+    except Exception:
+        # Our fault, not the sender's: the call is kept as failed, to be replayed once it is fixed.
+        _receiver_call_failed(receiver_call=receiver_call, problem=INTERNAL_ERROR_STORED)
+        raise
+    receiver_call.outcome = ReceiverCallOutcome.PROCESSED
+    receiver_call.error = None
+    receiver_call.engagement = recorded.engagement
+    receiver_call.processed_at = timezone.now()
+    receiver_call.save(update_fields=["outcome", "error", "engagement", "processed_at", "updated_at"])
+    return ReceiverCallHandled(call=receiver_call, recorded=recorded)
+
+
+def receiver_call_is_replayable(*, receiver_call: ReceiverCall) -> bool:
+    if receiver_call.outcome == ReceiverCallOutcome.FAILED:
+        # An unsigned or forged call stays refused: replaying would skip the check it failed.
+        return (receiver_call.error or {}).get("code") != SignatureInvalid.code
+    stale = timezone.now() - RECEIVER_CALL_STALE_AFTER
+    return receiver_call.outcome == ReceiverCallOutcome.RECEIVED and receiver_call.created_at < stale
+
+
+def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
+    """Process a failed (or interrupted) call again, its signature checked again without the freshness window."""
+    with transaction.atomic():
+        # The row lock makes two replays of one call run one after the other; the second sees it processed.
+        call = ReceiverCall.objects.select_for_update().select_related("receiver").get(pk=receiver_call.pk)
+        if not receiver_call_is_replayable(receiver_call=call):
+            raise Conflict(
+                f"This call cannot be replayed (outcome {call.outcome}).", code="receiver_call_not_replayable"
+            )
+        return receiver_call_process(receiver_call=call, replay=True)

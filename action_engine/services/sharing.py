@@ -1,0 +1,107 @@
+"""Sharing a company action with a lead: the signed link, its lifetime and its check."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django_hosts.resolvers import reverse
+
+from action_engine.choices import Stage
+from action_engine.models import ActionCompany, Engagement
+from crm.models import Company, Lead, Visitor
+from salesassist.core.exceptions import NotFound, PermissionDenied
+from salesassist.hosts import DEFAULT as DEFAULT_HOST
+
+from .engagements import engagement_record
+
+ACTION_LINK_SALT = "action_engine.action_link"
+# The longest a company may make its links live: ten years (and far from datetime's limits).
+ACTION_LINK_TTL_MAX_DAYS = 3650
+
+
+def action_link_ttl(*, company: Company) -> timedelta:
+    """How long a shared link stays valid: the company's settings["link_ttl_days"] (at most ten years),
+    else the default."""
+    days = company.settings.get("link_ttl_days") if isinstance(company.settings, dict) else None
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        days = settings.ACTION_LINK_TTL_DAYS
+    return timedelta(days=min(days, ACTION_LINK_TTL_MAX_DAYS))
+
+
+def action_link_sign(*, action_company: ActionCompany, lead: Lead, visitor: Visitor, expires_at: datetime) -> str:
+    """A token binding the action, lead and visitor uuids until `expires_at`, signed with SECRET_KEY."""
+    payload = {
+        "a": str(action_company.uuid),
+        "l": str(lead.uuid),
+        "v": str(visitor.uuid),
+        "e": int(expires_at.timestamp()),
+    }
+    return signing.dumps(payload, salt=ACTION_LINK_SALT, compress=True)
+
+
+def action_link_check(*, action_company: ActionCompany, lead_uuid, visitor_uuid, token: str) -> None:
+    """PermissionDenied unless the token is valid for these uuids, or absent where the company allows it.
+
+    A company opts in to requiring tokens with settings["require_link_token"]; a token that is sent is
+    always checked, so a wrong one never passes silently.
+    """
+    company_settings = action_company.company.settings
+    required = isinstance(company_settings, dict) and company_settings.get("require_link_token") is True
+    if not token:
+        if required:
+            raise PermissionDenied("This action needs the link's token.", code="token_required")
+        return
+    try:
+        payload = signing.loads(token, salt=ACTION_LINK_SALT)
+    except signing.BadSignature as exc:
+        raise PermissionDenied("The link's token is invalid.", code="token_invalid") from exc
+    expected = {"a": str(action_company.uuid), "l": str(lead_uuid), "v": str(visitor_uuid) if visitor_uuid else None}
+    if not isinstance(payload, dict) or any(payload.get(key) != value for key, value in expected.items()):
+        raise PermissionDenied("The link's token is for another action, lead or visitor.", code="token_invalid")
+    if not isinstance(payload.get("e"), int) or payload["e"] < timezone.now().timestamp():
+        raise PermissionDenied("The link has expired; ask for a new one.", code="token_expired")
+
+
+def action_link_url(*, action_company: ActionCompany, lead: Lead, visitor: Visitor, token: str) -> str:
+    """Our reference page on the default host, or the company's own page base URL when it set one."""
+    params = {"lead": str(lead.uuid), "visitor": str(visitor.uuid), "token": token}
+    if action_company.page_url:
+        parts = urlsplit(action_company.page_url)
+        query = [*parse_qsl(parts.query, keep_blank_values=True), ("action", str(action_company.uuid)), *params.items()]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    url = reverse(
+        "action_page",
+        kwargs={"action_uuid": action_company.uuid},
+        host=DEFAULT_HOST,
+        scheme=f"{settings.PUBLIC_URL_SCHEME}://",
+    )
+    return f"{url}?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class ActionShared:
+    """What sharing an action with a lead produced."""
+
+    url: str
+    visitor: Visitor
+    engagement: Engagement
+    expires_at: datetime
+
+
+def action_company_share(*, action_company: ActionCompany, lead: Lead) -> ActionShared:
+    """A new visitor for the lead, a `sent` engagement and the signed link to send them."""
+    if lead.company_id != action_company.company_id:
+        raise NotFound("No such lead.")
+    expires_at = timezone.now() + action_link_ttl(company=action_company.company)
+    with transaction.atomic():
+        # Every share gets its own visitor: the link identifies one delivery of it, one browser.
+        visitor = Visitor.objects.create(company_id=lead.company_id, lead=lead)
+        recorded = engagement_record(action_company=action_company, lead=lead, visitor=visitor, stage=Stage.SENT)
+        # Signed inside the transaction: if building the link fails, no visitor or `sent` is left behind.
+        token = action_link_sign(action_company=action_company, lead=lead, visitor=visitor, expires_at=expires_at)
+        url = action_link_url(action_company=action_company, lead=lead, visitor=visitor, token=token)
+    return ActionShared(url=url, visitor=visitor, engagement=recorded.engagement, expires_at=expires_at)
+
