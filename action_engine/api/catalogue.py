@@ -4,6 +4,7 @@ from rest_framework import viewsets
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from action_engine import services
+from action_engine.errors import ActionEngineError
 from action_engine.models import Action, ActionDataType, ActionSystem, ActionType
 from action_engine.selectors import actions_visible_to
 from crm.api.tenancy import CompanyServiceModelViewSet
@@ -91,6 +92,6 @@ class ActionViewSet(CompanyServiceModelViewSet):
         instance = args[0] if args else kwargs.get("instance")
         if isinstance(instance, Action) and instance.company_id is None and self.request.method not in ("GET", "HEAD"):
             raise PermissionDenied(
-                "Global catalogue actions are managed by SalesAssist staff only.", code="global_action"
+                "Global catalogue actions are managed by SalesAssist staff only.", code=ActionEngineError.GLOBAL_ACTION
             )
         return super().get_serializer(*args, **kwargs)

@@ -6,11 +6,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompany, ReceiverCall
 from action_engine.selectors import action_company_funnel
 from action_engine.services import action_company_share, receiver_call_replay
 from crm.auth import request_company
 from crm.models import Lead
+from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import Conflict, NotFound
 
 from .company_actions import TAG_COMPANY_ACTIONS
@@ -20,7 +22,6 @@ from .public_serializers import (
     FunnelQuerySerializer,
     FunnelSerializer,
     ReceiverCallSerializer,
-    problems,
 )
 
 
@@ -50,7 +51,7 @@ class CompanyActionShareView(APIView):
         request=ActionShareCreateSerializer,
         responses={
             201: ActionSharedSerializer,
-            **problems(
+            **problem_responses(
                 _400="Invalid input: the lead is not one of the company's.",
                 _401="No API key, or an unknown or revoked one.",
                 _403="The key is read-only.",
@@ -68,7 +69,9 @@ class CompanyActionShareView(APIView):
         if lead is None:
             raise ValidationError({"lead": ["No such lead."]})
         if not action_company.is_active or not action_company.is_published:
-            raise Conflict("An inactive or unpublished action cannot be shared.", code="action_not_shareable")
+            raise Conflict(
+                "An inactive or unpublished action cannot be shared.", code=ActionEngineError.ACTION_NOT_SHAREABLE
+            )
         shared = action_company_share(action_company=action_company, lead=lead)
         return Response(ActionSharedSerializer(shared).data, status=status.HTTP_201_CREATED)
 
@@ -87,7 +90,7 @@ class CompanyActionFunnelView(APIView):
         parameters=[FunnelQuerySerializer],
         responses={
             200: FunnelSerializer,
-            **problems(
+            **problem_responses(
                 _400="since or until is not a date, or until is not after since.",
                 _401="No API key, or an unknown or revoked one.",
                 _403="The key does not belong to an active company.",
@@ -118,7 +121,7 @@ class ReceiverCallReplayView(APIView):
         request=None,
         responses={
             200: ReceiverCallSerializer,
-            **problems(
+            **problem_responses(
                 _401="No API key, or an unknown or revoked one.",
                 _403="The key is read-only.",
                 _404="No such receiver call.",

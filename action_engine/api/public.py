@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from action_engine.cors import request_origin_allowed_for
+from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompanyReceiver
 from action_engine.selectors import PUBLIC_NOT_FOUND, action_page_data, public_action_company_get, public_lead_get
 from action_engine.services import (
@@ -23,7 +24,7 @@ from action_engine.services import (
     receiver_call_process,
     receiver_call_store,
 )
-from salesassist.core.errors import PROBLEM_CONTENT_TYPE, problem_body
+from salesassist.core.errors import problem_response, problem_responses
 from salesassist.core.exceptions import NotFound, PermissionDenied
 from salesassist.core.throttling import (
     PublicActionThrottle,
@@ -42,7 +43,6 @@ from .public_serializers import (
     PublicActionPageSerializer,
     PublicEngagementCreateSerializer,
     ReceiverCallRecordedSerializer,
-    problems,
 )
 
 PUBLIC_TAG = "public"
@@ -88,7 +88,7 @@ class PublicActionPageView(PublicEndpointMixin, APIView):
         parameters=[PublicActionPageQuerySerializer],
         responses={
             200: PublicActionPageSerializer,
-            **problems(
+            **problem_responses(
                 _400="The lead (or visitor) is not a uuid.",
                 _403="The token is missing (where the company requires it), invalid, expired or for other uuids.",
                 _404="No such action for this lead.",
@@ -136,7 +136,7 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         responses={
             201: EngagementRecordedSerializer,
             202: OpenApiResponse(HoneypotAcceptedSerializer, description="Dropped as a bot; nothing recorded."),
-            **problems(
+            **problem_responses(
                 _400="Malformed JSON, invalid fields, a stage outside the pipeline or a message the system refuses.",
                 _403="The token is missing (where required), invalid, expired or for other uuids; or the page's "
                 "origin is not allowed for this company.",
@@ -164,7 +164,7 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         origin = request.headers.get("Origin")
         if origin and not request_origin_allowed_for(origin=origin, company=action_company.company):
             raise PermissionDenied(
-                "This page's origin may not post results for this action.", code="origin_not_allowed"
+                "This page's origin may not post results for this action.", code=ActionEngineError.ORIGIN_NOT_ALLOWED
             )
         key = (request.headers.get("Idempotency-Key") or data.get("submission_id") or "").strip()
         if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
@@ -209,7 +209,7 @@ class ReceiverCallCreateView(PublicEndpointMixin, APIView):
         request=OpenApiTypes.OBJECT,
         responses={
             201: ReceiverCallRecordedSerializer,
-            **problems(
+            **problem_responses(
                 _400="The body is not JSON, or could not be mapped, or the message was refused.",
                 _401="The receiver has a secret and the signature is missing or invalid.",
                 _404="No such active receiver, or no such lead.",
@@ -233,12 +233,7 @@ class ReceiverCallCreateView(PublicEndpointMixin, APIView):
         )
         handled = receiver_call_process(receiver_call=call)
         if handled.error is not None:
-            error = handled.error
-            problem = problem_body(
-                status_code=error.status, code=error.code, title=error.title, detail=error.detail, errors=error.errors
-            )
-            problem["receiver_call"] = str(call.uuid)
-            return Response(problem, status=error.status, content_type=PROBLEM_CONTENT_TYPE)
+            return problem_response(handled.error, receiver_call=str(call.uuid))
         data = EngagementRecordedSerializer(handled.recorded).data
         data["receiver_call"] = str(call.uuid)
         return Response(data, status=status.HTTP_201_CREATED)

@@ -1,21 +1,11 @@
 """Serializers of the public flow: action pages, engagements, receivers, share links and funnels."""
 
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from action_engine.choices import ModuleKind, ReceiverCallOutcome, Stage
 from salesassist.core.api import StrictSerializer
-from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 150
-
-
-def problems(**descriptions: str) -> dict:
-    """`responses=` entries for problem answers: problems(_404="...") → {(404, problem+json): ...}."""
-    return {
-        (int(code.lstrip("_")), PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=text)
-        for code, text in descriptions.items()
-    }
 
 
 class JsonObjectField(serializers.JSONField):

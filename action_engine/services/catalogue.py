@@ -1,4 +1,5 @@
 """The catalogue: a company's own actions, next to the global ones."""
+from action_engine.errors import ActionEngineError
 from action_engine.models import Action, ActionSystem
 from action_engine.systems import SYSTEMS
 from crm.models import Company
@@ -10,7 +11,9 @@ ACTION_FIELDS = ("name", "slug", "description", "type", "system", "data_type", "
 def action_check_owner(*, action: Action, company: Company) -> None:
     """Only the company owning a catalogue action changes it (or what runs on it); global ones are staff's."""
     if action.company_id is None:
-        raise PermissionDenied("Global catalogue actions are managed by SalesAssist staff only.", code="global_action")
+        raise PermissionDenied(
+            "Global catalogue actions are managed by SalesAssist staff only.", code=ActionEngineError.GLOBAL_ACTION
+        )
     if action.company_id != company.pk:
         raise NotFound("No such action.")
 
@@ -29,7 +32,7 @@ def action_system_check(*, action: Action, system: ActionSystem | None) -> None:
 def action_delete_check(*, action: Action) -> None:
     """An action that alive company actions use stays (Conflict)."""
     if action.company_actions.exists():
-        raise Conflict("Company actions still use this action; delete them first.", code="in_use")
+        raise Conflict("Company actions still use this action; delete them first.", code=ActionEngineError.IN_USE)
 
 
 def _action_save(*, action: Action) -> Action:

@@ -2,6 +2,7 @@
 from django.db import transaction
 
 from action_engine.choices import ModuleKind
+from action_engine.errors import ActionEngineError
 from action_engine.models import Action, ActionCompany, ActionCompanyReceiver, ActionCompanySystemModule, Form
 from action_engine.selectors import action_company_names_showing
 from action_engine.systems import system_spec
@@ -73,7 +74,7 @@ def action_company_module_check(*, action_company: ActionCompany, kind: str, tar
         allowed = ", ".join(sorted(spec.module_kinds))
         raise InvalidInput(
             f"A {spec.slug} action cannot show a {kind}.",
-            code="module_kind_not_allowed",
+            code=ActionEngineError.MODULE_KIND_NOT_ALLOWED,
             errors={"kind": [f"This action's system shows only: {allowed}."]},
         )
     if target is not None and target.company_id != action_company.company_id:
@@ -105,7 +106,10 @@ def module_target_delete_check(*, product=None, content=None) -> None:
     names = action_company_names_showing(target=target)
     if names:
         noun = "product" if product is not None else "content"
-        raise Conflict(f"The {noun} is shown by company actions: {', '.join(names)}. Detach it first.", code="in_use")
+        raise Conflict(
+            f"The {noun} is shown by company actions: {', '.join(names)}. Detach it first.",
+            code=ActionEngineError.IN_USE,
+        )
 
 
 def action_company_module_detach(*, module: ActionCompanySystemModule) -> None:

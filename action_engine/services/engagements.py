@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from action_engine.errors import ActionEngineError
 from action_engine.events import engagement_recorded
 from action_engine.models import ActionCompany, ActionCompanyReceiver, Engagement, Message
 from action_engine.selectors import lead_stage_on_action
@@ -46,7 +47,8 @@ def _replay(*, engagement: Engagement, action_company: ActionCompany, lead_uuid,
     )
     if not same:
         raise Conflict(
-            "This idempotency key was already used for a different engagement.", code="idempotency_key_reused"
+            "This idempotency key was already used for a different engagement.",
+            code=ActionEngineError.IDEMPOTENCY_KEY_REUSED,
         )
     return EngagementRecorded(
         engagement=engagement, current_stage=engagement_current_stage(engagement=engagement), replayed=True
@@ -73,7 +75,7 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
             # Another request created the same browser's visitor a moment ago.
             visitor = Visitor.objects.select_for_update().get(uuid=visitor_uuid)
     if visitor.company_id != lead.company_id or (visitor.lead_id is not None and visitor.lead_id != lead.pk):
-        raise Conflict("This visitor belongs to another lead.", code="visitor_of_another_lead")
+        raise Conflict("This visitor belongs to another lead.", code=ActionEngineError.VISITOR_OF_ANOTHER_LEAD)
     changed = []
     if visitor.lead_id is None:
         visitor.lead = lead
@@ -139,7 +141,7 @@ def engagement_record(
         pipeline = ", ".join(spec.pipeline)
         raise InvalidInput(
             "This stage is not part of the action's pipeline.",
-            code="stage_not_in_pipeline",
+            code=ActionEngineError.STAGE_NOT_IN_PIPELINE,
             errors={"stage": [f"Must be one of: {pipeline}."]},
         )
     lead_uuid = lead.uuid if lead is not None else lead_uuid

@@ -1,6 +1,7 @@
 """Forms: JSON Schema definitions that a forms action page renders."""
 from jsonschema import Draft202012Validator, SchemaError
 
+from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompanySystemModule, Form
 from action_engine.systems.forms import schema_reference_errors
 from crm.models import Company
@@ -44,7 +45,9 @@ def _schema_remote_refs(node) -> set[str]:
 def _form_save(*, form: Form) -> Form:
     errors = form_schema_errors(form.schema)
     if errors:
-        raise InvalidInput("The form schema is invalid.", code="invalid_schema", errors={"schema": errors})
+        raise InvalidInput(
+            "The form schema is invalid.", code=ActionEngineError.INVALID_SCHEMA, errors={"schema": errors}
+        )
     form.save()
     return form
 
@@ -70,7 +73,7 @@ def form_delete_check(*, form: Form) -> None:
     """A form that alive company actions show stays (Conflict)."""
     used_by = ActionCompanySystemModule.objects.filter(form=form, action_company__deleted_at__isnull=True)
     if used_by.exists():
-        raise Conflict("Company actions still show this form; detach it first.", code="in_use")
+        raise Conflict("Company actions still show this form; detach it first.", code=ActionEngineError.IN_USE)
 
 
 def form_soft_delete(*, form: Form) -> Form:

@@ -6,10 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from action_engine.choices import ReceiverCallOutcome
+from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompany, ActionCompanyReceiver, ReceiverCall
 from action_engine.systems import parse_uuid, system_spec
 from salesassist.core.dotpath import dot_path_get
-from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainError, InvalidInput, NotFound
+from salesassist.core.errors import INTERNAL_ERROR_STORED, problem_stored
+from salesassist.core.exceptions import Conflict, CoreError, DomainError, InvalidInput, NotFound, SignatureInvalid
 from salesassist.core.parsers import json_loads_bounded, storable_text
 from salesassist.core.webhook_signing import secret_generate, secret_is_valid, signature_verify
 
@@ -84,14 +86,6 @@ def action_company_receiver_rotate(
     )
 
 
-class SignatureInvalid(DomainError):
-    """A receiver with a secret got a call without a valid Standard Webhooks signature."""
-
-    status = 401
-    code = "invalid_signature"
-    title = "Invalid signature"
-
-
 @dataclass(frozen=True)
 class ReceiverCallHandled:
     """A stored receiver call after processing: the engagement it made, or the error that stopped it."""
@@ -158,7 +152,9 @@ def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     if not isinstance(message, dict):
         errors["message"] = ["The message must be a JSON object."]
     if errors:
-        raise InvalidInput("The call could not be mapped; see errors.", code="mapping_failed", errors=errors)
+        raise InvalidInput(
+            "The call could not be mapped; see errors.", code=ActionEngineError.MAPPING_FAILED, errors=errors
+        )
     return {"lead": lead_uuid, "visitor": visitor_uuid, "stage": values["stage"], "message": message}
 
 
@@ -170,7 +166,9 @@ def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> Engagement
     try:
         payload = json_loads_bounded(call.body)
     except ValueError as exc:
-        raise InvalidInput("The body is not valid JSON.", code="parse_error", errors={"body": [str(exc)]}) from exc
+        raise InvalidInput(
+            "The body is not valid JSON.", code=CoreError.PARSE_ERROR, errors={"body": [str(exc)]}
+        ) from exc
     mapped = receiver_payload_map(receiver=receiver, payload=payload)
     action_company = (
         ActionCompany.objects.select_related("action__system", "company")
@@ -207,7 +205,7 @@ def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) 
     try:
         recorded = _receiver_call_engagement(call=receiver_call, replay=replay)
     except DomainError as error:
-        _receiver_call_failed(receiver_call=receiver_call, problem=error.as_stored())
+        _receiver_call_failed(receiver_call=receiver_call, problem=problem_stored(error))
         return ReceiverCallHandled(call=receiver_call, error=error)
     except Exception:
         # Our fault, not the sender's: the call is kept as failed, to be replayed once it is fixed.
@@ -236,6 +234,7 @@ def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
         call = ReceiverCall.objects.select_for_update().select_related("receiver").get(pk=receiver_call.pk)
         if not receiver_call_is_replayable(receiver_call=call):
             raise Conflict(
-                f"This call cannot be replayed (outcome {call.outcome}).", code="receiver_call_not_replayable"
+                f"This call cannot be replayed (outcome {call.outcome}).",
+                code=ActionEngineError.RECEIVER_CALL_NOT_REPLAYABLE,
             )
         return receiver_call_process(receiver_call=call, replay=True)

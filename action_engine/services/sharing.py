@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_hosts.resolvers import reverse
 
 from action_engine.choices import Stage
+from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompany, Engagement
 from crm.models import Company, Lead, Visitor
 from salesassist.core.exceptions import NotFound, PermissionDenied
@@ -52,17 +53,19 @@ def action_link_check(*, action_company: ActionCompany, lead_uuid, visitor_uuid,
     required = isinstance(company_settings, dict) and company_settings.get("require_link_token") is True
     if not token:
         if required:
-            raise PermissionDenied("This action needs the link's token.", code="token_required")
+            raise PermissionDenied("This action needs the link's token.", code=ActionEngineError.TOKEN_REQUIRED)
         return
     try:
         payload = signing.loads(token, salt=ACTION_LINK_SALT)
     except signing.BadSignature as exc:
-        raise PermissionDenied("The link's token is invalid.", code="token_invalid") from exc
+        raise PermissionDenied("The link's token is invalid.", code=ActionEngineError.TOKEN_INVALID) from exc
     expected = {"a": str(action_company.uuid), "l": str(lead_uuid), "v": str(visitor_uuid) if visitor_uuid else None}
     if not isinstance(payload, dict) or any(payload.get(key) != value for key, value in expected.items()):
-        raise PermissionDenied("The link's token is for another action, lead or visitor.", code="token_invalid")
+        raise PermissionDenied(
+            "The link's token is for another action, lead or visitor.", code=ActionEngineError.TOKEN_INVALID
+        )
     if not isinstance(payload.get("e"), int) or payload["e"] < timezone.now().timestamp():
-        raise PermissionDenied("The link has expired; ask for a new one.", code="token_expired")
+        raise PermissionDenied("The link has expired; ask for a new one.", code=ActionEngineError.TOKEN_EXPIRED)
 
 
 def action_link_url(*, action_company: ActionCompany, lead: Lead, visitor: Visitor, token: str) -> str:

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from crm.auth import request_company
 from crm.models import LeadReceiver, LeadReceiverAttempt
 from crm.services import lead_receive, lead_receiver_attempt_replay, lead_receiver_attempt_store
-from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer, problem_body
+from salesassist.core.errors import problem_response, problem_responses
 from salesassist.core.exceptions import NotFound
 from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle, client_ip
 
@@ -41,10 +41,6 @@ class LeadReceiverAttemptReplayedSerializer(serializers.Serializer):
     processed_at = serializers.DateTimeField(source="attempt.processed_at", allow_null=True)
 
 
-def _problem(code: int, description: str) -> dict:
-    return {(code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=description)}
-
-
 class LeadReceiverCallView(PublicEndpointMixin, APIView):
     """Receive a lead from a third party; the raw call is kept before anything else."""
 
@@ -68,11 +64,13 @@ class LeadReceiverCallView(PublicEndpointMixin, APIView):
         responses={
             201: OpenApiResponse(LeadReceivedSerializer, description="A new lead."),
             200: OpenApiResponse(LeadReceivedSerializer, description="An existing lead, updated."),
-            **_problem(400, "The body is not a JSON object, or the lead's fields are invalid (see errors)."),
-            **_problem(404, "No such active lead receiver."),
-            **_problem(409, "The email and the phone belong to two different leads."),
-            **_problem(413, "The body is too large."),
-            **_problem(429, "Too many calls."),
+            **problem_responses(
+                _400="The body is not a JSON object, or the lead's fields are invalid (see errors).",
+                _404="No such active lead receiver.",
+                _409="The email and the phone belong to two different leads.",
+                _413="The body is too large.",
+                _429="Too many calls.",
+            ),
         },
     )
     def post(self, request, receiver_uuid):
@@ -91,12 +89,7 @@ class LeadReceiverCallView(PublicEndpointMixin, APIView):
         )
         received = lead_receive(receiver=receiver, attempt=attempt)
         if received.error is not None:
-            error = received.error
-            body = problem_body(
-                status_code=error.status, code=error.code, title=error.title, detail=error.detail, errors=error.errors
-            )
-            body["attempt"] = str(attempt.uuid)
-            return Response(body, status=error.status, content_type=PROBLEM_CONTENT_TYPE)
+            return problem_response(received.error, attempt=str(attempt.uuid))
         return Response(
             LeadReceivedSerializer(received).data,
             status=status.HTTP_200_OK if received.duplicate else status.HTTP_201_CREATED,
@@ -120,10 +113,12 @@ class LeadReceiverAttemptReplayView(APIView):
         request=None,
         responses={
             200: LeadReceiverAttemptReplayedSerializer,
-            **_problem(401, "No API key, or an unknown or revoked one."),
-            **_problem(403, "The key is read-only, or does not belong to an active company."),
-            **_problem(404, "No such lead receiver call."),
-            **_problem(409, "The call was processed already, or came less than 5 minutes ago (may be processing)."),
+            **problem_responses(
+                _401="No API key, or an unknown or revoked one.",
+                _403="The key is read-only, or does not belong to an active company.",
+                _404="No such lead receiver call.",
+                _409="The call was processed already, or came less than 5 minutes ago (may be processing).",
+            ),
         },
     )
     def post(self, request, uuid):

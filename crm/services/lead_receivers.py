@@ -8,10 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
-from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainError, InvalidInput, NotFound
+from salesassist.core.errors import INTERNAL_ERROR_STORED, problem_stored
+from salesassist.core.exceptions import Conflict, CoreError, DomainError, InvalidInput, NotFound
 from salesassist.core.parsers import json_loads_bounded, storable_text
 
 from ..choices import LeadStatus
+from ..errors import CrmError
 from ..models import Company, Lead, LeadReceiver, LeadReceiverAttempt
 from .companies import company_has_member
 from .leads import lead_normalize, normalize_email, normalize_phone
@@ -57,7 +59,7 @@ def lead_receiver_delete(*, receiver: LeadReceiver) -> None:
     if receiver.attempts.exists():
         raise Conflict(
             "This receiver has received calls, which are kept; deactivate it (is_active=false) instead.",
-            code="receiver_in_use",
+            code=CrmError.RECEIVER_IN_USE,
         )
     receiver.delete()
 
@@ -196,7 +198,7 @@ def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceive
     except IntegrityError as exc:
         # The phone (or email) it would gain belongs to another lead of the company.
         raise Conflict(
-            "The lead's email and phone match two different leads.", code="duplicate_lead_conflict"
+            "The lead's email and phone match two different leads.", code=CrmError.DUPLICATE_LEAD_CONFLICT
         ) from exc
     return lead
 
@@ -251,7 +253,9 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
         try:
             payload = json_loads_bounded(attempt.body)
         except ValueError as exc:
-            raise InvalidInput("The body is not valid JSON.", code="parse_error", errors={"body": [str(exc)]}) from exc
+            raise InvalidInput(
+                "The body is not valid JSON.", code=CoreError.PARSE_ERROR, errors={"body": [str(exc)]}
+            ) from exc
         fields, defaulted, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
         lead, duplicate = lead_receive_upsert(
             receiver=receiver,
@@ -260,7 +264,7 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
             defaulted=frozenset(defaulted),
         )
     except DomainError as error:
-        _attempt_failed(attempt=attempt, problem=error.as_stored())
+        _attempt_failed(attempt=attempt, problem=problem_stored(error))
         return LeadReceived(attempt=attempt, error=error)
     except Exception:
         # Our fault, not the sender's: the attempt is kept as failed, with its body, for a later look.
@@ -298,6 +302,6 @@ def lead_receiver_attempt_replay(*, attempt: LeadReceiverAttempt) -> LeadReceive
         if not lead_receiver_attempt_is_replayable(attempt=locked):
             raise Conflict(
                 f"This attempt cannot be replayed (outcome {locked.outcome}).",
-                code="lead_receiver_attempt_not_replayable",
+                code=CrmError.LEAD_RECEIVER_ATTEMPT_NOT_REPLAYABLE,
             )
         return lead_receive(receiver=locked.receiver, attempt=locked)

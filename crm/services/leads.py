@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 
 from salesassist.core.exceptions import InvalidInput
 
+from ..errors import CrmError
 from ..models import Company, Lead, Visitor
 from .companies import company_has_member
 
@@ -61,7 +62,9 @@ def lead_validate(*, lead: Lead) -> None:
         )
     errors = _lead_duplicate_errors(lead=lead)
     if errors:
-        raise InvalidInput("A lead with this email or phone already exists.", code="duplicate_lead", errors=errors)
+        raise InvalidInput(
+            "A lead with this email or phone already exists.", code=CrmError.DUPLICATE_LEAD, errors=errors
+        )
 
 
 def _lead_save(*, lead: Lead) -> Lead:
@@ -76,7 +79,7 @@ def _lead_save(*, lead: Lead) -> Lead:
         field = "phone" if "phone" in text else "email"
         raise InvalidInput(
             "A lead with this email or phone already exists.",
-            code="duplicate_lead",
+            code=CrmError.DUPLICATE_LEAD,
             errors={field: [_LEAD_DUPLICATE_MESSAGES[field]]},
         ) from exc
     return lead

@@ -15,11 +15,30 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from .exceptions import DomainError
+from .exceptions import Conflict, CoreError, DomainError, InvalidInput, NotFound, PermissionDenied, SignatureInvalid
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# The one mapping from a kind of domain error to its HTTP answer (status, title). A kind's subclasses, such as
+# the engine's LeadNotFound, answer as their nearest kind here.
+PROBLEM_KINDS: dict[type[DomainError], tuple[int, str]] = {
+    DomainError: (400, "Invalid request"),
+    InvalidInput: (400, "Invalid input"),
+    SignatureInvalid: (401, "Invalid signature"),
+    PermissionDenied: (403, "Permission denied"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+}
+
+# What a stored inbound call keeps when our code, not the sender, failed it: it can be replayed once fixed.
+INTERNAL_ERROR_STORED = {
+    "status": 500,
+    "code": CoreError.INTERNAL_ERROR,
+    "detail": "The call could not be processed because of an error on our side; it can be replayed.",
+    "errors": {},
+}
 
 
 def problem_body(*, status_code: int, code: str, detail: str, title: str | None = None, errors=None) -> dict:
@@ -32,6 +51,30 @@ def problem_body(*, status_code: int, code: str, detail: str, title: str | None 
     if errors:
         body["errors"] = errors
     return body
+
+
+def _kind(error: DomainError) -> tuple[int, str]:
+    return next(PROBLEM_KINDS[kind] for kind in type(error).__mro__ if kind in PROBLEM_KINDS)
+
+
+def problem_for(error: DomainError) -> tuple[int, dict]:
+    """A domain error's HTTP status and problem details."""
+    status_code, title = _kind(error)
+    return status_code, problem_body(
+        status_code=status_code, code=error.code, title=title, detail=error.detail, errors=error.errors
+    )
+
+
+def problem_stored(error: DomainError) -> dict:
+    """A domain error as a stored inbound call keeps it (the shape of its problem details)."""
+    status_code, _title = _kind(error)
+    return {"status": status_code, "code": error.code, "detail": error.detail, "errors": error.errors}
+
+
+def problem_response(error: DomainError, **extra) -> Response:
+    """A domain error's problem details as the answer, with `extra` keys (e.g. the stored call's uuid)."""
+    status_code, body = problem_for(error)
+    return Response({**body, **extra}, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def _flatten_errors(data, prefix: str = "") -> dict[str, list[str]]:
@@ -55,13 +98,10 @@ def _flatten_errors(data, prefix: str = "") -> dict[str, list[str]]:
 
 def _problem_from_drf(exc: exceptions.APIException, response: Response) -> dict:
     if isinstance(exc, exceptions.ValidationError):
-        return problem_body(
-            status_code=response.status_code,
-            code="validation_error",
-            title="Invalid input",
-            detail="The request has invalid fields; see errors.",
-            errors=_flatten_errors(exc.detail),
+        _status, body = problem_for(
+            InvalidInput("The request has invalid fields; see errors.", errors=_flatten_errors(exc.detail))
         )
+        return body
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     codes = exc.get_codes()
     return problem_body(
@@ -80,21 +120,21 @@ def _problem(status_code: int, code: str, detail: str, **kwargs) -> Response:
 def problem_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every error, ours or DRF's, as problem details."""
     if isinstance(exc, DomainError):
-        return _problem(exc.status, exc.code, exc.detail, title=exc.title, errors=exc.errors)
+        return problem_response(exc)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(errors)
     elif isinstance(exc, (ProtectedError, RestrictedError)):
-        return _problem(409, "protected", "Other records still refer to this one; it cannot be deleted.")
+        return _problem(409, CoreError.PROTECTED, "Other records still refer to this one; it cannot be deleted.")
     elif isinstance(exc, DataError):
         # A value the database cannot store (out of range, a NUL character…) that validation let through.
         logger.warning("DataError reached the API layer: %s", exc)
-        return _problem(400, "invalid_value", "A value is out of range or cannot be stored.")
+        return _problem(400, CoreError.INVALID_VALUE, "A value is out of range or cannot be stored.")
     elif isinstance(exc, IntegrityError):
         # Services turn the constraints they know into field errors; anything that still reaches here is a
         # write that raced another one or broke a rule the service missed: the client's data, not a crash.
         logger.warning("IntegrityError reached the API layer: %s", exc)
-        return _problem(409, "conflict", "The request conflicts with the current state of another record.")
+        return _problem(409, CoreError.CONFLICT, "The request conflicts with the current state of another record.")
     if isinstance(exc, Http404):
         # get_object_or_404's message names the model; callers only need to know there is no such object.
         exc = exceptions.NotFound("No such object.")
@@ -118,20 +158,22 @@ def _problem_response(status_code: int, code: str, detail: str) -> JsonResponse:
 
 # Django-level handlers for the API hosts' URLconfs (unknown paths, oversize bodies, crashes).
 def bad_request(request, exception=None):
-    return _problem_response(status.HTTP_400_BAD_REQUEST, "bad_request", "The request could not be understood.")
+    return _problem_response(status.HTTP_400_BAD_REQUEST, CoreError.BAD_REQUEST, "The request could not be understood.")
 
 
 def permission_denied(request, exception=None):
-    return _problem_response(status.HTTP_403_FORBIDDEN, "permission_denied", "You may not do this.")
+    return _problem_response(status.HTTP_403_FORBIDDEN, CoreError.PERMISSION_DENIED, "You may not do this.")
 
 
 def page_not_found(request, exception=None):
-    return _problem_response(status.HTTP_404_NOT_FOUND, "not_found", "No such resource.")
+    return _problem_response(status.HTTP_404_NOT_FOUND, CoreError.NOT_FOUND, "No such resource.")
 
 
 def server_error(request):
     return _problem_response(
-        status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Something went wrong on our side; it was logged."
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        CoreError.SERVER_ERROR,
+        "Something went wrong on our side; it was logged.",
     )
 
 
@@ -162,9 +204,12 @@ _PROBLEM_DESCRIPTIONS = {
 }
 
 
-def problem_responses(*codes: int) -> dict:
-    """`@extend_schema(responses=...)` entries for the given problem statuses, as application/problem+json."""
+def problem_responses(*statuses: int, **described: str) -> dict:
+    """`@extend_schema(responses=...)` entries for problem answers, as application/problem+json: each of `statuses`
+    with its usual description, each `_<status>="..."` with the operation's own, e.g. (401, 404, _409="...")."""
+    descriptions = {status_code: _PROBLEM_DESCRIPTIONS[status_code] for status_code in statuses}
+    descriptions.update({int(name.lstrip("_")): text for name, text in described.items()})
     return {
-        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=_PROBLEM_DESCRIPTIONS[code])
-        for code in codes
+        (status_code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=text)
+        for status_code, text in descriptions.items()
     }

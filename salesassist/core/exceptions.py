@@ -1,54 +1,69 @@
-"""Domain errors: services raise these; the API layer turns them into problem details."""
+"""Domain errors: services raise these; the API layer (salesassist/core/errors.py) turns them into problem details.
+
+An error says what went wrong (its kind, its class) and which rule said no (its `code`, a member of its app's
+code enum); what it is in HTTP is the API layer's business alone.
+"""
+from enum import StrEnum
+
+
+class CoreError(StrEnum):
+    """The kernel's own codes: every kind's default, and the problems the API layer answers for the framework."""
+
+    INVALID = "invalid"
+    VALIDATION_ERROR = "validation_error"
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    CONFLICT = "conflict"
+    INVALID_SIGNATURE = "invalid_signature"
+    # An inbound call whose body is not JSON.
+    PARSE_ERROR = "parse_error"
+    # Our code, not the sender, failed a stored inbound call.
+    INTERNAL_ERROR = "internal_error"
+    # What the API layer answers when the framework or the database, not a service, refused the request.
+    PROTECTED = "protected"
+    INVALID_VALUE = "invalid_value"
+    BAD_REQUEST = "bad_request"
+    SERVER_ERROR = "server_error"
 
 
 class DomainError(Exception):
-    """A business rule said no. `code` is stable and machine-readable; `status` is the HTTP mapping."""
+    """A business rule said no. `code` is stable and machine-readable: a member of its app's code enum."""
 
-    status = 400
-    code = "invalid"
-    title = "Invalid request"
+    code: StrEnum = CoreError.INVALID
 
-    def __init__(self, detail: str, *, code: str | None = None, errors: dict | None = None):
+    def __init__(self, detail: str, *, code: StrEnum | None = None, errors: dict | None = None):
         super().__init__(detail)
         self.detail = detail
         if code:
             self.code = code
         self.errors = errors or {}
 
-    def as_stored(self) -> dict:
-        """The error as a stored inbound call keeps it (the shape of its problem details)."""
-        return {"status": self.status, "code": self.code, "detail": self.detail, "errors": self.errors}
-
-
-# What a stored inbound call keeps when our code, not the sender, failed it: it can be replayed once fixed.
-INTERNAL_ERROR_STORED = {
-    "status": 500,
-    "code": "internal_error",
-    "detail": "The call could not be processed because of an error on our side; it can be replayed.",
-    "errors": {},
-}
-
 
 class InvalidInput(DomainError):
     """Input failed a business rule; `errors` maps field names to messages."""
 
-    code = "validation_error"
-    title = "Invalid input"
+    code = CoreError.VALIDATION_ERROR
 
 
 class NotFound(DomainError):
-    status = 404
-    code = "not_found"
-    title = "Not found"
+    """No such object (for this caller)."""
+
+    code = CoreError.NOT_FOUND
 
 
 class PermissionDenied(DomainError):
-    status = 403
-    code = "permission_denied"
-    title = "Permission denied"
+    """The caller may not do this."""
+
+    code = CoreError.PERMISSION_DENIED
 
 
 class Conflict(DomainError):
-    status = 409
-    code = "conflict"
-    title = "Conflict"
+    """The request conflicts with the current state of the objects it touches."""
+
+    code = CoreError.CONFLICT
+
+
+class SignatureInvalid(DomainError):
+    """A receiver with a secret got a call without a valid Standard Webhooks signature."""
+
+    code = CoreError.INVALID_SIGNATURE

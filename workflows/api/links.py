@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from action_engine.api.catalogue import ACTION_UUID, TAG_CATALOGUE
 from action_engine.api.company_actions import COMPANY_ACTION_UUID, TAG_COMPANY_ACTIONS, CompanyActionChildMixin
+from action_engine.errors import ActionEngineError
 from action_engine.models import Action
 from action_engine.selectors import actions_visible_to
 from crm.auth import request_company
@@ -102,7 +103,7 @@ class ActionWorkflowViewSet(
             if action_row.company_id is None:
                 raise PermissionDenied(
                     "The default workflows of global actions are managed by SalesAssist staff only.",
-                    code="global_action",
+                    code=ActionEngineError.GLOBAL_ACTION,
                 )
             self._parent = action_row
         return self._parent

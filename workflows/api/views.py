@@ -1,7 +1,7 @@
 """Views of the workflows API on api.action-engine: workflows (CRUD, secret rotation, recovery, test mode)
 and deliveries (read, replay)."""
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -190,10 +190,8 @@ class DeliveryViewSet(CompanyReadOnlyViewSet):
         request=None,
         responses={
             200: DeliveryDetailSerializer,
-            **problem_responses(401, 403, 404),
-            (409, "application/problem+json"): OpenApiResponse(
-                problem_responses(409)[(409, "application/problem+json")].response,
-                description="A worker is sending this delivery right now; try again in a moment.",
+            **problem_responses(
+                401, 403, 404, _409="A worker is sending this delivery right now; try again in a moment."
             ),
         },
     )
