@@ -1,6 +1,8 @@
 """One error shape for every 4xx/5xx on every API host: RFC 9457 problem details.
 
 {"type": "urn:salesassist:problem:<code>", "title": ..., "status": ..., "detail": ..., "errors": {...}}
+
+A domain error knows only its kind and code; PROBLEM_KINDS below is the one place that gives it a status and a title.
 """
 import logging
 from http import HTTPStatus
