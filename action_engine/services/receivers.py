@@ -5,11 +5,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from action_engine.choices import ReceiverCallOutcome
 from action_engine.models import ActionCompany, ActionCompanyReceiver, ReceiverCall
 from action_engine.systems import parse_uuid, system_spec
 from salesassist.core.dotpath import dot_path_get
 from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainError, InvalidInput, NotFound
+from salesassist.core.inbound.models import InboundOutcome
 from salesassist.core.parsers import json_loads_bounded, storable_text
 from salesassist.core.webhook_signing import secret_generate, secret_is_valid, signature_verify
 
@@ -196,7 +196,7 @@ def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> Engagement
 
 
 def _receiver_call_failed(*, receiver_call: ReceiverCall, problem: dict) -> None:
-    receiver_call.outcome = ReceiverCallOutcome.FAILED
+    receiver_call.outcome = InboundOutcome.FAILED
     receiver_call.error = problem
     receiver_call.processed_at = timezone.now()
     receiver_call.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
@@ -213,7 +213,7 @@ def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) 
         # Our fault, not the sender's: the call is kept as failed, to be replayed once it is fixed.
         _receiver_call_failed(receiver_call=receiver_call, problem=INTERNAL_ERROR_STORED)
         raise
-    receiver_call.outcome = ReceiverCallOutcome.PROCESSED
+    receiver_call.outcome = InboundOutcome.PROCESSED
     receiver_call.error = None
     receiver_call.engagement = recorded.engagement
     receiver_call.processed_at = timezone.now()
@@ -222,11 +222,11 @@ def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) 
 
 
 def receiver_call_is_replayable(*, receiver_call: ReceiverCall) -> bool:
-    if receiver_call.outcome == ReceiverCallOutcome.FAILED:
+    if receiver_call.outcome == InboundOutcome.FAILED:
         # An unsigned or forged call stays refused: replaying would skip the check it failed.
         return (receiver_call.error or {}).get("code") != SignatureInvalid.code
     stale = timezone.now() - RECEIVER_CALL_STALE_AFTER
-    return receiver_call.outcome == ReceiverCallOutcome.RECEIVED and receiver_call.created_at < stale
+    return receiver_call.outcome == InboundOutcome.RECEIVED and receiver_call.created_at < stale
 
 
 def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:

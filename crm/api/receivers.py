@@ -12,6 +12,7 @@ from crm.models import LeadReceiver, LeadReceiverAttempt
 from crm.services import lead_receive, lead_receiver_attempt_replay, lead_receiver_attempt_store
 from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer, problem_body
 from salesassist.core.exceptions import NotFound
+from salesassist.core.inbound.models import InboundOutcome
 from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle, client_ip
 
 
@@ -28,7 +29,7 @@ class LeadReceiverAttemptReplayedSerializer(serializers.Serializer):
 
     uuid = serializers.UUIDField(source="attempt.uuid")
     receiver = serializers.UUIDField(source="attempt.receiver.uuid")
-    outcome = serializers.ChoiceField(source="attempt.outcome", choices=LeadReceiverAttempt.Outcome.choices)
+    outcome = serializers.ChoiceField(source="attempt.outcome", choices=InboundOutcome.choices)
     error = serializers.JSONField(
         source="attempt.error", allow_null=True, help_text="The problem that stopped it, when it failed again."
     )

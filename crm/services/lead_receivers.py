@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
 from salesassist.core.exceptions import INTERNAL_ERROR_STORED, Conflict, DomainError, InvalidInput, NotFound
+from salesassist.core.inbound.models import InboundOutcome
 from salesassist.core.parsers import json_loads_bounded, storable_text
 
 from ..choices import LeadStatus
@@ -236,7 +237,7 @@ def lead_receive_upsert(
 
 
 def _attempt_failed(*, attempt: LeadReceiverAttempt, problem: dict) -> None:
-    attempt.outcome = LeadReceiverAttempt.Outcome.FAILED
+    attempt.outcome = InboundOutcome.FAILED
     attempt.error = problem
     attempt.processed_at = timezone.now()
     attempt.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
@@ -266,7 +267,7 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
         # Our fault, not the sender's: the attempt is kept as failed, with its body, for a later look.
         _attempt_failed(attempt=attempt, problem=INTERNAL_ERROR_STORED)
         raise
-    attempt.outcome = LeadReceiverAttempt.Outcome.PROCESSED
+    attempt.outcome = InboundOutcome.PROCESSED
     attempt.error = None
     attempt.lead = lead
     attempt.processed_at = timezone.now()
@@ -276,10 +277,10 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
 
 def lead_receiver_attempt_is_replayable(*, attempt: LeadReceiverAttempt) -> bool:
     """Failed, or still "received" long after it arrived (its processing was cut off)."""
-    if attempt.outcome == LeadReceiverAttempt.Outcome.FAILED:
+    if attempt.outcome == InboundOutcome.FAILED:
         return True
     stale = timezone.now() - LEAD_RECEIVER_ATTEMPT_STALE_AFTER
-    return attempt.outcome == LeadReceiverAttempt.Outcome.RECEIVED and attempt.created_at < stale
+    return attempt.outcome == InboundOutcome.RECEIVED and attempt.created_at < stale
 
 
 def lead_receiver_attempt_replay(*, attempt: LeadReceiverAttempt) -> LeadReceived:
