@@ -10,10 +10,10 @@ from rest_framework.views import APIView
 from crm.auth import request_company
 from crm.models import LeadReceiver, LeadReceiverAttempt
 from crm.services import lead_receive, lead_receiver_attempt_replay, lead_receiver_attempt_store
-from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer, problem_body
+from salesassist.core.errors import PROBLEM_CONTENT_TYPE, ProblemDetailsSerializer
 from salesassist.core.exceptions import NotFound
 from salesassist.core.inbound.models import InboundOutcome
-from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle, client_ip
+from salesassist.core.inbound.views import InboundCallView
 
 
 class LeadReceivedSerializer(serializers.Serializer):
@@ -46,13 +46,23 @@ def _problem(code: int, description: str) -> dict:
     return {(code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemDetailsSerializer, description=description)}
 
 
-class LeadReceiverCallView(PublicEndpointMixin, APIView):
+class LeadReceiverCallView(InboundCallView):
     """Receive a lead from a third party; the raw call is kept before anything else."""
 
-    throttle_classes = [ReceiverIpThrottle, ReceiverThrottle]
+    receivers = LeadReceiver.objects.select_related("company").filter(is_active=True, company__is_active=True)
+    not_found = "No such lead receiver."
+    call_field = "attempt"
+    throttle_prefix = "lead:"
+    store = staticmethod(lead_receiver_attempt_store)
 
-    def throttle_subject(self, request):
-        return f"lead:{self.kwargs['receiver_uuid']}"
+    def process(self, *, receiver, call):
+        return lead_receive(receiver=receiver, attempt=call)
+
+    def answer(self, handled):
+        return Response(
+            LeadReceivedSerializer(handled).data,
+            status=status.HTTP_200_OK if handled.duplicate else status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         operation_id="lead_receiver_call_create",
@@ -77,31 +87,7 @@ class LeadReceiverCallView(PublicEndpointMixin, APIView):
         },
     )
     def post(self, request, receiver_uuid):
-        receiver = (
-            LeadReceiver.objects.select_related("company")
-            .filter(uuid=receiver_uuid, is_active=True, company__is_active=True)
-            .first()
-        )
-        if receiver is None:
-            raise NotFound("No such lead receiver.")
-        attempt = lead_receiver_attempt_store(
-            receiver=receiver,
-            headers=dict(request.headers),
-            body=request._request.body.decode("utf-8", errors="replace"),
-            source_ip=client_ip(request),
-        )
-        received = lead_receive(receiver=receiver, attempt=attempt)
-        if received.error is not None:
-            error = received.error
-            body = problem_body(
-                status_code=error.status, code=error.code, title=error.title, detail=error.detail, errors=error.errors
-            )
-            body["attempt"] = str(attempt.uuid)
-            return Response(body, status=error.status, content_type=PROBLEM_CONTENT_TYPE)
-        return Response(
-            LeadReceivedSerializer(received).data,
-            status=status.HTTP_200_OK if received.duplicate else status.HTTP_201_CREATED,
-        )
+        return self.receive(request, receiver_uuid)
 
 
 class LeadReceiverAttemptReplayView(APIView):
