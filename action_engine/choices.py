@@ -25,9 +25,3 @@ class ModuleKind(models.TextChoices):
     PRODUCT = "product", "Product"
     CONTENT = "content", "Content"
     FORM = "form", "Form"
-
-
-class ReceiverCallOutcome(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSED = "processed", "Processed"
-    FAILED = "failed", "Failed"

@@ -267,6 +267,7 @@ class LeadReceiverAttemptAdmin(ReceivedCallAdmin):
     """Raw calls to lead receivers, as received."""
 
     list_display = ("created_at", "receiver", "company", "outcome", "lead", "source_ip")
+    call_fields = ("receiver", "company", "body", "source_ip", "outcome", "lead", "processed_at")
     search_fields = ("=uuid", "receiver__name", "body")
     list_select_related = ("receiver", "company", "lead")
     # Replaying writes leads through the receiver's template: those who may change lead receivers.

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from salesassist.core.inbound.models import InboundCall
 from salesassist.core.models import BaseModel, SoftDeleteModel
 
 from .choices import ApiKeyAccess, LeadStatus, MembershipRole
@@ -156,23 +157,12 @@ class LeadReceiver(BaseModel):
         return self.name
 
 
-class LeadReceiverAttempt(BaseModel):
+class LeadReceiverAttempt(InboundCall):
     """One raw call to a lead receiver, stored before anything else so nothing posted is lost."""
-
-    class Outcome(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        FAILED = "failed", "Failed"
 
     receiver = models.ForeignKey(LeadReceiver, on_delete=models.CASCADE, related_name="attempts")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    headers = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True)
-    source_ip = models.GenericIPAddressField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
-    error = models.JSONField(null=True, blank=True)
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -150,6 +150,7 @@ class ReceiverCallAdmin(ReceivedCallAdmin):
     """Raw calls to company action receivers, as received."""
 
     list_display = ("created_at", "receiver", "company", "outcome", "engagement", "source_ip")
+    call_fields = ("company", "receiver", "body", "source_ip", "outcome", "engagement", "processed_at")
     search_fields = ("=uuid", "=receiver__uuid", "body")
     list_select_related = ("receiver", "company", "engagement__lead", "engagement__action_company")
     # Replaying writes engagements for the receiver's company action: those who may change receivers.

@@ -24,16 +24,10 @@ from action_engine.services import (
     receiver_call_process,
     receiver_call_store,
 )
-from salesassist.core.errors import problem_response, problem_responses
+from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import NotFound, PermissionDenied
-from salesassist.core.throttling import (
-    PublicActionThrottle,
-    PublicEndpointMixin,
-    PublicIpThrottle,
-    ReceiverIpThrottle,
-    ReceiverThrottle,
-    client_ip,
-)
+from salesassist.core.inbound.views import InboundCallView
+from salesassist.core.throttling import PublicActionThrottle, PublicEndpointMixin, PublicIpThrottle
 
 from .public_serializers import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -186,13 +180,21 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         return Response(EngagementRecordedSerializer(recorded).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
-class ReceiverCallCreateView(PublicEndpointMixin, APIView):
+class ReceiverCallCreateView(InboundCallView):
     """A third party posts a company action's result; the raw call is stored before anything else."""
 
-    throttle_classes = [ReceiverIpThrottle, ReceiverThrottle]
+    receivers = ActionCompanyReceiver.objects.select_related("action_company").filter(is_active=True)
+    not_found = "No such receiver."
+    call_field = "receiver_call"
+    store = staticmethod(receiver_call_store)
 
-    def throttle_subject(self, request):
-        return str(self.kwargs["receiver_uuid"])
+    def process(self, *, receiver, call):
+        return receiver_call_process(receiver_call=call)
+
+    def answer(self, handled):
+        data = EngagementRecordedSerializer(handled.recorded).data
+        data[self.call_field] = str(handled.call.uuid)
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="receiver_call_create",
@@ -220,23 +222,7 @@ class ReceiverCallCreateView(PublicEndpointMixin, APIView):
         },
     )
     def post(self, request, receiver_uuid):
-        receiver = (
-            ActionCompanyReceiver.objects.select_related("action_company")
-            .filter(uuid=receiver_uuid, is_active=True)
-            .first()
-        )
-        if receiver is None:
-            raise NotFound("No such receiver.")
-        body = request._request.body.decode("utf-8", errors="replace")
-        call = receiver_call_store(
-            receiver=receiver, headers=dict(request.headers), body=body, source_ip=client_ip(request)
-        )
-        handled = receiver_call_process(receiver_call=call)
-        if handled.error is not None:
-            return problem_response(handled.error, receiver_call=str(call.uuid))
-        data = EngagementRecordedSerializer(handled.recorded).data
-        data["receiver_call"] = str(call.uuid)
-        return Response(data, status=status.HTTP_201_CREATED)
+        return self.receive(request, receiver_uuid)
 
 
 @extend_schema(exclude=True)

@@ -2,8 +2,9 @@
 
 from rest_framework import serializers
 
-from action_engine.choices import ModuleKind, ReceiverCallOutcome, Stage
+from action_engine.choices import ModuleKind, Stage
 from salesassist.core.api import StrictSerializer
+from salesassist.core.inbound.models import InboundOutcome
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 150
 
@@ -148,7 +149,7 @@ class ReceiverCallSerializer(serializers.Serializer):
 
     uuid = serializers.UUIDField()
     receiver = serializers.UUIDField(source="receiver.uuid")
-    outcome = serializers.ChoiceField(choices=ReceiverCallOutcome.choices)
+    outcome = serializers.ChoiceField(choices=InboundOutcome.choices)
     error = serializers.JSONField(allow_null=True)
     engagement = serializers.UUIDField(source="engagement.uuid", allow_null=True, default=None)
     source_ip = serializers.IPAddressField(allow_null=True)

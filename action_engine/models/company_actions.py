@@ -2,7 +2,8 @@
 from django.db import models
 from django.db.models import Q
 
-from action_engine.choices import ModuleKind, ReceiverCallOutcome, Stage
+from action_engine.choices import ModuleKind, Stage
+from salesassist.core.inbound.models import InboundCall
 from salesassist.core.models import BaseModel, SoftDeleteModel
 
 
@@ -60,22 +61,14 @@ class ActionCompanyReceiver(BaseModel):
         ]
 
 
-class ReceiverCall(BaseModel):
+class ReceiverCall(InboundCall):
     """One raw call to a company action receiver, stored before anything else is done with it."""
 
     company = models.ForeignKey("crm.Company", on_delete=models.CASCADE, related_name="+")
     receiver = models.ForeignKey(ActionCompanyReceiver, on_delete=models.CASCADE, related_name="calls")
-    headers = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True)
-    source_ip = models.GenericIPAddressField(null=True, blank=True)
-    outcome = models.CharField(
-        max_length=20, choices=ReceiverCallOutcome.choices, default=ReceiverCallOutcome.RECEIVED
-    )
-    error = models.JSONField(null=True, blank=True)
     engagement = models.ForeignKey(
         "action_engine.Engagement", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

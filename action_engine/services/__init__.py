@@ -30,10 +30,8 @@ from .engagements import (
 )
 from .forms import FORM_FIELDS, form_create, form_delete_check, form_schema_errors, form_soft_delete, form_update
 from .receivers import (
-    RECEIVER_CALL_STALE_AFTER,
     RECEIVER_FIELDS,
     RECEIVER_MAPPING_KEYS,
-    SECRET_HEADERS,
     ReceiverCallHandled,
     action_company_receiver_create,
     action_company_receiver_rotate,
@@ -63,10 +61,8 @@ __all__ = [
     "ACTION_LINK_SALT",
     "ACTION_LINK_TTL_MAX_DAYS",
     "FORM_FIELDS",
-    "RECEIVER_CALL_STALE_AFTER",
     "RECEIVER_FIELDS",
     "RECEIVER_MAPPING_KEYS",
-    "SECRET_HEADERS",
     "VISITOR_TOUCH_INTERVAL",
     "ActionShared",
     "EngagementRecorded",

@@ -1,28 +1,26 @@
 """Company action receivers: created, rotated and signed; the calls they take stored, processed and replayed."""
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
-from action_engine.choices import ReceiverCallOutcome
 from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompany, ActionCompanyReceiver, ReceiverCall
 from action_engine.systems import parse_uuid, system_spec
 from salesassist.core.dotpath import dot_path_get
-from salesassist.core.errors import INTERNAL_ERROR_STORED, problem_stored
-from salesassist.core.exceptions import Conflict, CoreError, DomainError, InvalidInput, NotFound, SignatureInvalid
-from salesassist.core.parsers import json_loads_bounded, storable_text
+from salesassist.core.exceptions import CoreError, DomainError, InvalidInput, NotFound, SignatureInvalid
+from salesassist.core.inbound.services import (
+    inbound_call_is_replayable,
+    inbound_call_process,
+    inbound_call_replay,
+    inbound_call_store,
+)
+from salesassist.core.parsers import json_loads_bounded
 from salesassist.core.webhook_signing import secret_generate, secret_is_valid, signature_verify
 
 from .engagements import EngagementRecorded, engagement_record
 
 RECEIVER_FIELDS = ("mapping", "default_stage")
-# Headers that carry credentials are never stored with a raw call.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 RECEIVER_MAPPING_KEYS = ("lead", "visitor", "stage", "message")
-# A call still "received" after this long was cut off mid-processing (a crash): replay may take it.
-RECEIVER_CALL_STALE_AFTER = timedelta(minutes=5)
 
 
 @transaction.atomic
@@ -99,15 +97,7 @@ def receiver_call_store(
     *, receiver: ActionCompanyReceiver, headers: dict, body: str, source_ip: str | None
 ) -> ReceiverCall:
     """Keep the raw call, committed on its own, before anything can fail: nothing posted is lost."""
-    kept_headers = {name.lower(): value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
-    with transaction.atomic():
-        return ReceiverCall.objects.create(
-            company_id=receiver.company_id,
-            receiver=receiver,
-            headers=kept_headers,
-            body=storable_text(body),
-            source_ip=source_ip or None,
-        )
+    return inbound_call_store(model=ReceiverCall, receiver=receiver, headers=headers, body=body, source_ip=source_ip)
 
 
 def _verify_signature(*, secret: str, headers: dict, body: str) -> None:
@@ -193,48 +183,29 @@ def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> Engagement
     )
 
 
-def _receiver_call_failed(*, receiver_call: ReceiverCall, problem: dict) -> None:
-    receiver_call.outcome = ReceiverCallOutcome.FAILED
-    receiver_call.error = problem
-    receiver_call.processed_at = timezone.now()
-    receiver_call.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
-
-
 def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) -> ReceiverCallHandled:
     """Turn a stored call into an engagement and record the outcome on the call, success or not."""
-    try:
-        recorded = _receiver_call_engagement(call=receiver_call, replay=replay)
-    except DomainError as error:
-        _receiver_call_failed(receiver_call=receiver_call, problem=problem_stored(error))
-        return ReceiverCallHandled(call=receiver_call, error=error)
-    except Exception:
-        # Our fault, not the sender's: the call is kept as failed, to be replayed once it is fixed.
-        _receiver_call_failed(receiver_call=receiver_call, problem=INTERNAL_ERROR_STORED)
-        raise
-    receiver_call.outcome = ReceiverCallOutcome.PROCESSED
-    receiver_call.error = None
-    receiver_call.engagement = recorded.engagement
-    receiver_call.processed_at = timezone.now()
-    receiver_call.save(update_fields=["outcome", "error", "engagement", "processed_at", "updated_at"])
-    return ReceiverCallHandled(call=receiver_call, recorded=recorded)
+    recorded, error = inbound_call_process(
+        call=receiver_call,
+        make=lambda: _receiver_call_engagement(call=receiver_call, replay=replay),
+        made_fields=lambda recorded: {"engagement": recorded.engagement},
+    )
+    return ReceiverCallHandled(call=receiver_call, recorded=recorded, error=error)
 
 
 def receiver_call_is_replayable(*, receiver_call: ReceiverCall) -> bool:
-    if receiver_call.outcome == ReceiverCallOutcome.FAILED:
-        # An unsigned or forged call stays refused: replaying would skip the check it failed.
-        return (receiver_call.error or {}).get("code") != SignatureInvalid.code
-    stale = timezone.now() - RECEIVER_CALL_STALE_AFTER
-    return receiver_call.outcome == ReceiverCallOutcome.RECEIVED and receiver_call.created_at < stale
+    """Failed or cut off mid-processing; an unsigned or forged call stays refused: replaying would skip the
+    check it failed."""
+    return inbound_call_is_replayable(call=receiver_call, refused_codes=frozenset({SignatureInvalid.code}))
 
 
 def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
     """Process a failed (or interrupted) call again, its signature checked again without the freshness window."""
-    with transaction.atomic():
-        # The row lock makes two replays of one call run one after the other; the second sees it processed.
-        call = ReceiverCall.objects.select_for_update().select_related("receiver").get(pk=receiver_call.pk)
-        if not receiver_call_is_replayable(receiver_call=call):
-            raise Conflict(
-                f"This call cannot be replayed (outcome {call.outcome}).",
-                code=ActionEngineError.RECEIVER_CALL_NOT_REPLAYABLE,
-            )
-        return receiver_call_process(receiver_call=call, replay=True)
+    return inbound_call_replay(
+        call=receiver_call,
+        locked=ReceiverCall.objects.select_for_update().select_related("receiver"),
+        is_replayable=lambda call: receiver_call_is_replayable(receiver_call=call),
+        process=lambda call: receiver_call_process(receiver_call=call, replay=True),
+        noun="call",
+        conflict_code=ActionEngineError.RECEIVER_CALL_NOT_REPLAYABLE,
+    )

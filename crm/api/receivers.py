@@ -10,9 +10,10 @@ from rest_framework.views import APIView
 from crm.auth import request_company
 from crm.models import LeadReceiver, LeadReceiverAttempt
 from crm.services import lead_receive, lead_receiver_attempt_replay, lead_receiver_attempt_store
-from salesassist.core.errors import problem_response, problem_responses
+from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import NotFound
-from salesassist.core.throttling import PublicEndpointMixin, ReceiverIpThrottle, ReceiverThrottle, client_ip
+from salesassist.core.inbound.models import InboundOutcome
+from salesassist.core.inbound.views import InboundCallView
 
 
 class LeadReceivedSerializer(serializers.Serializer):
@@ -28,7 +29,7 @@ class LeadReceiverAttemptReplayedSerializer(serializers.Serializer):
 
     uuid = serializers.UUIDField(source="attempt.uuid")
     receiver = serializers.UUIDField(source="attempt.receiver.uuid")
-    outcome = serializers.ChoiceField(source="attempt.outcome", choices=LeadReceiverAttempt.Outcome.choices)
+    outcome = serializers.ChoiceField(source="attempt.outcome", choices=InboundOutcome.choices)
     error = serializers.JSONField(
         source="attempt.error", allow_null=True, help_text="The problem that stopped it, when it failed again."
     )
@@ -41,13 +42,23 @@ class LeadReceiverAttemptReplayedSerializer(serializers.Serializer):
     processed_at = serializers.DateTimeField(source="attempt.processed_at", allow_null=True)
 
 
-class LeadReceiverCallView(PublicEndpointMixin, APIView):
+class LeadReceiverCallView(InboundCallView):
     """Receive a lead from a third party; the raw call is kept before anything else."""
 
-    throttle_classes = [ReceiverIpThrottle, ReceiverThrottle]
+    receivers = LeadReceiver.objects.select_related("company").filter(is_active=True, company__is_active=True)
+    not_found = "No such lead receiver."
+    call_field = "attempt"
+    throttle_prefix = "lead:"
+    store = staticmethod(lead_receiver_attempt_store)
 
-    def throttle_subject(self, request):
-        return f"lead:{self.kwargs['receiver_uuid']}"
+    def process(self, *, receiver, call):
+        return lead_receive(receiver=receiver, attempt=call)
+
+    def answer(self, handled):
+        return Response(
+            LeadReceivedSerializer(handled).data,
+            status=status.HTTP_200_OK if handled.duplicate else status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         operation_id="lead_receiver_call_create",
@@ -74,26 +85,7 @@ class LeadReceiverCallView(PublicEndpointMixin, APIView):
         },
     )
     def post(self, request, receiver_uuid):
-        receiver = (
-            LeadReceiver.objects.select_related("company")
-            .filter(uuid=receiver_uuid, is_active=True, company__is_active=True)
-            .first()
-        )
-        if receiver is None:
-            raise NotFound("No such lead receiver.")
-        attempt = lead_receiver_attempt_store(
-            receiver=receiver,
-            headers=dict(request.headers),
-            body=request._request.body.decode("utf-8", errors="replace"),
-            source_ip=client_ip(request),
-        )
-        received = lead_receive(receiver=receiver, attempt=attempt)
-        if received.error is not None:
-            return problem_response(received.error, attempt=str(attempt.uuid))
-        return Response(
-            LeadReceivedSerializer(received).data,
-            status=status.HTTP_200_OK if received.duplicate else status.HTTP_201_CREATED,
-        )
+        return self.receive(request, receiver_uuid)
 
 
 class LeadReceiverAttemptReplayView(APIView):

@@ -1,16 +1,19 @@
 """Lead receivers: inbound URLs where third parties post leads, and turning each stored call into a lead."""
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
-from salesassist.core.errors import INTERNAL_ERROR_STORED, problem_stored
 from salesassist.core.exceptions import Conflict, CoreError, DomainError, InvalidInput, NotFound
-from salesassist.core.parsers import json_loads_bounded, storable_text
+from salesassist.core.inbound.services import (
+    inbound_call_is_replayable,
+    inbound_call_process,
+    inbound_call_replay,
+    inbound_call_store,
+)
+from salesassist.core.parsers import json_loads_bounded
 
 from ..choices import LeadStatus
 from ..errors import CrmError
@@ -68,11 +71,7 @@ def lead_receiver_delete(*, receiver: LeadReceiver) -> None:
 
 # Lead fields a receiver's template may map; the rest of a payload goes to custom_fields.
 LEAD_RECEIVER_MAPPABLE = ("first_name", "last_name", "email", "phone", "status", "source")
-# Headers that carry credentials are never stored with a raw attempt.
-LEAD_RECEIVER_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 LEAD_RECEIVER_MAX_CUSTOM_FIELDS = 200
-# An attempt still "received" after this long was cut off mid-processing (a crash): replay may take it.
-LEAD_RECEIVER_ATTEMPT_STALE_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -89,15 +88,9 @@ def lead_receiver_attempt_store(
     *, receiver: LeadReceiver, headers: dict, body: str, source_ip: str | None
 ) -> LeadReceiverAttempt:
     """Keep the raw call, committed on its own, before anything can fail: nothing posted is lost."""
-    kept = {name.lower(): value for name, value in headers.items() if name.lower() not in LEAD_RECEIVER_SECRET_HEADERS}
-    with transaction.atomic():
-        return LeadReceiverAttempt.objects.create(
-            receiver=receiver,
-            company_id=receiver.company_id,
-            headers=kept,
-            body=storable_text(body),
-            source_ip=source_ip or None,
-        )
+    return inbound_call_store(
+        model=LeadReceiverAttempt, receiver=receiver, headers=headers, body=body, source_ip=source_ip
+    )
 
 
 def lead_receiver_payload_map(*, receiver: LeadReceiver, payload) -> tuple[dict, dict, dict]:
@@ -237,53 +230,39 @@ def lead_receive_upsert(
             return merged, True
 
 
-def _attempt_failed(*, attempt: LeadReceiverAttempt, problem: dict) -> None:
-    attempt.outcome = LeadReceiverAttempt.Outcome.FAILED
-    attempt.error = problem
-    attempt.processed_at = timezone.now()
-    attempt.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+def _attempt_lead_upsert(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> tuple[Lead, bool]:
+    if not (receiver.is_active and receiver.company.is_active):
+        # Only a replay meets an inactive one (a live call to it is a 404): kept failed until it is active again.
+        raise NotFound("The lead receiver or its company is not active.")
+    try:
+        payload = json_loads_bounded(attempt.body)
+    except ValueError as exc:
+        raise InvalidInput(
+            "The body is not valid JSON.", code=CoreError.PARSE_ERROR, errors={"body": [str(exc)]}
+        ) from exc
+    fields, defaulted, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
+    return lead_receive_upsert(
+        receiver=receiver,
+        fields=_lead_fields_clean({**defaulted, **fields}),
+        custom=custom,
+        defaulted=frozenset(defaulted),
+    )
 
 
 def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> LeadReceived:
     """Turn a stored attempt into a lead and record its outcome; errors are kept on the attempt."""
-    try:
-        if not (receiver.is_active and receiver.company.is_active):
-            # Only a replay meets an inactive one (a live call to it is a 404): kept failed until it is active again.
-            raise NotFound("The lead receiver or its company is not active.")
-        try:
-            payload = json_loads_bounded(attempt.body)
-        except ValueError as exc:
-            raise InvalidInput(
-                "The body is not valid JSON.", code=CoreError.PARSE_ERROR, errors={"body": [str(exc)]}
-            ) from exc
-        fields, defaulted, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
-        lead, duplicate = lead_receive_upsert(
-            receiver=receiver,
-            fields=_lead_fields_clean({**defaulted, **fields}),
-            custom=custom,
-            defaulted=frozenset(defaulted),
-        )
-    except DomainError as error:
-        _attempt_failed(attempt=attempt, problem=problem_stored(error))
-        return LeadReceived(attempt=attempt, error=error)
-    except Exception:
-        # Our fault, not the sender's: the attempt is kept as failed, with its body, for a later look.
-        _attempt_failed(attempt=attempt, problem=INTERNAL_ERROR_STORED)
-        raise
-    attempt.outcome = LeadReceiverAttempt.Outcome.PROCESSED
-    attempt.error = None
-    attempt.lead = lead
-    attempt.processed_at = timezone.now()
-    attempt.save(update_fields=["outcome", "error", "lead", "processed_at", "updated_at"])
-    return LeadReceived(attempt=attempt, lead=lead, duplicate=duplicate)
+    upserted, error = inbound_call_process(
+        call=attempt,
+        make=lambda: _attempt_lead_upsert(receiver=receiver, attempt=attempt),
+        made_fields=lambda upserted: {"lead": upserted[0]},
+    )
+    lead, duplicate = upserted or (None, False)
+    return LeadReceived(attempt=attempt, lead=lead, duplicate=duplicate, error=error)
 
 
 def lead_receiver_attempt_is_replayable(*, attempt: LeadReceiverAttempt) -> bool:
     """Failed, or still "received" long after it arrived (its processing was cut off)."""
-    if attempt.outcome == LeadReceiverAttempt.Outcome.FAILED:
-        return True
-    stale = timezone.now() - LEAD_RECEIVER_ATTEMPT_STALE_AFTER
-    return attempt.outcome == LeadReceiverAttempt.Outcome.RECEIVED and attempt.created_at < stale
+    return inbound_call_is_replayable(call=attempt)
 
 
 def lead_receiver_attempt_replay(*, attempt: LeadReceiverAttempt) -> LeadReceived:
@@ -292,16 +271,11 @@ def lead_receiver_attempt_replay(*, attempt: LeadReceiverAttempt) -> LeadReceive
     A lead the attempt made before a crash cut it off is found again by the dedupe on email and phone:
     the replay updates it (`duplicate`), it never makes a second one.
     """
-    with transaction.atomic():
-        # The row lock makes two replays of one attempt run one after the other; the second sees it processed.
-        locked = (
-            LeadReceiverAttempt.objects.select_for_update(of=("self",))
-            .select_related("receiver__company")
-            .get(pk=attempt.pk)
-        )
-        if not lead_receiver_attempt_is_replayable(attempt=locked):
-            raise Conflict(
-                f"This attempt cannot be replayed (outcome {locked.outcome}).",
-                code=CrmError.LEAD_RECEIVER_ATTEMPT_NOT_REPLAYABLE,
-            )
-        return lead_receive(receiver=locked.receiver, attempt=locked)
+    return inbound_call_replay(
+        call=attempt,
+        locked=LeadReceiverAttempt.objects.select_for_update(of=("self",)).select_related("receiver__company"),
+        is_replayable=lambda locked: lead_receiver_attempt_is_replayable(attempt=locked),
+        process=lambda locked: lead_receive(receiver=locked.receiver, attempt=locked),
+        noun="attempt",
+        conflict_code=CrmError.LEAD_RECEIVER_ATTEMPT_NOT_REPLAYABLE,
+    )

@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from standardwebhooks.webhooks import Webhook
 
 from action_engine import services as action_engine_services
-from action_engine.choices import ReceiverCallOutcome
 from action_engine.models import Engagement, ReceiverCall
 from conftest import host_client
+from salesassist.core.inbound.models import InboundOutcome
 from salesassist.hosts import ACTION_ENGINE_API
 from tests.action_engine.public_fixtures import forms_action, fresh_cache, lead, public_api  # noqa: F401
 from tests.crm.factories import LeadFactory
@@ -63,7 +63,7 @@ def test_a_mapped_call_becomes_an_engagement(public_api, receiver, lead):
     response = post_call(public_api, receiver, third_party_body(lead), HTTP_AUTHORIZATION="Bearer hidden")
     assert response.status_code == 201, response.content
     call = ReceiverCall.objects.get()
-    assert call.outcome == ReceiverCallOutcome.PROCESSED
+    assert call.outcome == InboundOutcome.PROCESSED
     assert str(call.uuid) == response.json()["receiver_call"]
     assert "authorization" not in call.headers and call.source_ip == "127.0.0.1"
     engagement = Engagement.objects.get()
@@ -86,7 +86,7 @@ def test_the_raw_call_is_stored_even_when_mapping_fails(public_api, receiver, le
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     call = ReceiverCall.objects.get()
-    assert call.outcome == ReceiverCallOutcome.FAILED
+    assert call.outcome == InboundOutcome.FAILED
     assert json.loads(call.body) == {"something": "else"}
     assert set(call.error["errors"]) == {"lead", "stage"}
     assert Engagement.objects.count() == 0
@@ -141,7 +141,7 @@ def test_an_error_of_ours_keeps_the_call_failed_and_replayable(
 def test_an_unknown_lead_fails_the_call_with_404(public_api, receiver, other_company):
     response = post_call(public_api, receiver, third_party_body(LeadFactory(company=other_company)))
     assert response.status_code == 404
-    assert ReceiverCall.objects.get().outcome == ReceiverCallOutcome.FAILED
+    assert ReceiverCall.objects.get().outcome == InboundOutcome.FAILED
 
 
 def test_a_message_the_system_refuses_fails_the_call(public_api, receiver, lead):

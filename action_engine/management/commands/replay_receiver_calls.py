@@ -2,7 +2,7 @@
 
 from action_engine.models import ReceiverCall
 from action_engine.services import receiver_call_is_replayable, receiver_call_replay
-from salesassist.core.replay import ReplayStoredCallsCommand
+from salesassist.core.inbound.replay import ReplayStoredCallsCommand
 
 
 class Command(ReplayStoredCallsCommand):

@@ -2,7 +2,7 @@
 
 from crm.models import LeadReceiverAttempt
 from crm.services import lead_receiver_attempt_is_replayable, lead_receiver_attempt_replay
-from salesassist.core.replay import ReplayStoredCallsCommand
+from salesassist.core.inbound.replay import ReplayStoredCallsCommand
 
 
 class Command(ReplayStoredCallsCommand):

@@ -2,12 +2,14 @@
 from django.contrib import admin, messages
 
 from ..exceptions import DomainError
+from ..inbound.models import InboundOutcome
+from ..inbound.replay import StoredCallReplays
 from .display import pretty_json
 from .filters import COMPANY_FILTER
 from .forms import RecentRowsFormSet
 
 
-class ReceivedCallAdminMixin:
+class ReceivedCallAdminMixin(StoredCallReplays):
     """Raw calls to an inbound URL (lead receivers, company action receivers), with headers and error
     shown as indented JSON."""
 
@@ -15,6 +17,11 @@ class ReceivedCallAdminMixin:
     date_hierarchy = "created_at"
     exclude = ("headers", "error")
     readonly_fields = ("headers_display", "error_display")
+    call_fields = ()  # the model's fields in the order the page shows them, before the read-only ones
+
+    def get_fields(self, request, obj=None):
+        # Named, not in the model's order: the columns every stored call has are the kernel's, first in the model.
+        return [*self.call_fields, *self.get_readonly_fields(request, obj)]
 
     @admin.display(description="headers")
     def headers_display(self, obj):
@@ -29,19 +36,12 @@ class ReceivedCallAdminMixin:
     replay_permission = ""
     not_replayable_because = "processed already"
 
-    def is_replayable(self, stored) -> bool:
-        raise NotImplementedError
-
-    def replay(self, stored):
-        """Replay one stored call through its service; return the stored row with its new outcome."""
-        raise NotImplementedError
-
     def has_replay_permission(self, request):
         return request.user.has_perm(self.replay_permission)
 
     @admin.action(description="Replay selected failed %(verbose_name_plural)s", permissions=["replay"])
     def replay_calls(self, request, queryset):
-        counts = {"processed": 0, "failed": 0, "skipped": 0}
+        counts = {InboundOutcome.PROCESSED: 0, InboundOutcome.FAILED: 0, "skipped": 0}
         for stored in queryset.order_by("created_at", "id"):
             if not self.is_replayable(stored):
                 counts["skipped"] += 1
@@ -50,10 +50,11 @@ class ReceivedCallAdminMixin:
                 counts[self.replay(stored).outcome] += 1
             except DomainError:
                 counts["skipped"] += 1  # replayed meanwhile by someone else
-        level = messages.SUCCESS if not counts["failed"] else messages.WARNING
+        processed, failed = counts[InboundOutcome.PROCESSED], counts[InboundOutcome.FAILED]
+        level = messages.SUCCESS if not failed else messages.WARNING
         self.message_user(
             request,
-            f"Replayed: {counts['processed']} processed, {counts['failed']} failed again, "
+            f"Replayed: {processed} processed, {failed} failed again, "
             f"{counts['skipped']} not replayable ({self.not_replayable_because}).",
             level,
         )

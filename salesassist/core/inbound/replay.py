@@ -1,20 +1,17 @@
-"""The management command both receivers' replays share: stored inbound calls that failed (or were cut
-off mid-processing) are processed again, one by one, by their app's replay service."""
+"""Replaying from outside the API: stored inbound calls that failed (or were cut off mid-processing) are
+processed again, one by one, by their app's replay service, from the management command both receivers'
+replays share or from the admin's action."""
 
 from uuid import UUID
 
 from django.core.management.base import BaseCommand, CommandError
 
-from .exceptions import DomainError
+from ..exceptions import DomainError
+from .models import InboundOutcome
 
-PROCESSED, FAILED, RECEIVED = "processed", "failed", "received"
 
-
-class ReplayStoredCallsCommand(BaseCommand):
-    """A subclass names the stored-call model, what its rows are called, and its app's services."""
-
-    model = None  # a model with uuid, outcome (received/processed/failed), created_at and a receiver
-    noun = "call"
+class StoredCallReplays:
+    """What a replay front end (this command, the admin's action) asks of its app's services."""
 
     def is_replayable(self, stored) -> bool:
         raise NotImplementedError
@@ -22,6 +19,13 @@ class ReplayStoredCallsCommand(BaseCommand):
     def replay(self, stored):
         """Replay one stored call through its service; return the stored row with its new outcome."""
         raise NotImplementedError
+
+
+class ReplayStoredCallsCommand(StoredCallReplays, BaseCommand):
+    """A subclass names the stored-call model, what its rows are called, and its app's services."""
+
+    model = None  # an InboundCall model with a receiver
+    noun = "call"
 
     def add_arguments(self, parser):
         # type=UUID: a mistyped uuid is a usage error, not a traceback from the query.
@@ -35,13 +39,13 @@ class ReplayStoredCallsCommand(BaseCommand):
         if uuids:
             queryset = queryset.filter(uuid__in=uuids)
         else:
-            queryset = queryset.filter(outcome__in=[FAILED, RECEIVED])
+            queryset = queryset.filter(outcome__in=[InboundOutcome.FAILED, InboundOutcome.RECEIVED])
         if receiver:
             queryset = queryset.filter(receiver__uuid=receiver)
         candidates = [stored for stored in queryset[:limit] if self.is_replayable(stored)]
         if uuids and len(candidates) < len(set(uuids)):
             raise CommandError(f"Some of the named {self.noun}s do not exist or cannot be replayed.")
-        counts = {PROCESSED: 0, FAILED: 0, "skipped": 0}
+        counts = {InboundOutcome.PROCESSED: 0, InboundOutcome.FAILED: 0, "skipped": 0}
         errors = 0
         for stored in candidates:
             if dry_run:
@@ -64,6 +68,7 @@ class ReplayStoredCallsCommand(BaseCommand):
             detail = f": {replayed.error['detail']}" if replayed.error else ""
             self.stdout.write(f"{replayed.outcome} {stored.uuid}{detail}")
         if not dry_run:
-            self.stdout.write(f"{counts[PROCESSED]} processed, {counts[FAILED]} failed, {counts['skipped']} skipped")
+            processed, failed = counts[InboundOutcome.PROCESSED], counts[InboundOutcome.FAILED]
+            self.stdout.write(f"{processed} processed, {failed} failed, {counts['skipped']} skipped")
         if errors:
             raise CommandError(f"{errors} {self.noun}(s) could not be replayed because of an error on our side.")
