@@ -98,8 +98,8 @@ class ServiceWritesAdminMixin:
     `delete_check_service` (called like `delete_service`) raises the DomainError of a row that must stay: the
     delete page then lists it, with the reason, as what prevents the delete, and nothing is deleted.
     A write whose service is not named saves or deletes the model as Django's admin does; one whose service
-    takes more than this (the signed-in user, say) overrides `create_row(request, form)`,
-    `update_row(request, row, form)` or `delete_row(request, row)`, each returning the row the service wrote.
+    takes more than this (the signed-in user, say) overrides `create_row(request, form)` or
+    `update_row(request, row, form)`, which return the row the service wrote, or `delete_row(request, row)`.
     The form should run the same rules (ServiceRulesForm), so that a refusal is a form error, not an error page.
     """
 
