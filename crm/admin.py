@@ -5,9 +5,9 @@ from django.utils.html import format_html
 from salesassist.core.admin import (
     COMPANY_FILTER,
     NullSplitFilter,
-    ServiceCheckedForm,
-    ServiceWritesMixin,
-    adopt_saved_row,
+    ServiceRulesForm,
+    ServiceWritesAdminMixin,
+    cleaned_fields,
     host_url_link,
 )
 from salesassist.hosts import CRM_API
@@ -98,7 +98,7 @@ class ApiKeyStatusFilter(NullSplitFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(BaseModelAdmin):
+class ApiKeyAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """A company's API keys. The hash is never shown; a new key is shown once, right after it is made."""
 
     list_display = ("name", "prefix", "company", "access", "last_used_at", "revoked_at", "created_at")
@@ -108,31 +108,27 @@ class ApiKeyAdmin(BaseModelAdmin):
     list_select_related = ("company",)
     actions = ("revoke_keys",)
     add_fields = ("company", "name", "access")
-    # Set by the service or by use of the key, never typed in.
-    service_fields = ("company", "prefix", "created_by", "last_used_at", "revoked_at")
+    update_service = api_key_update
+    instance_kwarg = "api_key"
+    service_fields = ("name", "access")
+    # Set on add, by the service or by use of the key, never typed in.
+    fixed_fields = ("company", "prefix", "created_by", "last_used_at", "revoked_at")
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return list(self.add_fields)
-        return ["name", "access", *self.service_fields, "uuid", "created_at", "updated_at"]
+        return [*self.service_fields, *self.fixed_fields, "uuid", "created_at", "updated_at"]
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        return fields if obj is None else [*fields, *self.service_fields]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            api_key_update(api_key=obj, name=obj.name, access=obj.access)
-            return
+    def create_row(self, request, form):
         api_key, token = api_key_create(
-            company=obj.company, name=obj.name, access=obj.access, created_by=request.user
+            company=form.cleaned_data["company"], created_by=request.user, **cleaned_fields(form, self.service_fields)
         )
-        adopt_saved_row(obj, api_key)
         messages.success(
             request,
             format_html("The new API key is <code>{}</code> — copy it now: it is not stored and is shown only once.",
                         token),
         )
+        return api_key
 
     @admin.action(description="Revoke selected keys", permissions=["change"])
     def revoke_keys(self, request, queryset):
@@ -142,7 +138,7 @@ class ApiKeyAdmin(BaseModelAdmin):
         self.message_user(request, f"Revoked {len(keys)} key(s).", messages.SUCCESS)
 
 
-class LeadAdminForm(ServiceCheckedForm):
+class LeadAdminForm(ServiceRulesForm):
     """The lead services' checks; the per-company email/phone uniqueness is checked on the dedupe keys."""
 
     model_filled_fields = ("deleted_at", "email_normalized", "phone_normalized")
@@ -156,8 +152,8 @@ class LeadAdminForm(ServiceCheckedForm):
         lead_normalize(lead=self.instance)
         super().validate_unique()
 
-    def service_check(self, instance):
-        lead_validate(lead=instance)
+    def check_row(self, row):
+        lead_validate(lead=row)
 
 
 class LeadVisitorInline(ReadOnlyTabularInline):
@@ -167,11 +163,16 @@ class LeadVisitorInline(ReadOnlyTabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(ServiceWritesMixin, SoftDeleteModelAdmin):
+class LeadAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     """A person a company sells to."""
 
     form = LeadAdminForm
+    create_service = lead_create
+    update_service = lead_update
+    delete_service = lead_soft_delete
+    instance_kwarg = "lead"
     service_fields = LEAD_FIELDS
+    fixed_fields = ("company",)
     list_display = ("__str__", "email", "phone", "company", "status", "owner", "source", "created_at")
     list_filter = ("status", COMPANY_FILTER, "source", "created_at")
     search_fields = ("first_name", "last_name", "email", "phone", "=uuid")
@@ -180,40 +181,29 @@ class LeadAdmin(ServiceWritesMixin, SoftDeleteModelAdmin):
     date_hierarchy = "created_at"
     inlines = (LeadVisitorInline,)
 
-    def service_create(self, obj, fields):
-        return lead_create(company=obj.company, **fields)
 
-    def service_update(self, obj, fields):
-        lead_update(lead=obj, **fields)
-
-    def service_delete(self, obj):
-        lead_soft_delete(lead=obj)
-
-
-class VisitorAdminForm(ServiceCheckedForm):
+class VisitorAdminForm(ServiceRulesForm):
     """The visitor services' check (a lead of the visitor's company) as a form error."""
 
-    def service_check(self, instance):
-        visitor_validate(visitor=instance)
+    def check_row(self, row):
+        visitor_validate(visitor=row)
 
 
 @admin.register(Visitor)
-class VisitorAdmin(ServiceWritesMixin, BaseModelAdmin):
+class VisitorAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """A browser identity, linked to a lead once known."""
 
     form = VisitorAdminForm
+    create_service = visitor_create
+    update_service = visitor_update
+    instance_kwarg = "visitor"
     service_fields = VISITOR_FIELDS
+    fixed_fields = ("company",)
     list_display = ("uuid", "company", "lead", "first_seen_at", "last_seen_at")
     list_filter = (COMPANY_FILTER, "first_seen_at", "last_seen_at")
     search_fields = ("=uuid", "lead__email", "lead__first_name", "lead__last_name")
     autocomplete_fields = ("company", "lead")
     list_select_related = ("company", "lead")
-
-    def service_create(self, obj, fields):
-        return visitor_create(company=obj.company, **fields)
-
-    def service_update(self, obj, fields):
-        visitor_update(visitor=obj, **fields)
 
 
 class LeadReceiverAttemptInline(RecentCallsInline):
@@ -222,19 +212,26 @@ class LeadReceiverAttemptInline(RecentCallsInline):
     readonly_fields = fields
 
 
-class LeadReceiverAdminForm(ServiceCheckedForm):
+class LeadReceiverAdminForm(ServiceRulesForm):
     """The lead receiver services' checks (the template, the default owner) as form errors."""
 
-    def service_check(self, instance):
-        lead_receiver_validate(receiver=instance)
+    def check_row(self, row):
+        lead_receiver_validate(receiver=row)
 
 
 @admin.register(LeadReceiver)
-class LeadReceiverAdmin(ServiceWritesMixin, BaseModelAdmin):
+class LeadReceiverAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """An inbound URL where a third party posts leads; its mapping says where each field is."""
 
     form = LeadReceiverAdminForm
+    create_service = lead_receiver_create
+    update_service = lead_receiver_update
+    # One that received calls keeps them: Django's delete page already refuses it (the calls are view-only),
+    # and the service refuses it too.
+    delete_service = lead_receiver_delete
+    instance_kwarg = "receiver"
     service_fields = LEAD_RECEIVER_FIELDS
+    fixed_fields = ("company",)
     list_display = ("name", "company", "source", "is_active", "created_at")
     list_filter = ("is_active", COMPANY_FILTER, "created_at")
     search_fields = ("name", "source", "=uuid", "company__name")
@@ -249,17 +246,6 @@ class LeadReceiverAdmin(ServiceWritesMixin, BaseModelAdmin):
         if obj.pk is None:
             return "—"
         return host_url_link("crm:lead-receiver-call-create", CRM_API, receiver_uuid=obj.uuid)
-
-    def service_create(self, obj, fields):
-        return lead_receiver_create(company=obj.company, **fields)
-
-    def service_update(self, obj, fields):
-        lead_receiver_update(receiver=obj, **fields)
-
-    def service_delete(self, obj):
-        # One that received calls keeps them: Django's delete page already refuses it (the calls are
-        # view-only), and the service refuses it too.
-        lead_receiver_delete(receiver=obj)
 
 
 @admin.register(LeadReceiverAttempt)

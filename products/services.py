@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 PRODUCT_FIELDS = ("name", "sku", "description", "price", "currency", "attributes", "is_published")
 VARIANT_FIELDS = ("name", "sku", "price", "attributes")
-CONTENT_FIELDS = ("title", "kind", "url", "body", "is_published")
+# The API writes no file (files are uploaded in admin).
+CONTENT_FIELDS = ("title", "kind", "url", "body", "file", "is_published")
 
 
 def _only(fields: dict, allowed: tuple[str, ...], function: str) -> dict:
@@ -23,10 +24,13 @@ def _only(fields: dict, allowed: tuple[str, ...], function: str) -> dict:
     return fields
 
 
+def _sku_taken(row: Product | Variant, others) -> bool:
+    """Whether another row of `others` has the row's SKU; an empty SKU is never taken."""
+    return bool(row.sku) and others.filter(sku=row.sku).exclude(pk=row.pk).exists()
+
+
 def _product_check_sku(*, product: Product) -> None:
-    if product.sku and Product.objects.filter(company_id=product.company_id, sku=product.sku).exclude(
-        pk=product.pk
-    ).exists():
+    if _sku_taken(product, Product.objects.filter(company_id=product.company_id)):
         raise InvalidInput(
             "Another product of this company has this SKU.", errors={"sku": ["Another product has this SKU."]}
         )
@@ -101,15 +105,53 @@ def product_update(*, product: Product, variants: list[dict] | None = None, **fi
     return _product_save(product=product, variants=variants)
 
 
+def product_delete_check(*, product: Product) -> None:
+    """Raise the DomainError of a subscriber of `product_deleting` that still needs the product (a page shows it)."""
+    product_deleting.emit(product=product)
+
+
 @transaction.atomic
 def product_soft_delete(*, product: Product) -> Product:
-    """Hide a product, unless a subscriber of `product_deleting` still needs it (a page shows it)."""
-    product_deleting.emit(product=product)
+    """Hide a product that no subscriber of `product_deleting` still needs."""
+    product_delete_check(product=product)
     product.delete()
     return product
 
 
-def _content_check(*, content: Content) -> None:
+# --- Variants one by one: admin edits them a row at a time (the API writes a product's whole set) ----
+
+
+def _variant_save(*, variant: Variant, fields: dict, service: str) -> Variant:
+    for name, value in _only(fields, VARIANT_FIELDS, service).items():
+        setattr(variant, name, value)
+    if _sku_taken(variant, Variant.objects.filter(product_id=variant.product_id)):
+        raise InvalidInput(
+            "Another variant of this product has this SKU.", errors={"sku": ["Another variant has this SKU."]}
+        )
+    variant.save()
+    return variant
+
+
+def variant_create(*, product: Product, **fields) -> Variant:
+    """A new variant of the product."""
+    return _variant_save(variant=Variant(product=product, attributes={}), fields=fields, service="variant_create")
+
+
+def variant_update(*, variant: Variant, **fields) -> Variant:
+    """Change one variant of a product."""
+    return _variant_save(variant=variant, fields=fields, service="variant_update")
+
+
+def variant_delete(*, variant: Variant) -> None:
+    """Remove one variant of a product."""
+    variant.delete()
+
+
+# --- Content -----------------------------------------------------------------------------------------
+
+
+def content_validate(*, content: Content) -> None:
+    """Content shows something: a url, a body or a file."""
     if not (content.url or content.body or content.file):
         message = ["Give a url or a body."]
         raise InvalidInput("Content needs a url or a body.", errors={"url": message, "body": message})
@@ -119,7 +161,7 @@ def content_create(*, company: Company, **fields) -> Content:
     """A new document, video, article or link of the company."""
     _only(fields, CONTENT_FIELDS, "content_create")
     content = Content(company=company, **fields)
-    _content_check(content=content)
+    content_validate(content=content)
     content.save()
     return content
 
@@ -129,14 +171,19 @@ def content_update(*, content: Content, **fields) -> Content:
     _only(fields, CONTENT_FIELDS, "content_update")
     for name, value in fields.items():
         setattr(content, name, value)
-    _content_check(content=content)
+    content_validate(content=content)
     content.save()
     return content
 
 
+def content_delete_check(*, content: Content) -> None:
+    """Raise the DomainError of a subscriber of `content_deleting` that still needs the content (a page shows it)."""
+    content_deleting.emit(content=content)
+
+
 @transaction.atomic
 def content_soft_delete(*, content: Content) -> Content:
-    """Hide content, unless a subscriber of `content_deleting` still needs it (a page shows it)."""
-    content_deleting.emit(content=content)
+    """Hide content that no subscriber of `content_deleting` still needs."""
+    content_delete_check(content=content)
     content.delete()
     return content

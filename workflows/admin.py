@@ -1,7 +1,6 @@
 """Admin of workflows, the actions they run on, their deliveries and every delivery attempt."""
 from datetime import timedelta
 
-from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
@@ -22,44 +21,42 @@ from crm.admin_tenancy import (
     ScopedTabularInline,
     SoftDeleteModelAdmin,
 )
-from salesassist.core.admin import COMPANY_FILTER, RecentRowsFormSet, ScopeFilter, pretty_json
-from salesassist.core.exceptions import InvalidInput
-from salesassist.core.webhook_signing import secret_generate
+from salesassist.core.admin import (
+    COMPANY_FILTER,
+    RecentRowsFormSet,
+    ScopeFilter,
+    ServiceRulesForm,
+    ServiceWritesAdminMixin,
+    cleaned_fields,
+    pretty_json,
+)
 
-from .choices import WorkflowKind
-from .conditions import conditions_validate
-from .kinds import kind_handler
 from .links import workflow_link_problem
 from .models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
-from .services import deliveries_enqueue, stages_validate, workflow_recover, workflow_resume
+from .services import (
+    WORKFLOW_FIELDS,
+    deliveries_enqueue,
+    workflow_check,
+    workflow_create,
+    workflow_delete,
+    workflow_recover,
+    workflow_resume,
+    workflow_update,
+)
 
 # How far back "recover" reaches in admin (further when the workflow has been failing longer).
 ADMIN_RECOVER_DEFAULT = timedelta(days=7)
 
 
-class WorkflowAdminForm(forms.ModelForm):
-    """The same checks as the API: the kind's config (SSRF of a webhook URL included), the conditions and
-    the stages."""
+class WorkflowAdminForm(ServiceRulesForm):
+    """The API's checks (services.workflow_check): the kind's config (SSRF of a webhook URL included), the
+    conditions and the stages."""
 
-    class Meta:
-        model = Workflow
-        fields = "__all__"
-
-    def clean(self):
-        cleaned = super().clean()
-        checks = (
-            ("config", lambda: kind_handler(cleaned["kind"]).config_validate(cleaned.get("config"))),
-            ("conditions", lambda: conditions_validate(cleaned.get("conditions"))),
-            ("stages", lambda: stages_validate(cleaned.get("stages"))),
-        )
-        for field, check in checks:
-            if field not in cleaned or "kind" not in cleaned:
-                continue
-            try:
-                cleaned[field] = check()
-            except InvalidInput as error:
-                self.add_error(field, "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in error.errors.items()))
-        return cleaned
+    def check_rules(self, cleaned_data):
+        workflow = self.instance if self.instance.pk else None
+        if workflow is None and "kind" not in cleaned_data:
+            return  # an unknown kind is the kind field's own error; its config cannot be checked
+        workflow_check(workflow=workflow, **cleaned_fields(self, ("kind", "config", "stages", "conditions")))
 
 
 class RecentDeliveryInline(ReadOnlyTabularInline):
@@ -76,31 +73,34 @@ class RecentDeliveryInline(ReadOnlyTabularInline):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(SoftDeleteModelAdmin):
+class WorkflowAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     """A delivery to a third party. Its signing secrets are never shown here."""
 
+    form = WorkflowAdminForm
     list_display = ("name", "company", "kind", "is_active", "stages", "paused_at", "created_at")
     list_filter = ("kind", "is_active", ScopeFilter, COMPANY_FILTER, "created_at")
     search_fields = ("name", "=uuid")
     autocomplete_fields = ("company",)
     list_select_related = ("company",)
     exclude = ("secret", "previous_secret")
-    readonly_fields = ("has_secret", "previous_secret_expires_at", "failing_since", "all_deliveries")
+    # A new webhook's signing secret is never shown here; staff read it through the API's rotate-secret,
+    # which shows a new one once.
+    create_service = workflow_create
+    update_service = workflow_update
+    delete_service = workflow_delete
+    instance_kwarg = "workflow"
+    service_fields = WORKFLOW_FIELDS
+    fixed_fields = ("company", "kind")
+    # Set by the deliveries: a pause is lifted by activating the workflow again (or by "resume").
+    readonly_fields = (
+        "has_secret", "previous_secret_expires_at", "paused_at", "pause_reason", "failing_since", "all_deliveries"
+    )
     inlines = (RecentDeliveryInline,)
+    actions = ("recover_deliveries", "resume_workflows")
 
     @admin.display(boolean=True, description="signing secret set")
     def has_secret(self, obj):
         return bool(obj.secret)
-
-    # --- workflows: operator control (the workflows helper's additions) ---
-    form = WorkflowAdminForm
-    actions = ("recover_deliveries", "resume_workflows")
-
-    def save_model(self, request, obj, form, change):
-        if obj.kind == WorkflowKind.WEBHOOK and not obj.secret:
-            # Never shown here; staff read it through the API's rotate-secret, which shows a new one once.
-            obj.secret = secret_generate()
-        super().save_model(request, obj, form, change)
 
     @admin.action(
         description="Attempt failed and dead deliveries again (last 7 days, or since failing began if earlier)", permissions=["change"]

@@ -12,8 +12,13 @@ from action_engine.services import (
 )
 from action_engine.systems import system_spec
 from crm.admin_tenancy import BaseModelAdmin, SoftDeleteModelAdmin
-from salesassist.core.admin import COMPANY_FILTER, ScopeFilter
-from salesassist.core.admin_services import ServiceRulesForm, ServiceWritesAdminMixin, cleaned_fields
+from salesassist.core.admin import (
+    COMPANY_FILTER,
+    ScopeFilter,
+    ServiceRulesForm,
+    ServiceWritesAdminMixin,
+    cleaned_fields,
+)
 
 
 @admin.register(ActionType)
@@ -71,6 +76,10 @@ class ActionAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     """A catalogue action: global when it has no company."""
 
     form = ActionAdminForm
+    create_service = action_create
+    delete_check_service = action_delete_check
+    instance_kwarg = "action"
+    service_fields = ACTION_FIELDS
     fixed_fields = ("company",)
     list_display = ("name", "slug", "company", "type", "system", "data_type", "is_published", "created_at")
     list_filter = (ScopeFilter, "type", "system", "data_type", "is_published", COMPANY_FILTER, "created_at")
@@ -80,14 +89,8 @@ class ActionAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
     # No caller's company: in admin, tenancy has decided who changes which action (global ones: superusers).
-    def create_row(self, request, form):
-        return action_create(company=form.cleaned_data.get("company"), **cleaned_fields(form, ACTION_FIELDS))
-
     def update_row(self, request, row, form):
-        return action_update(action=row, company=None, **cleaned_fields(form, ACTION_FIELDS))
+        return action_update(action=row, company=None, **cleaned_fields(form, self.service_fields))
 
     def delete_row(self, request, row):
         action_soft_delete(action=row, company=None)
-
-    def delete_check(self, row):
-        action_delete_check(action=row)

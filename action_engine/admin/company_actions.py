@@ -19,11 +19,10 @@ from action_engine.services import (
     action_company_update,
 )
 from crm.admin_tenancy import BaseModelAdmin, ScopedTabularInline, SoftDeleteModelAdmin
-from salesassist.core.admin import COMPANY_FILTER
-from salesassist.core.admin_services import (
+from salesassist.core.admin import (
+    COMPANY_FILTER,
     ServiceRulesForm,
     ServiceWritesAdminMixin,
-    cleaned_fields,
     domain_error_fields,
 )
 from salesassist.core.exceptions import InvalidInput
@@ -106,6 +105,11 @@ class ActionCompanyAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     """A company's instance of a catalogue action. Adding one makes its receiver."""
 
     form = ActionCompanyAdminForm
+    create_service = action_company_create
+    update_service = action_company_update
+    delete_service = action_company_soft_delete
+    instance_kwarg = "action_company"
+    service_fields = ACTION_COMPANY_FIELDS
     fixed_fields = ("company", "action")
     list_display = ("name", "company", "action", "system", "is_active", "is_published", "created_at")
     list_filter = (
@@ -156,16 +160,6 @@ class ActionCompanyAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
             return [inline for inline in self.inlines if inline is not ReceiverInline]
         return self.inlines
 
-    def create_row(self, request, form):
-        company, action = form.cleaned_data["company"], form.cleaned_data["action"]
-        return action_company_create(company=company, action=action, **cleaned_fields(form, ACTION_COMPANY_FIELDS))
-
-    def update_row(self, request, row, form):
-        return action_company_update(action_company=row, **cleaned_fields(form, ACTION_COMPANY_FIELDS))
-
-    def delete_row(self, request, row):
-        action_company_soft_delete(action_company=row)
-
     @admin.action(description="Rotate receiver (new receiver uuid, same mapping and secret)", permissions=["change"])
     def rotate_receivers(self, request, queryset):
         for action_company in queryset.select_related("action__system"):
@@ -180,6 +174,8 @@ class ActionCompanySystemModuleAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """One product, content or form a company action's page shows."""
 
     form = ModuleForm
+    delete_service = action_company_module_detach
+    instance_kwarg = "module"
     tenant_paths = ("action_company__company",)
     list_display = ("action_company", "position", "kind", "target", "created_at")
     list_filter = ("kind", ("action_company__company", admin.RelatedOnlyFieldListFilter))
@@ -189,6 +185,3 @@ class ActionCompanySystemModuleAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
 
     def create_row(self, request, form):
         return module_attach(action_company=form.cleaned_data["action_company"], cleaned_data=form.cleaned_data)
-
-    def delete_row(self, request, row):
-        action_company_module_detach(module=row)

@@ -12,8 +12,7 @@ from action_engine.services import (
     form_update,
 )
 from crm.admin_tenancy import SoftDeleteModelAdmin
-from salesassist.core.admin import COMPANY_FILTER, ConstraintCheckingForm
-from salesassist.core.admin_services import ServiceWritesAdminMixin, cleaned_fields
+from salesassist.core.admin import COMPANY_FILTER, ConstraintCheckingForm, ServiceWritesAdminMixin
 
 
 class FormAdminForm(ConstraintCheckingForm):
@@ -32,21 +31,15 @@ class FormAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     """A JSON-Schema form: the module of the forms system."""
 
     form = FormAdminForm
+    create_service = form_create
+    update_service = form_update
+    delete_service = form_soft_delete
+    delete_check_service = form_delete_check
+    instance_kwarg = "form"
+    service_fields = FORM_FIELDS
     fixed_fields = ("company",)
     list_display = ("name", "company", "submit_label", "created_at")
     list_filter = (COMPANY_FILTER, "created_at")
     search_fields = ("name", "=uuid")
     autocomplete_fields = ("company",)
     list_select_related = ("company",)
-
-    def create_row(self, request, form):
-        return form_create(company=form.cleaned_data["company"], **cleaned_fields(form, FORM_FIELDS))
-
-    def update_row(self, request, row, form):
-        return form_update(form=row, **cleaned_fields(form, FORM_FIELDS))
-
-    def delete_row(self, request, row):
-        form_soft_delete(form=row)
-
-    def delete_check(self, row):
-        form_delete_check(form=row)

@@ -15,8 +15,14 @@ from action_engine.services import (
     receiver_default_stage_check,
 )
 from crm.admin_tenancy import BaseModelAdmin, ReceivedCallAdmin, RecentCallsInline, ScopedTabularInline
-from salesassist.core.admin import COMPANY_FILTER, TIMESTAMP_FIELDS, host_url_link
-from salesassist.core.admin_services import ServiceRulesForm, ServiceWritesAdminMixin, cleaned_fields
+from salesassist.core.admin import (
+    COMPANY_FILTER,
+    TIMESTAMP_FIELDS,
+    ServiceRulesForm,
+    ServiceWritesAdminMixin,
+    cleaned_fields,
+    host_url_link,
+)
 from salesassist.hosts import ACTION_ENGINE_API
 
 
@@ -98,6 +104,9 @@ class ActionCompanyReceiverAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
 
     form = ReceiverForm
     add_form = ReceiverAddForm
+    update_service = action_company_receiver_update
+    instance_kwarg = "receiver"
+    service_fields = RECEIVER_FIELDS
     list_display = ("uuid", "action_company", "company", "is_active", "default_stage", receiver_is_signed, "created_at")
     list_filter = ("is_active", "default_stage", COMPANY_FILTER, "created_at")
     search_fields = ("=uuid", "action_company__name", "company__name")
@@ -130,6 +139,7 @@ class ActionCompanyReceiverAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
         readonly = ["action_company", "company", receiver_url, "is_active", receiver_is_signed]
         return fields if obj is None else [*fields, *readonly]
 
+    # Adding one rotates, with a new secret when asked for (shown once).
     def create_row(self, request, form):
         secret = action_company_receiver_secret_generate() if form.cleaned_data["generate_secret"] else ""
         receiver = action_company_receiver_rotate(
@@ -140,9 +150,6 @@ class ActionCompanyReceiverAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
                 request, format_html("The receiver's signing secret is <code>{}</code> — shown only once.", secret)
             )
         return receiver
-
-    def update_row(self, request, row, form):
-        return action_company_receiver_update(receiver=row, **cleaned_fields(form, RECEIVER_FIELDS))
 
 
 @admin.register(ReceiverCall)

@@ -18,7 +18,7 @@ from .serializers import (
     LeadSerializer,
     VisitorSerializer,
 )
-from .tenancy import CompanyModelViewSet, CompanyReadOnlyViewSet
+from .tenancy import CompanyReadOnlyViewSet, CompanyServiceModelViewSet
 
 TAG_LEADS = "leads"
 
@@ -30,7 +30,7 @@ TAG_LEADS = "leads"
     tag=TAG_LEADS,
     destroy_description="Soft delete: the lead disappears from the API, its engagements and visitors stay.",
 )
-class LeadViewSet(CompanyModelViewSet):
+class LeadViewSet(CompanyServiceModelViewSet):
     """A company's leads; an email or phone another lead already has is a 400 field error."""
 
     queryset = Lead.objects.select_related("owner")
@@ -39,15 +39,10 @@ class LeadViewSet(CompanyModelViewSet):
     search_fields = ["first_name", "last_name", "email", "phone", "source"]
     ordering_fields = ["created_at", "updated_at", "first_name", "last_name", "email", "status"]
     ordering = ["-created_at"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.lead_create(company=self.company, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.lead_update(lead=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.lead_soft_delete(lead=instance)
+    create_service = services.lead_create
+    update_service = services.lead_update
+    destroy_service = services.lead_soft_delete
+    instance_kwarg = "lead"
 
 
 @crud_schema(
@@ -74,7 +69,7 @@ class VisitorViewSet(CompanyReadOnlyViewSet):
     tag="lead-receivers",
     destroy_description="A receiver that has received calls keeps them and answers 409: deactivate it instead.",
 )
-class LeadReceiverViewSet(CompanyModelViewSet):
+class LeadReceiverViewSet(CompanyServiceModelViewSet):
     """Inbound URLs where third parties post leads into the company's CRM."""
 
     queryset = LeadReceiver.objects.select_related("default_owner")
@@ -83,15 +78,10 @@ class LeadReceiverViewSet(CompanyModelViewSet):
     search_fields = ["name", "source"]
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.lead_receiver_create(company=self.company, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.lead_receiver_update(receiver=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.lead_receiver_delete(receiver=instance)
+    create_service = services.lead_receiver_create
+    update_service = services.lead_receiver_update
+    destroy_service = services.lead_receiver_delete
+    instance_kwarg = "receiver"
 
 
 class CompanyViewSet(viewsets.GenericViewSet):

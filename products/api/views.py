@@ -1,5 +1,5 @@
 """Views of the products API (api.products): products with nested variants, and content."""
-from crm.api.tenancy import CompanyModelViewSet
+from crm.api.tenancy import CompanyServiceModelViewSet
 from products import services
 from products.models import Content, Product
 from salesassist.core.api import crud_schema
@@ -15,7 +15,7 @@ from .serializers import ContentSerializer, ProductSerializer
     tag="products",
     destroy_description="Soft delete. A product that a company action still shows answers 409.",
 )
-class ProductViewSet(CompanyModelViewSet):
+class ProductViewSet(CompanyServiceModelViewSet):
     """A company's products; variants are read and written nested (a written list replaces the set)."""
 
     queryset = Product.objects.prefetch_related("variants")
@@ -24,15 +24,10 @@ class ProductViewSet(CompanyModelViewSet):
     search_fields = ["name", "sku", "description"]
     ordering_fields = ["name", "price", "created_at", "updated_at"]
     ordering = ["name"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.product_create(company=self.company, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.product_update(product=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.product_soft_delete(product=instance)
+    create_service = services.product_create
+    update_service = services.product_update
+    destroy_service = services.product_soft_delete
+    instance_kwarg = "product"
 
 
 @crud_schema(
@@ -42,7 +37,7 @@ class ProductViewSet(CompanyModelViewSet):
     tag="content",
     destroy_description="Soft delete. Content that a company action still shows answers 409.",
 )
-class ContentViewSet(CompanyModelViewSet):
+class ContentViewSet(CompanyServiceModelViewSet):
     """A company's documents, videos, articles and links."""
 
     queryset = Content.objects.all()
@@ -51,12 +46,7 @@ class ContentViewSet(CompanyModelViewSet):
     search_fields = ["title", "body", "url"]
     ordering_fields = ["title", "kind", "created_at", "updated_at"]
     ordering = ["title"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.content_create(company=self.company, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.content_update(content=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.content_soft_delete(content=instance)
+    create_service = services.content_create
+    update_service = services.content_update
+    destroy_service = services.content_soft_delete
+    instance_kwarg = "content"

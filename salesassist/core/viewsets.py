@@ -22,7 +22,8 @@ class ServiceWritesMixin:
 
     An operation the viewset offers without naming its service is a configuration error, never a plain
     model save. A viewset that answers a write differently (another output serializer, say) overrides
-    that action and calls its service itself.
+    that action and still writes through `perform_create`/`perform_update`/`perform_destroy`, or calls
+    its service itself where the body is not the row's serializer.
     """
 
     create_service = None

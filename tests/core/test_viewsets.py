@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import URLResolver, get_resolver
 
 from salesassist.core.viewsets import ServiceWritesMixin
 
@@ -50,3 +51,26 @@ def test_a_write_without_a_service_is_refused_not_saved():
     with pytest.raises(ImproperlyConfigured, match="destroy_service"):
         ThingViewSet().perform_destroy("row")
     assert calls == []
+
+
+def _api_views(urlconf: str) -> set[type]:
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns)
+            elif hasattr(pattern.callback, "cls"):  # a DRF view or viewset
+                yield pattern.callback.cls
+
+    return set(walk(get_resolver(urlconf).url_patterns))
+
+
+@pytest.mark.parametrize("host", ["crm_api", "products_api", "action_engine_api"])
+def test_every_viewset_writes_through_the_one_base(host):
+    """No API view saves a row itself: each write it offers is ServiceWritesMixin's, or its own action that
+    calls a service (for an answer other than the row's serializer)."""
+    views = _api_views(f"salesassist.urls.{host}")
+    assert views
+    for viewset in views:
+        for method in ("perform_create", "perform_update", "perform_destroy"):
+            owner = next((klass for klass in viewset.__mro__ if method in vars(klass)), None)
+            assert owner in (None, ServiceWritesMixin), f"{viewset.__name__}.{method} is {owner.__qualname__}'s"

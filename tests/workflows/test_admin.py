@@ -103,3 +103,46 @@ def test_stages_are_checked_as_the_api_checks_them(admin_client, stages):
     assert "stages" in response.context["adminform"].form.errors
     workflow.refresh_from_db()
     assert workflow.stages == ["submitted"]
+
+
+def test_activating_a_workflow_again_in_admin_lifts_its_pause(admin_client):
+    """As the API's workflow_update: a 410's disabling (or an automatic pause) ends when it is active again."""
+    workflow = WorkflowFactory(
+        stages=["submitted"],
+        is_active=False,
+        paused_at=timezone.now(),
+        pause_reason="Disabled: the target answered 410 Gone.",
+        failing_since=timezone.now(),
+    )
+    response = post_workflow(admin_client, workflow, is_active="on")
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    workflow.refresh_from_db()
+    assert workflow.is_active
+    assert (workflow.paused_at, workflow.pause_reason, workflow.failing_since) == (None, "", None)
+
+
+def test_a_workflow_keeps_its_kind_and_company_in_admin(admin_client):
+    workflow = WorkflowFactory(stages=["submitted"])
+    page = admin_client.get(reverse("admin:workflows_workflow_change", args=[workflow.pk]))
+    assert {"kind", "company", "paused_at", "pause_reason"}.isdisjoint(page.context["adminform"].form.fields)
+    response = post_workflow(admin_client, workflow, kind="email", company="")
+    assert response.status_code == 302
+    workflow.refresh_from_db()
+    assert workflow.kind == "webhook" and workflow.company is not None
+
+
+def test_every_failing_field_of_a_workflow_is_a_form_error_at_once(admin_client):
+    workflow = WorkflowFactory(stages=["submitted"])
+    response = post_workflow(admin_client, workflow, config='{"url": 5}', stages='["bought"]')
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert {"config", "stages"} <= set(errors)
+    assert any(message.startswith("config.url: ") for message in errors["config"])
+
+
+def test_a_workflow_deleted_in_admin_stops_firing(admin_client):
+    workflow = WorkflowFactory()
+    response = admin_client.post(reverse("admin:workflows_workflow_delete", args=[workflow.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    deleted = Workflow.all_objects.get(pk=workflow.pk)
+    assert deleted.is_deleted and not deleted.is_active

@@ -14,6 +14,7 @@ from crm.auth import request_company
 from salesassist.core.api import UUID_PATTERN, nested_schema, uuid_path_parameter
 from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import PermissionDenied
+from salesassist.core.viewsets import ServiceWritesMixin
 from workflows import links as services
 from workflows.models import ActionCompanyWorkflow, ActionWorkflow
 
@@ -22,15 +23,25 @@ from .serializers import WorkflowAttachSerializer, WorkflowLinkSerializer, Workf
 WORKFLOW_UUID = uuid_path_parameter("workflow_uuid", "The attached workflow's uuid.")
 
 
-class WorkflowLinksMixin:
-    """list / attach / detach / reorder of the workflows linked to a parent (an action or a company action)."""
+class WorkflowLinksMixin(ServiceWritesMixin):
+    """list / attach / detach / reorder of the workflows linked to a parent (an action or a company action).
 
+    Attaching answers with the link, not the attach body, so `create` is its own; detaching is the
+    viewset's `destroy_service`.
+    """
+
+    instance_kwarg = "link"
+    company_kwarg_on = ()
     serializer_class = WorkflowLinkSerializer
     pagination_class = None
     filter_backends = []
     lookup_field = "workflow__uuid"
     lookup_url_kwarg = "workflow_uuid"
     lookup_value_regex = UUID_PATTERN
+
+    @property
+    def company(self):
+        return request_company(self.request)
 
     def attach(self, *, workflow, position):
         raise NotImplementedError
@@ -96,9 +107,12 @@ class ActionWorkflowViewSet(
 ):
     """The default workflows of one of the company's own catalogue actions."""
 
+    destroy_service = services.action_workflow_detach
+    company_kwarg_on = ("destroy",)  # the service checks the company owns the action
+
     def get_parent(self) -> Action:
         if not hasattr(self, "_parent"):
-            visible = actions_visible_to(company=request_company(self.request))
+            visible = actions_visible_to(company=self.company)
             action_row = get_object_or_404(visible, uuid=self.kwargs["action_uuid"])
             if action_row.company_id is None:
                 raise PermissionDenied(
@@ -116,16 +130,11 @@ class ActionWorkflowViewSet(
 
     def attach(self, *, workflow, position=None):
         return services.action_workflow_attach(
-            action=self.get_parent(), company=request_company(self.request), workflow=workflow, position=position
+            action=self.get_parent(), company=self.company, workflow=workflow, position=position
         )
 
     def reorder_links(self, *, workflows):
-        return services.action_workflows_reorder(
-            action=self.get_parent(), company=request_company(self.request), workflows=workflows
-        )
-
-    def perform_destroy(self, instance):
-        services.action_workflow_detach(link=instance, company=request_company(self.request))
+        return services.action_workflows_reorder(action=self.get_parent(), company=self.company, workflows=workflows)
 
     @action(detail=False, methods=["post"])
     def reorder(self, request, *args, **kwargs):
@@ -141,6 +150,8 @@ class CompanyActionWorkflowViewSet(
     viewsets.GenericViewSet,
 ):
     """The company's own workflows run on a company action, besides the catalogue action's defaults."""
+
+    destroy_service = services.action_company_workflow_detach
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -158,9 +169,6 @@ class CompanyActionWorkflowViewSet(
 
     def reorder_links(self, *, workflows):
         return services.action_company_workflows_reorder(action_company=self.get_parent(), workflows=workflows)
-
-    def perform_destroy(self, instance):
-        services.action_company_workflow_detach(link=instance)
 
     @action(detail=False, methods=["post"])
     def reorder(self, request, *args, **kwargs):

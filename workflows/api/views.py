@@ -6,7 +6,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api.tenancy import CompanyModelViewSet, CompanyReadOnlyViewSet
+from crm.api.tenancy import CompanyReadOnlyViewSet, CompanyServiceModelViewSet
 from salesassist.core.errors import problem_responses
 from salesassist.core.pagination import CursorPagination
 
@@ -73,7 +73,7 @@ WRITE_PROBLEMS = (400, 401, 403, 404, 415)
         responses={204: None, **problem_responses(*READ_PROBLEMS)},
     ),
 )
-class WorkflowViewSet(CompanyModelViewSet):
+class WorkflowViewSet(CompanyServiceModelViewSet):
     """A company's workflows: deliveries of its engagements to third parties (webhook, email)."""
 
     queryset = Workflow.objects.all()
@@ -82,18 +82,17 @@ class WorkflowViewSet(CompanyModelViewSet):
     search_fields = ["name"]
     ordering_fields = ["name", "created_at", "updated_at"]
     ordering = ["name"]
+    create_service = services.workflow_create
+    update_service = services.workflow_update
+    destroy_service = services.workflow_delete
+    instance_kwarg = "workflow"
 
     def create(self, request, *args, **kwargs):
+        # The answer shows the new signing secret, once: another serializer than the one that validates.
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workflow = services.workflow_create(company=self.company, **serializer.validated_data)
-        return Response(WorkflowCreatedSerializer(workflow).data, status=status.HTTP_201_CREATED)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.workflow_update(workflow=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.workflow_delete(workflow=instance)
+        self.perform_create(serializer)
+        return Response(WorkflowCreatedSerializer(serializer.instance).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="workflows_rotate_secret",

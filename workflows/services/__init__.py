@@ -4,8 +4,10 @@ from .fanout import deliveries_enqueue, deliveries_retry_soon, deliveries_sweep,
 from .notifications import workflow_paused_notify, workflows_pause_failing
 from .retry import next_state, retry_delay
 from .workflows import (
+    WORKFLOW_FIELDS,
     delivery_replay,
     stages_validate,
+    workflow_check,
     workflow_create,
     workflow_delete,
     workflow_recover,
@@ -16,6 +18,7 @@ from .workflows import (
 )
 
 __all__ = [
+    "WORKFLOW_FIELDS",
     "deliveries_attempt",
     "deliveries_enqueue",
     "deliveries_retry_soon",
@@ -26,6 +29,7 @@ __all__ = [
     "retry_delay",
     "stages_validate",
     "task_batch_size",
+    "workflow_check",
     "workflow_create",
     "workflow_delete",
     "workflow_paused_notify",

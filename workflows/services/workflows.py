@@ -71,6 +71,39 @@ def _kind_validate(kind) -> str:
     return kind
 
 
+# What create and update take besides the kind (fixed once created) and the company.
+WORKFLOW_FIELDS = ("name", "config", "stages", "conditions", "is_active")
+
+
+def workflow_check(*, workflow: Workflow | None = None, **fields) -> dict:
+    """The fields a workflow is created with (no `workflow`) or changed to, as they will be stored: a known kind
+    that never changes, the kind's config, the stages and the conditions, each checked and cleaned.
+
+    InvalidInput names every field that fails (the one field's own error when only one does).
+    """
+    if workflow is not None and "kind" in fields and fields["kind"] != workflow.kind:
+        raise InvalidInput("The kind cannot be changed.", errors={"kind": ["Create a new workflow instead."]})
+    kind = fields["kind"] = workflow.kind if workflow is not None else _kind_validate(fields.get("kind"))
+    checks = {
+        "config": kind_handler(kind).config_validate,
+        "stages": stages_validate,
+        "conditions": conditions_validate,
+    }
+    failures = []
+    for name, check in checks.items():
+        if name in fields:
+            try:
+                fields[name] = check(fields[name])
+            except InvalidInput as error:
+                failures.append(error)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        errors = {key: messages for failure in failures for key, messages in failure.errors.items()}
+        raise InvalidInput("The workflow is invalid; see errors.", errors=errors)
+    return fields
+
+
 def workflow_create(
     *,
     company,
@@ -82,16 +115,13 @@ def workflow_create(
     is_active: bool = True,
 ) -> Workflow:
     """A company's workflow; a webhook gets a new signing secret (the caller shows it once)."""
-    kind = _kind_validate(kind)
+    fields = workflow_check(kind=kind, config=config, stages=stages, conditions=conditions)
     workflow = Workflow(
         company=company,
         name=name,
-        kind=kind,
-        config=kind_handler(kind).config_validate(config),
-        stages=stages_validate(stages),
-        conditions=conditions_validate(conditions),
         is_active=is_active,
-        secret=secret_generate() if kind == WorkflowKind.WEBHOOK else "",
+        secret=secret_generate() if fields["kind"] == WorkflowKind.WEBHOOK else "",
+        **fields,
     )
     workflow.save()
     return workflow
@@ -99,15 +129,7 @@ def workflow_create(
 
 def workflow_update(*, workflow: Workflow, **changes) -> Workflow:
     """Change a workflow. Turning it active again also lifts a pause (or a 410's disabling)."""
-    if "kind" in changes and changes["kind"] != workflow.kind:
-        raise InvalidInput("The kind cannot be changed.", errors={"kind": ["Create a new workflow instead."]})
-    changes.pop("kind", None)
-    if "config" in changes:
-        changes["config"] = kind_handler(workflow.kind).config_validate(changes["config"])
-    if "stages" in changes:
-        changes["stages"] = stages_validate(changes["stages"])
-    if "conditions" in changes:
-        changes["conditions"] = conditions_validate(changes["conditions"])
+    changes = workflow_check(workflow=workflow, **changes)
     if changes.get("is_active") and (workflow.paused_at or not workflow.is_active):
         workflow.paused_at, workflow.pause_reason, workflow.failing_since = None, "", None
     for field, value in changes.items():

@@ -9,7 +9,13 @@ from .display import host_url_link, pretty_json
 from .filters import COMPANY_FILTER, DeletedFilter, NullSplitFilter, ScopeFilter
 from .forms import ConstraintCheckingForm, RecentRowsFormSet, UniqueRowsFormSet
 from .options import TIMESTAMP_FIELDS, ReadOnlyInlineMixin, SoftDeleteAdminMixin, TimestampedModelAdmin
-from .saving import ServiceCheckedForm, ServiceWritesMixin, adopt_saved_row
+from .service_writes import (
+    ServiceRulesForm,
+    ServiceWritesAdminMixin,
+    adopt_saved_row,
+    cleaned_fields,
+    domain_error_fields,
+)
 from .workers import WorkerHeartbeatAdmin
 
 __all__ = [
@@ -23,8 +29,8 @@ __all__ = [
     "RecentCallsInlineMixin",
     "RecentRowsFormSet",
     "ScopeFilter",
-    "ServiceCheckedForm",
-    "ServiceWritesMixin",
+    "ServiceRulesForm",
+    "ServiceWritesAdminMixin",
     "SoftDeleteAdminMixin",
     "SuperuserOnlyMixin",
     "TimestampedModelAdmin",
@@ -32,6 +38,8 @@ __all__ = [
     "ViewOnlyMixin",
     "WorkerHeartbeatAdmin",
     "adopt_saved_row",
+    "cleaned_fields",
+    "domain_error_fields",
     "host_url_link",
     "pretty_json",
     "superuser_only",
