@@ -31,7 +31,6 @@ from salesassist.core.admin import (
     pretty_json,
 )
 
-from .links import workflow_link_problem
 from .models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
 from .services import (
     WORKFLOW_FIELDS,
@@ -39,6 +38,7 @@ from .services import (
     workflow_check,
     workflow_create,
     workflow_delete,
+    workflow_link_problem,
     workflow_recover,
     workflow_resume,
     workflow_update,
@@ -187,7 +187,7 @@ class DeliveryAttemptAdmin(HistoryModelAdmin):
 
 
 def workflow_link_errors(owner, cleaned_data: dict) -> dict[str, str]:
-    """The link rule (workflows.links) for an admin row whose owner is a catalogue or a company action."""
+    """The link rule (workflows.services.links) for an admin row whose owner is a catalogue or a company action."""
     workflow = cleaned_data.get("workflow")
     if workflow is None or owner is None:
         return {}

@@ -15,7 +15,7 @@ from salesassist.core.api import UUID_PATTERN, nested_schema, uuid_path_paramete
 from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import PermissionDenied
 from salesassist.core.viewsets import ServiceWritesMixin
-from workflows import links as services
+from workflows import services
 from workflows.models import ActionCompanyWorkflow, ActionWorkflow
 
 from .serializers import WorkflowAttachSerializer, WorkflowLinkSerializer, WorkflowReorderSerializer

@@ -1,6 +1,15 @@
 """Write operations of the workflows domain, one concern a module; import them from here."""
 from .attempts import deliveries_attempt, task_batch_size
 from .fanout import deliveries_enqueue, deliveries_retry_soon, deliveries_sweep, engagement_fanout
+from .links import (
+    action_company_workflow_attach,
+    action_company_workflow_detach,
+    action_company_workflows_reorder,
+    action_workflow_attach,
+    action_workflow_detach,
+    action_workflows_reorder,
+    workflow_link_problem,
+)
 from .notifications import workflow_paused_notify, workflows_pause_failing
 from .retry import next_state, retry_delay
 from .workflows import (
@@ -18,6 +27,13 @@ from .workflows import (
 )
 
 __all__ = [
+    "action_company_workflow_attach",
+    "action_company_workflow_detach",
+    "action_company_workflows_reorder",
+    "action_workflow_attach",
+    "action_workflow_detach",
+    "action_workflows_reorder",
+    "workflow_link_problem",
     "WORKFLOW_FIELDS",
     "deliveries_attempt",
     "deliveries_enqueue",

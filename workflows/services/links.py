@@ -7,7 +7,7 @@ from crm.models import Company
 from salesassist.core.exceptions import InvalidInput
 from salesassist.core.positions import links_next_position, links_ordered, links_reorder
 
-from .models import ActionCompanyWorkflow, ActionWorkflow, Workflow
+from ..models import ActionCompanyWorkflow, ActionWorkflow, Workflow
 
 
 def workflow_link_problem(*, owner: Action | ActionCompany, workflow: Workflow) -> str:
