@@ -7,14 +7,14 @@ from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompany, ActionCompanyReceiver, ReceiverCall
 from action_engine.systems import parse_uuid, system_spec
 from salesassist.core.dotpath import dot_path_get
-from salesassist.core.exceptions import CoreError, DomainError, InvalidInput, NotFound, SignatureInvalid
+from salesassist.core.exceptions import DomainError, InvalidInput, NotFound, SignatureInvalid
 from salesassist.core.inbound.services import (
     inbound_call_is_replayable,
+    inbound_call_payload,
     inbound_call_process,
     inbound_call_replay,
     inbound_call_store,
 )
-from salesassist.core.parsers import json_loads_bounded
 from salesassist.core.webhook_signing import secret_generate, secret_is_valid, signature_verify
 
 from .engagements import EngagementRecorded, engagement_record
@@ -153,13 +153,7 @@ def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> Engagement
     if receiver.secret:
         verify = _verify_stored_signature if replay else _verify_signature
         verify(secret=receiver.secret, headers=call.headers, body=call.body)
-    try:
-        payload = json_loads_bounded(call.body)
-    except ValueError as exc:
-        raise InvalidInput(
-            "The body is not valid JSON.", code=CoreError.PARSE_ERROR, errors={"body": [str(exc)]}
-        ) from exc
-    mapped = receiver_payload_map(receiver=receiver, payload=payload)
+    mapped = receiver_payload_map(receiver=receiver, payload=inbound_call_payload(call=call))
     action_company = (
         ActionCompany.objects.select_related("action__system", "company")
         .filter(pk=receiver.action_company_id, is_active=True, company__is_active=True)

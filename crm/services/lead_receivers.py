@@ -6,14 +6,14 @@ from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
-from salesassist.core.exceptions import Conflict, CoreError, DomainError, InvalidInput, NotFound
+from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from salesassist.core.inbound.services import (
     inbound_call_is_replayable,
+    inbound_call_payload,
     inbound_call_process,
     inbound_call_replay,
     inbound_call_store,
 )
-from salesassist.core.parsers import json_loads_bounded
 
 from ..choices import LeadStatus
 from ..errors import CrmError
@@ -234,12 +234,7 @@ def _attempt_lead_upsert(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt
     if not (receiver.is_active and receiver.company.is_active):
         # Only a replay meets an inactive one (a live call to it is a 404): kept failed until it is active again.
         raise NotFound("The lead receiver or its company is not active.")
-    try:
-        payload = json_loads_bounded(attempt.body)
-    except ValueError as exc:
-        raise InvalidInput(
-            "The body is not valid JSON.", code=CoreError.PARSE_ERROR, errors={"body": [str(exc)]}
-        ) from exc
+    payload = inbound_call_payload(call=attempt)
     fields, defaulted, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
     return lead_receive_upsert(
         receiver=receiver,

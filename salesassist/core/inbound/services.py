@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..errors import INTERNAL_ERROR_STORED, problem_stored
-from ..exceptions import Conflict, DomainError
-from ..parsers import storable_text
+from ..exceptions import Conflict, CoreError, DomainError, InvalidInput
+from ..parsers import json_loads_bounded, storable_text
 from .models import InboundCall, InboundOutcome
 
 Call = TypeVar("Call", bound=InboundCall)
@@ -35,6 +35,16 @@ def inbound_call_store(*, model: type[Call], receiver, headers: dict, body: str,
             body=storable_text(body),
             source_ip=source_ip or None,
         )
+
+
+def inbound_call_payload(*, call: InboundCall):
+    """The stored call's body as JSON (bounded in size and depth); InvalidInput `parse_error` when it is not."""
+    try:
+        return json_loads_bounded(call.body)
+    except ValueError as exc:
+        raise InvalidInput(
+            "The body is not valid JSON.", code=CoreError.PARSE_ERROR, errors={"body": [str(exc)]}
+        ) from exc
 
 
 def _inbound_call_failed(*, call: InboundCall, problem: dict) -> None:
