@@ -28,7 +28,7 @@ from tests.action_engine.factories import (
 )
 from tests.crm.factories import LeadReceiverAttemptFactory
 from tests.products.factories import ProductFactory
-from tests.workflows.factories import DeliveryAttemptFactory, WorkflowFactory
+from tests.workflows.factories import ActionCompanyWorkflowFactory, DeliveryAttemptFactory, WorkflowFactory
 from workflows.models import Delivery, DeliveryAttempt
 
 pytestmark = pytest.mark.django_db
@@ -493,3 +493,22 @@ def test_the_module_update_service_refuses_what_attach_refuses(company):
     second.refresh_from_db()  # a refused update leaves the stored row as it was
     assert second.form != first.form
     assert action_company_module_update(module=second, position=5).position == 5
+
+
+def test_a_company_workflow_changed_or_removed_in_the_inline_goes_through_the_services(
+    admin_client, company, other_company
+):
+    action_company = ActionCompanyFactory(company=company)
+    link = ActionCompanyWorkflowFactory(action_company=action_company, workflow=WorkflowFactory(company=company))
+    own = WorkflowFactory(company=company)
+    foreign = WorkflowFactory(company=other_company)
+    response = _change_action_company(admin_client, action_company, changes={"company_workflows-0-workflow": foreign.pk})
+    assert response.status_code == 200
+    assert _inline_errors(response, "company_workflows")
+    response = _change_action_company(admin_client, action_company, changes={"company_workflows-0-workflow": own.pk})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.workflow == own
+    response = _change_action_company(admin_client, action_company, changes={"company_workflows-0-DELETE": "on"})
+    assert response.status_code == 302
+    assert not action_company.company_workflows.exists()
