@@ -1,5 +1,6 @@
 """Admin of the CRM: companies and their staff, API keys, leads, visitors, lead receivers."""
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
 from salesassist.core.admin import (
@@ -23,12 +24,20 @@ from .admin_tenancy import (
 )
 from .models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
 from .services import (
+    COMPANY_FIELDS,
     LEAD_FIELDS,
     LEAD_RECEIVER_FIELDS,
+    MEMBERSHIP_FIELDS,
     VISITOR_FIELDS,
     api_key_create,
     api_key_revoke,
     api_key_update,
+    company_create,
+    company_may_set_active,
+    company_membership_add,
+    company_membership_remove,
+    company_membership_update,
+    company_update,
     lead_create,
     lead_normalize,
     lead_receiver_attempt_is_replayable,
@@ -46,8 +55,27 @@ from .services import (
 )
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    """A company's staff: memberships added, changed and removed through the services."""
+
+    def save_new(self, form, commit=True):
+        if not commit:
+            return super().save_new(form, commit=commit)
+        return company_membership_add(company=self.instance, **cleaned_fields(form, MEMBERSHIP_FIELDS))
+
+    def save_existing(self, form, obj, commit=True):
+        if not commit:
+            return super().save_existing(form, obj, commit=commit)
+        return company_membership_update(membership=obj, **cleaned_fields(form, MEMBERSHIP_FIELDS))
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            company_membership_remove(membership=obj)
+
+
 class CompanyMembershipInline(ScopedTabularInline):
     model = CompanyMembership
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ("user",)
     fields = ("user", "role", "created_at")
@@ -55,9 +83,11 @@ class CompanyMembershipInline(ScopedTabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(BaseModelAdmin):
+class CompanyAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """A tenant, with the staff who belong to it."""
 
+    create_service = company_create
+    service_fields = COMPANY_FIELDS
     list_display = ("name", "slug", "is_active", "created_at")
     list_filter = ("is_active", "created_at")
     search_fields = ("name", "slug", "=uuid")
@@ -73,15 +103,23 @@ class CompanyAdmin(BaseModelAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        # Deactivating a tenant closes it to its own staff too: platform staff decide that.
         fields = super().get_readonly_fields(request, obj)
-        return fields if request.user.is_superuser else (*fields, "is_active")
+        return fields if company_may_set_active(user=request.user) else (*fields, "is_active")
+
+    def update_row(self, request, row, form):
+        return company_update(company=row, user=request.user, **cleaned_fields(form, COMPANY_FIELDS))
 
 
 @admin.register(CompanyMembership)
-class CompanyMembershipAdmin(BaseModelAdmin):
+class CompanyMembershipAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """A staff user's membership in a company."""
 
+    create_service = company_membership_add
+    update_service = company_membership_update
+    delete_service = company_membership_remove
+    instance_kwarg = "membership"
+    service_fields = MEMBERSHIP_FIELDS
+    fixed_fields = ("company",)
     list_display = ("user", "company", "role", "created_at")
     list_filter = ("role", COMPANY_FILTER)
     search_fields = ("user__username", "user__email", "company__name")

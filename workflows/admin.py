@@ -1,5 +1,7 @@
 """Admin of workflows, the actions they run on, their deliveries and every delivery attempt."""
+from collections.abc import Callable
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -33,7 +35,14 @@ from salesassist.core.admin import (
 
 from .models import ActionCompanyWorkflow, ActionWorkflow, Delivery, DeliveryAttempt, Workflow
 from .services import (
+    LINK_FIELDS,
     WORKFLOW_FIELDS,
+    action_company_workflow_attach,
+    action_company_workflow_detach,
+    action_company_workflow_update,
+    action_workflow_attach,
+    action_workflow_detach,
+    action_workflow_update,
     deliveries_enqueue,
     workflow_check,
     workflow_create,
@@ -199,9 +208,51 @@ def workflow_link_key(cleaned_data: dict):
     return cleaned_data.get("workflow")
 
 
+class LinkWrites(NamedTuple):
+    """A link model's owner field and the services that write its rows."""
+
+    owner_field: str
+    attach: Callable
+    update: Callable
+    detach: Callable
+
+
+LINK_WRITES = {
+    ActionWorkflow: LinkWrites("action", action_workflow_attach, action_workflow_update, action_workflow_detach),
+    ActionCompanyWorkflow: LinkWrites(
+        "action_company", action_company_workflow_attach, action_company_workflow_update, action_company_workflow_detach
+    ),
+}
+
+
+def workflow_link_attach(model, *, owner, cleaned_data: dict):
+    """Attach the workflow an admin row names to `owner`, through the link model's service (as staff)."""
+    writes = LINK_WRITES[model]
+    return writes.attach(
+        **{writes.owner_field: owner}, workflow=cleaned_data["workflow"], position=cleaned_data.get("position")
+    )
+
+
 class WorkflowLinkFormSet(LinkRowsFormSet):
+    """An action's workflows: new rows attached, changed ones updated, removed ones detached through the
+    services."""
+
     row_errors = staticmethod(workflow_link_errors)
     row_key = staticmethod(workflow_link_key)
+
+    def save_new(self, form, commit=True):
+        if not commit:
+            return super().save_new(form, commit=commit)
+        return workflow_link_attach(self.model, owner=self.instance, cleaned_data=form.cleaned_data)
+
+    def save_existing(self, form, obj, commit=True):
+        if not commit:
+            return super().save_existing(form, obj, commit=commit)
+        return LINK_WRITES[self.model].update(link=obj, **cleaned_fields(form, LINK_FIELDS))
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            LINK_WRITES[self.model].detach(link=obj)
 
 
 class ActionWorkflowForm(LinkRowForm):
@@ -235,11 +286,24 @@ class ActionCompanyWorkflowInline(WorkflowLinkInline):
     model = ActionCompanyWorkflow
 
 
+class WorkflowLinkAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
+    """A link row on its own page, written through its model's services (LINK_WRITES)."""
+
+    instance_kwarg = "link"
+
+    def create_row(self, request, form):
+        owner = form.cleaned_data[LINK_WRITES[self.model].owner_field]
+        return workflow_link_attach(self.model, owner=owner, cleaned_data=form.cleaned_data)
+
+
 @admin.register(ActionWorkflow)
-class ActionWorkflowAdmin(BaseModelAdmin):
+class ActionWorkflowAdmin(WorkflowLinkAdmin):
     """A default workflow of a catalogue action."""
 
     form = ActionWorkflowForm
+    update_service = action_workflow_update
+    delete_service = action_workflow_detach
+    service_fields = ("action", *LINK_FIELDS)
     # A global action's links are global; one to another company's workflow is never listed.
     tenant_paths = ("action__company", "workflow__company")
     list_display = ("action", "workflow", "position", "created_at")
@@ -250,10 +314,13 @@ class ActionWorkflowAdmin(BaseModelAdmin):
 
 
 @admin.register(ActionCompanyWorkflow)
-class ActionCompanyWorkflowAdmin(BaseModelAdmin):
+class ActionCompanyWorkflowAdmin(WorkflowLinkAdmin):
     """A company's own workflow on one of its actions."""
 
     form = ActionCompanyWorkflowForm
+    update_service = action_company_workflow_update
+    delete_service = action_company_workflow_detach
+    service_fields = ("action_company", *LINK_FIELDS)
     tenant_paths = ("action_company__company", "workflow__company")
     list_display = ("action_company", "workflow", "position", "created_at")
     list_filter = (("action_company__company", admin.RelatedOnlyFieldListFilter),)

@@ -9,11 +9,13 @@ from action_engine.models import ActionCompany, ActionCompanySystemModule
 from action_engine.selectors import action_company_funnel
 from action_engine.services import (
     ACTION_COMPANY_FIELDS,
+    MODULE_FIELDS,
     action_company_action_check,
     action_company_create,
     action_company_module_attach,
     action_company_module_check,
     action_company_module_detach,
+    action_company_module_update,
     action_company_receiver_rotate,
     action_company_soft_delete,
     action_company_update,
@@ -23,6 +25,7 @@ from salesassist.core.admin import (
     COMPANY_FILTER,
     ServiceRulesForm,
     ServiceWritesAdminMixin,
+    cleaned_fields,
     domain_error_fields,
 )
 from salesassist.core.exceptions import InvalidInput
@@ -61,7 +64,8 @@ def module_attach(*, action_company, cleaned_data: dict) -> ActionCompanySystemM
 
 
 class ModuleFormSet(LinkRowsFormSet):
-    """A company action's modules: new rows attached and removed rows detached through the services."""
+    """A company action's modules: new rows attached, changed ones updated and removed ones detached through
+    the services."""
 
     row_errors = staticmethod(module_errors)
     row_key = staticmethod(module_key)
@@ -70,6 +74,11 @@ class ModuleFormSet(LinkRowsFormSet):
         if not commit:
             return super().save_new(form, commit=commit)
         return module_attach(action_company=self.instance, cleaned_data=form.cleaned_data)
+
+    def save_existing(self, form, obj, commit=True):
+        if not commit:
+            return super().save_existing(form, obj, commit=commit)
+        return action_company_module_update(module=obj, **cleaned_fields(form, MODULE_FIELDS))
 
     def delete_existing(self, obj, commit=True):
         if commit:
@@ -174,8 +183,10 @@ class ActionCompanySystemModuleAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """One product, content or form a company action's page shows."""
 
     form = ModuleForm
+    update_service = action_company_module_update
     delete_service = action_company_module_detach
     instance_kwarg = "module"
+    service_fields = MODULE_FIELDS
     tenant_paths = ("action_company__company",)
     list_display = ("action_company", "position", "kind", "target", "created_at")
     list_filter = ("kind", ("action_company__company", admin.RelatedOnlyFieldListFilter))

@@ -14,6 +14,7 @@ from salesassist.core.positions import links_next_position, links_reorder
 from .receivers import action_company_receiver_create
 
 ACTION_COMPANY_FIELDS = ("name", "description", "config", "is_active", "is_published", "page_url")
+MODULE_FIELDS = ("action_company", "kind", "position", "product", "content", "form")
 
 
 def action_company_action_check(*, company: Company, action: Action) -> None:
@@ -90,14 +91,35 @@ def action_company_module_attach(
     # Looked up among the company's own rows: another company's uuid is one that does not exist.
     target = _module_target(company=action_company.company, kind=kind, target_uuid=target_uuid)
     modules = ActionCompanySystemModule.objects.filter(action_company=action_company)
-    if modules.filter(**{kind: target}).exists():
-        raise InvalidInput("This module is already attached.", errors={"target": ["Already attached."]})
+    _module_check_not_attached(modules=modules, kind=kind, target=target)
     return ActionCompanySystemModule.objects.create(
         action_company=action_company,
         kind=kind,
         position=links_next_position(modules) if position is None else position,
         **{kind: target},
     )
+
+
+def _module_check_not_attached(*, modules, kind: str, target) -> None:
+    if modules.filter(**{kind: target}).exists():
+        raise InvalidInput("This module is already attached.", errors={"target": ["Already attached."]})
+
+
+@transaction.atomic
+def action_company_module_update(*, module: ActionCompanySystemModule, **fields) -> ActionCompanySystemModule:
+    """Change what a module shows, where or in which place: the rules of attaching it hold for the result."""
+    for name, value in fields.items():
+        if name not in MODULE_FIELDS:
+            raise TypeError(f"action_company_module_update() got an unexpected field {name!r}")
+        setattr(module, name, value)
+    target = module.target
+    action_company_module_check(action_company=module.action_company, kind=module.kind, target=target)
+    if target is None:
+        raise InvalidInput("A module shows what its kind names.", errors={"target": ["This field is required."]})
+    others = ActionCompanySystemModule.objects.filter(action_company=module.action_company).exclude(pk=module.pk)
+    _module_check_not_attached(modules=others, kind=module.kind, target=target)
+    module.save()
+    return module
 
 
 def module_target_delete_check(*, product=None, content=None) -> None:

@@ -1,6 +1,16 @@
 """Write operations of the CRM domain, one module per use case; callers import them from here."""
 from .api_keys import api_key_authenticate, api_key_create, api_key_hash, api_key_revoke, api_key_update
-from .companies import company_has_member, company_membership_add
+from .companies import (
+    COMPANY_FIELDS,
+    MEMBERSHIP_FIELDS,
+    company_create,
+    company_has_member,
+    company_may_set_active,
+    company_membership_add,
+    company_membership_remove,
+    company_membership_update,
+    company_update,
+)
 from .lead_receivers import (
     LEAD_RECEIVER_FIELDS,
     LeadReceived,
@@ -31,8 +41,10 @@ from .leads import (
 )
 
 __all__ = [
+    "COMPANY_FIELDS",
     "LEAD_FIELDS",
     "LEAD_RECEIVER_FIELDS",
+    "MEMBERSHIP_FIELDS",
     "VISITOR_FIELDS",
     "LeadReceived",
     "api_key_authenticate",
@@ -40,8 +52,13 @@ __all__ = [
     "api_key_hash",
     "api_key_revoke",
     "api_key_update",
+    "company_create",
     "company_has_member",
+    "company_may_set_active",
     "company_membership_add",
+    "company_membership_remove",
+    "company_membership_update",
+    "company_update",
     "lead_create",
     "lead_normalize",
     "lead_receive",

@@ -15,7 +15,9 @@ from action_engine.models import (
     Message,
     ReceiverCall,
 )
+from action_engine.services import action_company_module_update
 from crm.models import LeadReceiverAttempt
+from salesassist.core.exceptions import InvalidInput
 from tests.action_engine.factories import (
     ActionCompanyFactory,
     ActionFactory,
@@ -26,7 +28,7 @@ from tests.action_engine.factories import (
 )
 from tests.crm.factories import LeadReceiverAttemptFactory
 from tests.products.factories import ProductFactory
-from tests.workflows.factories import DeliveryAttemptFactory, WorkflowFactory
+from tests.workflows.factories import ActionCompanyWorkflowFactory, DeliveryAttemptFactory, WorkflowFactory
 from workflows.models import Delivery, DeliveryAttempt
 
 pytestmark = pytest.mark.django_db
@@ -438,3 +440,75 @@ def test_modules_removed_in_the_inline_are_detached(admin_client, company):
     response = _change_action_company(admin_client, module.action_company, changes={"modules-0-DELETE": "on"})
     assert response.status_code == 302
     assert not module.action_company.modules.exists()
+
+
+def test_a_module_changed_in_the_inline_is_updated_through_the_service(admin_client, company, other_company):
+    action_company = ActionCompanyFactory(company=company)  # a forms action
+    module = ModuleFactory(kind=ModuleKind.FORM, form=FormFactory(company=company), action_company=action_company)
+    other, foreign = FormFactory(company=company), FormFactory(company=other_company)
+    response = _change_action_company(admin_client, action_company, changes={"modules-0-form": foreign.pk})
+    assert response.status_code == 200
+    assert _inline_errors(response, "modules")
+    response = _change_action_company(
+        admin_client, action_company, changes={"modules-0-form": other.pk, "modules-0-position": 3}
+    )
+    assert response.status_code == 302
+    module.refresh_from_db()
+    assert (module.form, module.position) == (other, 3)
+
+
+def test_a_module_changed_on_its_own_page_keeps_the_attach_rules(admin_client, company, other_company):
+    action_company = ActionCompanyFactory(company=company)  # a forms action
+    module = ModuleFactory(kind=ModuleKind.FORM, form=FormFactory(company=company), action_company=action_company)
+    url = reverse("admin:action_engine_actioncompanysystemmodule_change", args=[module.pk])
+    data = {"action_company": action_company.pk, "kind": ModuleKind.FORM, "position": 0}
+    response = admin_client.post(url, {**data, "form": FormFactory(company=other_company).pk})
+    assert response.status_code == 200
+    assert "form" in response.context["adminform"].form.errors
+    product = ProductFactory(company=company)
+    response = admin_client.post(url, {**data, "kind": ModuleKind.PRODUCT, "form": "", "product": product.pk})
+    assert response.status_code == 200
+    assert "kind" in response.context["adminform"].form.errors
+    other = FormFactory(company=company)
+    response = admin_client.post(url, {**data, "form": other.pk, "position": 2})
+    assert response.status_code == 302
+    module.refresh_from_db()
+    assert (module.form, module.position) == (other, 2)
+
+
+def test_the_module_update_service_refuses_what_attach_refuses(company):
+    action_company = ActionCompanyFactory(company=company)  # a forms action
+    first, second = (
+        ModuleFactory(kind=ModuleKind.FORM, form=FormFactory(company=company), action_company=action_company)
+        for _ in range(2)
+    )
+    with pytest.raises(InvalidInput):  # attached twice
+        action_company_module_update(module=second, form=first.form)
+    with pytest.raises(InvalidInput):  # a kind the system does not show
+        action_company_module_update(
+            module=second, kind=ModuleKind.PRODUCT, form=None, product=ProductFactory(company=company)
+        )
+    with pytest.raises(TypeError):
+        action_company_module_update(module=second, uuid=None)
+    second.refresh_from_db()  # a refused update leaves the stored row as it was
+    assert second.form != first.form
+    assert action_company_module_update(module=second, position=5).position == 5
+
+
+def test_a_company_workflow_changed_or_removed_in_the_inline_goes_through_the_services(
+    admin_client, company, other_company
+):
+    action_company = ActionCompanyFactory(company=company)
+    link = ActionCompanyWorkflowFactory(action_company=action_company, workflow=WorkflowFactory(company=company))
+    own = WorkflowFactory(company=company)
+    foreign = WorkflowFactory(company=other_company)
+    response = _change_action_company(admin_client, action_company, changes={"company_workflows-0-workflow": foreign.pk})
+    assert response.status_code == 200
+    assert _inline_errors(response, "company_workflows")
+    response = _change_action_company(admin_client, action_company, changes={"company_workflows-0-workflow": own.pk})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.workflow == own
+    response = _change_action_company(admin_client, action_company, changes={"company_workflows-0-DELETE": "on"})
+    assert response.status_code == 302
+    assert not action_company.company_workflows.exists()

@@ -5,8 +5,9 @@ from django.urls import reverse
 from action_engine.models import Engagement
 from crm.choices import ApiKeyAccess
 from crm.models import ApiKey, Company, Lead, LeadReceiver, Visitor
-from crm.services import api_key_authenticate, api_key_hash
+from crm.services import api_key_authenticate, api_key_hash, company_update
 from salesassist.core.admin import RecentRowsFormSet
+from salesassist.core.exceptions import PermissionDenied
 from tests.action_engine.factories import EngagementFactory
 from tests.crm.factories import (
     ApiKeyFactory,
@@ -221,3 +222,62 @@ def test_changing_an_api_key_in_admin_changes_only_its_name_and_access(admin_cli
     assert response.status_code == 302
     changed = ApiKey.objects.get(pk=api_key.pk)
     assert (changed.name, changed.access, changed.hashed_key) == ("Renamed", ApiKeyAccess.READ_ONLY, api_key.hashed_key)
+
+
+def _change_company(admin_client, company, **changes):
+    """Post the company's change form with its memberships as they are, plus `changes` (by key)."""
+    memberships = list(company.memberships.order_by("id"))
+    data = {
+        "name": company.name,
+        "slug": company.slug,
+        "settings": "{}",
+        "is_active": "on",
+        "memberships-TOTAL_FORMS": len(memberships),
+        "memberships-INITIAL_FORMS": len(memberships),
+    }
+    for index, membership in enumerate(memberships):
+        data.update(
+            {
+                f"memberships-{index}-id": membership.pk,
+                f"memberships-{index}-company": company.pk,
+                f"memberships-{index}-user": membership.user_id,
+                f"memberships-{index}-role": membership.role,
+            }
+        )
+    data.update(changes)
+    return admin_client.post(reverse("admin:crm_company_change", args=[company.pk]), data)
+
+
+def test_a_company_and_its_memberships_change_through_the_services(admin_client, company):
+    membership = CompanyMembershipFactory(company=company, role="member")
+    response = _change_company(admin_client, company, name="Renamed", **{"memberships-0-role": "owner"})
+    assert response.status_code == 302
+    company.refresh_from_db()
+    membership.refresh_from_db()
+    assert (company.name, membership.role) == ("Renamed", "owner")
+    response = _change_company(admin_client, company, **{"memberships-0-DELETE": "on"})
+    assert response.status_code == 302
+    assert not company.memberships.exists()
+
+
+def test_only_platform_staff_deactivate_a_company(company, superuser):
+    staff = CompanyMembershipFactory(company=company).user
+    with pytest.raises(PermissionDenied):
+        company_update(company=company, user=staff, is_active=False)
+    assert company_update(company=company, user=staff, is_active=True, name="Renamed").name == "Renamed"
+    assert company_update(company=company, user=superuser, is_active=False).is_active is False
+
+
+def test_a_membership_added_on_its_own_page_keeps_its_company(admin_client, company, other_company, superuser):
+    response = admin_client.post(
+        reverse("admin:crm_companymembership_add"), {"company": company.pk, "user": superuser.pk, "role": "member"}
+    )
+    assert response.status_code == 302
+    membership = company.memberships.get()
+    response = admin_client.post(
+        reverse("admin:crm_companymembership_change", args=[membership.pk]),
+        {"company": other_company.pk, "user": superuser.pk, "role": "owner"},
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert (membership.company, membership.role) == (company, "owner")

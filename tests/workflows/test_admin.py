@@ -6,9 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from salesassist.core.admin import RecentRowsFormSet
-from tests.action_engine.factories import EngagementFactory
+from salesassist.core.exceptions import InvalidInput
+from tests.action_engine.factories import ActionCompanyFactory, ActionFactory, EngagementFactory
 from tests.workflows.factories import DeliveryAttemptFactory, DeliveryFactory, WorkflowFactory
-from workflows.models import Workflow
+from workflows.models import ActionWorkflow, Workflow
+from workflows.services import action_company_workflow_attach, action_company_workflow_update, action_workflow_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,45 @@ def test_a_workflow_deleted_in_admin_stops_firing(admin_client):
     assert response.status_code == 302
     deleted = Workflow.all_objects.get(pk=workflow.pk)
     assert deleted.is_deleted and not deleted.is_active
+
+
+def test_a_default_workflow_added_changed_and_removed_on_its_own_page_keeps_the_link_rules(
+    admin_client, company, other_company
+):
+    action = ActionFactory(company=company)
+    own, other = WorkflowFactory(company=company), WorkflowFactory(company=None)
+    add = reverse("admin:workflows_actionworkflow_add")
+    response = admin_client.post(add, {"action": action.pk, "workflow": WorkflowFactory(company=other_company).pk})
+    assert response.status_code == 200
+    assert "workflow" in response.context["adminform"].form.errors
+    response = admin_client.post(add, {"action": action.pk, "workflow": own.pk, "position": 0})
+    assert response.status_code == 302
+    link = ActionWorkflow.objects.get(action=action)
+    change = reverse("admin:workflows_actionworkflow_change", args=[link.pk])
+    response = admin_client.post(change, {"action": action.pk, "workflow": other.pk, "position": 4})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.workflow, link.position) == (other, 4)
+    response = admin_client.post(reverse("admin:workflows_actionworkflow_delete", args=[link.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not ActionWorkflow.objects.filter(action=action).exists()
+
+
+def test_staffs_link_services_apply_the_link_rule_and_refuse_a_workflow_twice(company, other_company):
+    action_company = ActionCompanyFactory(company=company)
+    foreign = WorkflowFactory(company=other_company)
+    with pytest.raises(InvalidInput) as refused:
+        action_workflow_attach(action=ActionFactory(company=company), workflow=foreign)
+    problem = "A company's own action runs only global workflows and that company's."
+    assert refused.value.errors == {"workflow": [problem]}
+    first, second = (
+        action_company_workflow_attach(action_company=action_company, workflow=WorkflowFactory(company=company))
+        for _ in range(2)
+    )
+    with pytest.raises(InvalidInput):
+        action_company_workflow_update(link=second, workflow=first.workflow)
+    with pytest.raises(InvalidInput):
+        action_company_workflow_update(link=second, workflow=foreign)
+    second.refresh_from_db()  # a refused update leaves the stored row as it was
+    assert second.workflow != foreign
+    assert action_company_workflow_update(link=second, position=7).position == 7

@@ -2,11 +2,14 @@
 from .attempts import deliveries_attempt, task_batch_size
 from .fanout import deliveries_enqueue, deliveries_retry_soon, deliveries_sweep, engagement_fanout
 from .links import (
+    LINK_FIELDS,
     action_company_workflow_attach,
     action_company_workflow_detach,
+    action_company_workflow_update,
     action_company_workflows_reorder,
     action_workflow_attach,
     action_workflow_detach,
+    action_workflow_update,
     action_workflows_reorder,
     workflow_link_problem,
 )
@@ -27,11 +30,14 @@ from .workflows import (
 )
 
 __all__ = [
+    "LINK_FIELDS",
     "action_company_workflow_attach",
     "action_company_workflow_detach",
+    "action_company_workflow_update",
     "action_company_workflows_reorder",
     "action_workflow_attach",
     "action_workflow_detach",
+    "action_workflow_update",
     "action_workflows_reorder",
     "workflow_link_problem",
     "WORKFLOW_FIELDS",

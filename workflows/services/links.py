@@ -27,35 +27,70 @@ def workflow_link_problem(*, owner: Action | ActionCompany, workflow: Workflow) 
     return ""
 
 
-def _workflow_check(*, owner: Action | ActionCompany, workflow: Workflow, company: Company) -> None:
-    """An API caller links only its own company's workflows, and only where they would run."""
-    if workflow.company_id != company.pk or workflow_link_problem(owner=owner, workflow=workflow):
+LINK_FIELDS = ("workflow", "position")
+
+
+def _workflow_check(*, owner: Action | ActionCompany, workflow: Workflow, company: Company | None) -> None:
+    """The workflow would run on `owner`. An API caller (`company`) links only its own company's workflows;
+    staff (None) link any their admin shows them."""
+    problem = workflow_link_problem(owner=owner, workflow=workflow)
+    if company is not None and (workflow.company_id != company.pk or problem):
         raise InvalidInput("No such workflow.", errors={"workflow": ["No such workflow of this company."]})
+    if problem:
+        raise InvalidInput(problem, errors={"workflow": [problem]})
+
+
+def _check_not_attached(*, links, workflow: Workflow) -> None:
+    if links.filter(workflow=workflow).exists():
+        raise InvalidInput("This workflow is already attached.", errors={"workflow": ["Already attached."]})
 
 
 def _attach(*, links, workflow: Workflow, position: int | None, **parent):
-    if links.filter(workflow=workflow).exists():
-        raise InvalidInput("This workflow is already attached.", errors={"workflow": ["Already attached."]})
+    _check_not_attached(links=links, workflow=workflow)
     return links.model.objects.create(
         workflow=workflow, position=links_next_position(links) if position is None else position, **parent
     )
 
 
+def _update(*, link, owner_field: str, fields: dict):
+    """Staff's change of a link row (its owner, workflow or place), kept to the rules of attaching it."""
+    for name, value in fields.items():
+        if name not in (owner_field, *LINK_FIELDS):
+            raise TypeError(f"a workflow link update got an unexpected field {name!r}")
+        setattr(link, name, value)
+    owner = getattr(link, owner_field)
+    _workflow_check(owner=owner, workflow=link.workflow, company=None)
+    others = type(link).objects.filter(**{owner_field: owner}).exclude(pk=link.pk)
+    _check_not_attached(links=others, workflow=link.workflow)
+    link.save()
+    return link
+
+
 @transaction.atomic
 def action_workflow_attach(
-    *, action: Action, company: Company, workflow: Workflow, position: int | None = None
+    *, action: Action, workflow: Workflow, company: Company | None = None, position: int | None = None
 ) -> ActionWorkflow:
-    """Make one of the company's workflows a default of one of its own catalogue actions."""
-    action_check_owner(action=action, company=company)
+    """Make a workflow a default of a catalogue action: an API caller's of one of its own actions, staff's
+    (no company) of any."""
+    if company is not None:
+        action_check_owner(action=action, company=company)
     _workflow_check(owner=action, workflow=workflow, company=company)
     links = ActionWorkflow.objects.filter(action=action)
     return _attach(links=links, workflow=workflow, position=position, action=action)
 
 
 @transaction.atomic
-def action_workflow_detach(*, link: ActionWorkflow, company: Company) -> None:
-    """Stop running a workflow by default for an action (deliveries already made stay)."""
-    action_check_owner(action=link.action, company=company)
+def action_workflow_update(*, link: ActionWorkflow, **fields) -> ActionWorkflow:
+    """Change a catalogue action's default workflow, the action or its place (staff, in admin)."""
+    return _update(link=link, owner_field="action", fields=fields)
+
+
+@transaction.atomic
+def action_workflow_detach(*, link: ActionWorkflow, company: Company | None = None) -> None:
+    """Stop running a workflow by default for an action (deliveries already made stay); an API caller only
+    for its own action."""
+    if company is not None:
+        action_check_owner(action=link.action, company=company)
     link.delete()
 
 
@@ -76,6 +111,12 @@ def action_company_workflow_attach(
     _workflow_check(owner=action_company, workflow=workflow, company=action_company.company)
     links = ActionCompanyWorkflow.objects.filter(action_company=action_company)
     return _attach(links=links, workflow=workflow, position=position, action_company=action_company)
+
+
+@transaction.atomic
+def action_company_workflow_update(*, link: ActionCompanyWorkflow, **fields) -> ActionCompanyWorkflow:
+    """Change a company action's own workflow, the company action or its place (staff, in admin)."""
+    return _update(link=link, owner_field="action_company", fields=fields)
 
 
 def action_company_workflow_detach(*, link: ActionCompanyWorkflow) -> None:
