@@ -8,6 +8,7 @@ from salesassist.core.admin import (
     NullSplitFilter,
     ServiceRulesForm,
     ServiceWritesAdminMixin,
+    ServiceWritesFormSetMixin,
     cleaned_fields,
     host_url_link,
 )
@@ -55,22 +56,17 @@ from .services import (
 )
 
 
-class MembershipFormSet(BaseInlineFormSet):
+class MembershipFormSet(ServiceWritesFormSetMixin, BaseInlineFormSet):
     """A company's staff: memberships added, changed and removed through the services."""
 
-    def save_new(self, form, commit=True):
-        if not commit:
-            return super().save_new(form, commit=commit)
+    def create_row(self, form):
         return company_membership_add(company=self.instance, **cleaned_fields(form, MEMBERSHIP_FIELDS))
 
-    def save_existing(self, form, obj, commit=True):
-        if not commit:
-            return super().save_existing(form, obj, commit=commit)
-        return company_membership_update(membership=obj, **cleaned_fields(form, MEMBERSHIP_FIELDS))
+    def update_row(self, form, row):
+        return company_membership_update(membership=row, **cleaned_fields(form, MEMBERSHIP_FIELDS))
 
-    def delete_existing(self, obj, commit=True):
-        if commit:
-            company_membership_remove(membership=obj)
+    def delete_row(self, row):
+        company_membership_remove(membership=row)
 
 
 class CompanyMembershipInline(ScopedTabularInline):

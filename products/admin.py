@@ -7,6 +7,7 @@ from salesassist.core.admin import (
     ConstraintCheckingForm,
     ServiceRulesForm,
     ServiceWritesAdminMixin,
+    ServiceWritesFormSetMixin,
     UniqueRowsFormSet,
     cleaned_fields,
 )
@@ -31,22 +32,17 @@ from .services import (
 )
 
 
-class VariantFormSet(UniqueRowsFormSet):
+class VariantFormSet(ServiceWritesFormSetMixin, UniqueRowsFormSet):
     """A product's variants: added, changed and removed through the variant services."""
 
-    def save_new(self, form, commit=True):
-        if not commit:
-            return super().save_new(form, commit=commit)
+    def create_row(self, form):
         return variant_create(product=self.instance, **cleaned_fields(form, VARIANT_FIELDS))
 
-    def save_existing(self, form, obj, commit=True):
-        if not commit:
-            return super().save_existing(form, obj, commit=commit)
-        return variant_update(variant=obj, **cleaned_fields(form, VARIANT_FIELDS))
+    def update_row(self, form, row):
+        return variant_update(variant=row, **cleaned_fields(form, VARIANT_FIELDS))
 
-    def delete_existing(self, obj, commit=True):
-        if commit:
-            variant_delete(variant=obj)
+    def delete_row(self, row):
+        variant_delete(variant=row)
 
 
 class VariantInline(ScopedTabularInline):

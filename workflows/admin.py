@@ -29,6 +29,7 @@ from salesassist.core.admin import (
     ScopeFilter,
     ServiceRulesForm,
     ServiceWritesAdminMixin,
+    ServiceWritesFormSetMixin,
     cleaned_fields,
     pretty_json,
 )
@@ -233,26 +234,21 @@ def workflow_link_attach(model, *, owner, cleaned_data: dict):
     )
 
 
-class WorkflowLinkFormSet(LinkRowsFormSet):
+class WorkflowLinkFormSet(ServiceWritesFormSetMixin, LinkRowsFormSet):
     """An action's workflows: new rows attached, changed ones updated, removed ones detached through the
     services."""
 
     row_errors = staticmethod(workflow_link_errors)
     row_key = staticmethod(workflow_link_key)
 
-    def save_new(self, form, commit=True):
-        if not commit:
-            return super().save_new(form, commit=commit)
+    def create_row(self, form):
         return workflow_link_attach(self.model, owner=self.instance, cleaned_data=form.cleaned_data)
 
-    def save_existing(self, form, obj, commit=True):
-        if not commit:
-            return super().save_existing(form, obj, commit=commit)
-        return LINK_WRITES[self.model].update(link=obj, **cleaned_fields(form, LINK_FIELDS))
+    def update_row(self, form, row):
+        return LINK_WRITES[self.model].update(link=row, **cleaned_fields(form, LINK_FIELDS))
 
-    def delete_existing(self, obj, commit=True):
-        if commit:
-            LINK_WRITES[self.model].detach(link=obj)
+    def delete_row(self, row):
+        LINK_WRITES[self.model].detach(link=row)
 
 
 class ActionWorkflowForm(LinkRowForm):

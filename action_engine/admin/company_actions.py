@@ -25,6 +25,7 @@ from salesassist.core.admin import (
     COMPANY_FILTER,
     ServiceRulesForm,
     ServiceWritesAdminMixin,
+    ServiceWritesFormSetMixin,
     cleaned_fields,
     domain_error_fields,
 )
@@ -63,26 +64,21 @@ def module_attach(*, action_company, cleaned_data: dict) -> ActionCompanySystemM
     )
 
 
-class ModuleFormSet(LinkRowsFormSet):
+class ModuleFormSet(ServiceWritesFormSetMixin, LinkRowsFormSet):
     """A company action's modules: new rows attached, changed ones updated and removed ones detached through
     the services."""
 
     row_errors = staticmethod(module_errors)
     row_key = staticmethod(module_key)
 
-    def save_new(self, form, commit=True):
-        if not commit:
-            return super().save_new(form, commit=commit)
+    def create_row(self, form):
         return module_attach(action_company=self.instance, cleaned_data=form.cleaned_data)
 
-    def save_existing(self, form, obj, commit=True):
-        if not commit:
-            return super().save_existing(form, obj, commit=commit)
-        return action_company_module_update(module=obj, **cleaned_fields(form, MODULE_FIELDS))
+    def update_row(self, form, row):
+        return action_company_module_update(module=row, **cleaned_fields(form, MODULE_FIELDS))
 
-    def delete_existing(self, obj, commit=True):
-        if commit:
-            action_company_module_detach(module=obj)
+    def delete_row(self, row):
+        action_company_module_detach(module=row)
 
 
 class ModuleForm(LinkRowForm):

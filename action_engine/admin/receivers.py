@@ -20,6 +20,7 @@ from salesassist.core.admin import (
     TIMESTAMP_FIELDS,
     ServiceRulesForm,
     ServiceWritesAdminMixin,
+    ServiceWritesFormSetMixin,
     cleaned_fields,
     host_url_link,
 )
@@ -63,13 +64,11 @@ class ReceiverAddForm(ReceiverForm):
         fields = ("action_company", "mapping", "default_stage")
 
 
-class ReceiverFormSet(BaseInlineFormSet):
+class ReceiverFormSet(ServiceWritesFormSetMixin, BaseInlineFormSet):
     """A company action's receivers, changed in place through the service."""
 
-    def save_existing(self, form, obj, commit=True):
-        if not commit:
-            return super().save_existing(form, obj, commit=commit)
-        return action_company_receiver_update(receiver=obj, **cleaned_fields(form, RECEIVER_FIELDS))
+    def update_row(self, form, row):
+        return action_company_receiver_update(receiver=row, **cleaned_fields(form, RECEIVER_FIELDS))
 
 
 class ReceiverInline(ScopedTabularInline):

@@ -12,6 +12,7 @@ from .options import TIMESTAMP_FIELDS, ReadOnlyInlineMixin, SoftDeleteAdminMixin
 from .service_writes import (
     ServiceRulesForm,
     ServiceWritesAdminMixin,
+    ServiceWritesFormSetMixin,
     adopt_saved_row,
     cleaned_fields,
     domain_error_fields,
@@ -31,6 +32,7 @@ __all__ = [
     "ScopeFilter",
     "ServiceRulesForm",
     "ServiceWritesAdminMixin",
+    "ServiceWritesFormSetMixin",
     "SoftDeleteAdminMixin",
     "SuperuserOnlyMixin",
     "TimestampedModelAdmin",

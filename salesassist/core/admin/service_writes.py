@@ -169,3 +169,29 @@ class ServiceWritesAdminMixin:
             except DomainError as error:
                 protected.append(format_html("{}: {}", row, error.detail))
         return deleted, counts, perms_needed, protected
+
+
+class ServiceWritesFormSetMixin:
+    """An inline formset whose new, changed and removed rows go through the domain's services, as
+    ServiceWritesAdminMixin does for a page. A subclass overrides the writes it routes:
+    `create_row(form)` and `update_row(form, row)` return the row the service wrote, `delete_row(row)`
+    removes it; a write it does not override is the formset's own."""
+
+    def create_row(self, form):
+        return super().save_new(form)
+
+    def update_row(self, form, row):
+        return super().save_existing(form, row)
+
+    def delete_row(self, row) -> None:
+        super().delete_existing(row)
+
+    def save_new(self, form, commit=True):
+        return self.create_row(form) if commit else super().save_new(form, commit=False)
+
+    def save_existing(self, form, obj, commit=True):
+        return self.update_row(form, obj) if commit else super().save_existing(form, obj, commit=False)
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            self.delete_row(obj)
