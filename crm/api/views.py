@@ -102,8 +102,9 @@ class LeadReceiverViewSet(CompanyServiceModelViewSet):
         receiver = self.get_object()
         body = LeadReceiverSecretSetSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        data = body.validated_data
         receiver = services.lead_receiver_secret_set(
-            receiver=receiver, secret=body.validated_data.get("secret", ""), generate=body.validated_data["generate_secret"]
+            receiver=receiver, secret=data.get("secret", ""), generate=data["generate_secret"]
         )
         return Response(LeadReceiverSecretSerializer(receiver, context=self.get_serializer_context()).data)
 

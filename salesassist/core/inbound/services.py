@@ -28,7 +28,7 @@ REJECTED_MAX_HEADERS = 40
 REJECTED_HEADER_MAX_CHARS = 500
 
 SIGNATURE_FAILURE_DETAILS = {
-    SignatureFailure.MISSING: "The call carries no webhook signature (webhook-id, webhook-timestamp, webhook-signature).",
+    SignatureFailure.MISSING: "The call has no webhook-id, webhook-timestamp or webhook-signature header.",
     SignatureFailure.MALFORMED: "The call's webhook timestamp or signature is malformed.",
     SignatureFailure.STALE: "The call's webhook timestamp is more than five minutes from now.",
     SignatureFailure.INVALID: "The call's webhook signature is not the receiver's.",
