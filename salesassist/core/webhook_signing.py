@@ -85,11 +85,6 @@ def signature_failure(*, secret: str, headers: Mapping, body: str) -> SignatureF
     return None
 
 
-def signature_verify(*, secret: str, headers: Mapping, body: str) -> bool:
-    """True when the live call is signed with the secret, within the tolerance of now."""
-    return signature_failure(secret=secret, headers=headers, body=body) is None
-
-
 def message_id_for(key: uuid.UUID) -> str:
     """The webhook-id of the message a uuid stands for: the same for every retry and replay of it, so
     receivers can de-duplicate."""
