@@ -1,4 +1,5 @@
 """Admin of the CRM: companies and their staff, API keys, leads, visitors, lead receivers."""
+from django import forms
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
@@ -11,6 +12,7 @@ from salesassist.core.admin import (
     ServiceWritesFormSetMixin,
     cleaned_fields,
     host_url_link,
+    receiver_is_signed,
 )
 from salesassist.hosts import CRM_API
 
@@ -45,6 +47,7 @@ from .services import (
     lead_receiver_attempt_replay,
     lead_receiver_create,
     lead_receiver_delete,
+    lead_receiver_secret_set,
     lead_receiver_update,
     lead_receiver_validate,
     lead_soft_delete,
@@ -242,12 +245,18 @@ class VisitorAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
 
 class LeadReceiverAttemptInline(RecentCallsInline):
     model = LeadReceiverAttempt
-    fields = ("created_at", "outcome", "lead", "source_ip")
+    fields = ("created_at", "outcome", "rejection", "lead", "source_ip")
     readonly_fields = fields
 
 
 class LeadReceiverAdminForm(ServiceRulesForm):
     """The lead receiver services' checks (the template, the default owner) as form errors."""
+
+    generate_secret = forms.BooleanField(
+        required=False,
+        label="New signing secret",
+        help_text="Generates a new whsec_ secret, shown once; from then on calls must be signed with it.",
+    )
 
     def check_row(self, row):
         lead_receiver_validate(receiver=row)
@@ -266,13 +275,37 @@ class LeadReceiverAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     instance_kwarg = "receiver"
     service_fields = LEAD_RECEIVER_FIELDS
     fixed_fields = ("company",)
-    list_display = ("name", "company", "source", "is_active", "created_at")
+    list_display = ("name", "company", "source", "is_active", receiver_is_signed, "created_at")
     list_filter = ("is_active", COMPANY_FILTER, "created_at")
     search_fields = ("name", "source", "=uuid", "company__name")
     autocomplete_fields = ("company", "default_owner")
     list_select_related = ("company",)
-    readonly_fields = ("url",)
+    # The secret is never shown; `receiver_is_signed` tells whether calls must be signed.
+    exclude = ("secret",)
+    readonly_fields = ("url", receiver_is_signed)
     inlines = (LeadReceiverAttemptInline,)
+    actions = ("unsign_receivers",)
+
+    def create_row(self, request, form):
+        return self._secret_generated(request, form, super().create_row(request, form))
+
+    def update_row(self, request, row, form):
+        return self._secret_generated(request, form, super().update_row(request, row, form))
+
+    def _secret_generated(self, request, form, receiver):
+        if form.cleaned_data.get("generate_secret"):
+            receiver = lead_receiver_secret_set(receiver=receiver, generate=True)
+            messages.success(
+                request,
+                format_html("The receiver's signing secret is <code>{}</code> — shown only once.", receiver.secret),
+            )
+        return receiver
+
+    @admin.action(description="Stop requiring signed calls (remove the signing secret)", permissions=["change"])
+    def unsign_receivers(self, request, queryset):
+        for receiver in queryset:
+            lead_receiver_secret_set(receiver=receiver, secret="")
+        self.message_user(request, f"{queryset.count()} lead receiver(s) no longer require signed calls.")
 
     @admin.display(description="URL")
     def url(self, obj):
@@ -286,13 +319,12 @@ class LeadReceiverAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
 class LeadReceiverAttemptAdmin(ReceivedCallAdmin):
     """Raw calls to lead receivers, as received."""
 
-    list_display = ("created_at", "receiver", "company", "outcome", "lead", "source_ip")
+    list_display = ("created_at", "receiver", "company", "outcome", "rejection", "lead", "source_ip")
     call_fields = ("receiver", "company", "body", "source_ip", "outcome", "lead", "processed_at")
     search_fields = ("=uuid", "receiver__name", "body")
     list_select_related = ("receiver", "company", "lead")
     # Replaying writes leads through the receiver's template: those who may change lead receivers.
     replay_permission = "crm.change_leadreceiver"
-    not_replayable_because = "processed already, or still being processed"
 
     def is_replayable(self, stored) -> bool:
         return lead_receiver_attempt_is_replayable(attempt=stored)

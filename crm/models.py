@@ -148,6 +148,9 @@ class LeadReceiver(BaseModel):
         USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source = models.CharField(max_length=100, blank=True, help_text="Source recorded on leads it creates.")
+    secret = models.CharField(
+        max_length=100, blank=True, help_text="A whsec_ secret; when set, calls must carry a valid signature."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -213,6 +213,8 @@ PUBLIC_THROTTLE_RATES = {
     "public_action": env("THROTTLE_PUBLIC_ACTION", default="3000/min"),
     "receiver_ip": env("THROTTLE_RECEIVER_IP", default="600/min"),
     "receiver": env("THROTTLE_RECEIVER", default="3000/min"),
+    # Calls to one signed receiver that fail its signature check; above it they are 429 and not kept.
+    "receiver_signature_failures": env("THROTTLE_RECEIVER_SIGNATURE_FAILURES", default="60/min"),
 }
 # Bodies above this are refused with 413 before they are parsed (Django's own limit for request.body).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)

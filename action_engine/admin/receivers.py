@@ -23,6 +23,7 @@ from salesassist.core.admin import (
     ServiceWritesFormSetMixin,
     cleaned_fields,
     host_url_link,
+    receiver_is_signed,
 )
 from salesassist.hosts import ACTION_ENGINE_API
 
@@ -33,12 +34,6 @@ def receiver_url(receiver: ActionCompanyReceiver) -> str:
     if receiver.pk is None:
         return "—"
     return host_url_link("action_engine:receiver-call-create", ACTION_ENGINE_API, receiver_uuid=receiver.uuid)
-
-
-@admin.display(boolean=True, description="signed")
-def receiver_is_signed(receiver: ActionCompanyReceiver) -> bool:
-    """Whether calls must carry a valid signature; the secret itself is never shown."""
-    return bool(receiver.secret)
 
 
 class ReceiverForm(ServiceRulesForm):
@@ -90,7 +85,7 @@ class ReceiverInline(ScopedTabularInline):
 
 class ReceiverCallInline(RecentCallsInline):
     model = ReceiverCall
-    fields = ("created_at", "outcome", "engagement", "source_ip")
+    fields = ("created_at", "outcome", "rejection", "engagement", "source_ip")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -155,13 +150,12 @@ class ActionCompanyReceiverAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
 class ReceiverCallAdmin(ReceivedCallAdmin):
     """Raw calls to company action receivers, as received."""
 
-    list_display = ("created_at", "receiver", "company", "outcome", "engagement", "source_ip")
+    list_display = ("created_at", "receiver", "company", "outcome", "rejection", "engagement", "source_ip")
     call_fields = ("company", "receiver", "body", "source_ip", "outcome", "engagement", "processed_at")
     search_fields = ("=uuid", "=receiver__uuid", "body")
     list_select_related = ("receiver", "company", "engagement__lead", "engagement__action_company")
     # Replaying writes engagements for the receiver's company action: those who may change receivers.
     replay_permission = "action_engine.change_actioncompanyreceiver"
-    not_replayable_because = "processed already, or refused for their signature"
 
     def is_replayable(self, stored) -> bool:
         return receiver_call_is_replayable(receiver_call=stored)

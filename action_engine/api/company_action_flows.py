@@ -114,8 +114,8 @@ class ReceiverCallReplayView(APIView):
         summary="Replay a failed receiver call",
         description=(
             "Runs the stored call through the receiver's mapping again (after fixing the mapping, or once the "
-            "lead exists). The signature was checked on arrival; a call refused for its signature cannot be "
-            "replayed. Answers the call with its new outcome."
+            "lead exists). The signature was checked on arrival; a call rejected for its signature kept no "
+            "body and cannot be replayed. Answers the call with its new outcome."
         ),
         tags=[TAG_COMPANY_ACTIONS],
         request=None,
@@ -125,7 +125,7 @@ class ReceiverCallReplayView(APIView):
                 _401="No API key, or an unknown or revoked one.",
                 _403="The key is read-only.",
                 _404="No such receiver call.",
-                _409="The call was processed already, or failed its signature check.",
+                _409="The call was processed already, or was rejected for its signature.",
             ),
         },
     )

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from action_engine.cors import request_origin_allowed_for
 from action_engine.errors import ActionEngineError
-from action_engine.models import ActionCompanyReceiver
+from action_engine.models import ActionCompanyReceiver, ReceiverCall
 from action_engine.selectors import PUBLIC_NOT_FOUND, action_page_data, public_action_company_get, public_lead_get
 from action_engine.services import (
     LeadNotFound,
@@ -184,6 +184,7 @@ class ReceiverCallCreateView(InboundCallView):
     """A third party posts a company action's result; the raw call is stored before anything else."""
 
     receivers = ActionCompanyReceiver.objects.select_related("action_company").filter(is_active=True)
+    calls = ReceiverCall
     not_found = "No such receiver."
     call_field = "receiver_call"
     store = staticmethod(receiver_call_store)
@@ -203,8 +204,10 @@ class ReceiverCallCreateView(InboundCallView):
             "Any JSON object. The raw call (headers without credentials, body, source IP, time) is stored "
             "first, then the receiver's mapping (dot paths for lead, visitor, stage and message; a default "
             "stage) turns it into an engagement. When the receiver has a secret, the call must carry a valid "
-            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature). A failed call "
-            "keeps its error and can be replayed."
+            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature), checked before "
+            "anything is stored: a call failing it is a 401 kept only as a small record (headers, body size, "
+            "why), without its body and not replayable; past THROTTLE_RECEIVER_SIGNATURE_FAILURES such calls "
+            "to the receiver are a 429 and not kept. Any other failed call keeps its error and can be replayed."
         ),
         tags=[PUBLIC_TAG],
         auth=[],
@@ -213,11 +216,11 @@ class ReceiverCallCreateView(InboundCallView):
             201: ReceiverCallRecordedSerializer,
             **problem_responses(
                 _400="The body is not JSON, or could not be mapped, or the message was refused.",
-                _401="The receiver has a secret and the signature is missing or invalid.",
+                _401="The receiver has a secret and the signature is missing, malformed, stale or invalid.",
                 _404="No such active receiver, or no such lead.",
                 _409="The visitor belongs to another lead.",
                 _413="The body is too large.",
-                _429="Too many calls.",
+                _429="Too many calls, or too many calls to this receiver failed their signature check.",
             ),
         },
     )

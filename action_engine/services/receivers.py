@@ -1,4 +1,5 @@
-"""Company action receivers: created, rotated and signed; the calls they take stored, processed and replayed."""
+"""Company action receivers: created, rotated and signed; the calls they take (their signature checked by the
+kernel's inbound pipeline before they are stored) stored, processed and replayed."""
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -7,15 +8,16 @@ from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompany, ActionCompanyReceiver, ReceiverCall
 from action_engine.systems import parse_uuid, system_spec
 from salesassist.core.dotpath import dot_path_get
-from salesassist.core.exceptions import DomainError, InvalidInput, NotFound, SignatureInvalid
+from salesassist.core.exceptions import DomainError, InvalidInput, NotFound
 from salesassist.core.inbound.services import (
     inbound_call_is_replayable,
     inbound_call_payload,
     inbound_call_process,
     inbound_call_replay,
     inbound_call_store,
+    inbound_secret_check,
 )
-from salesassist.core.webhook_signing import secret_generate, secret_is_valid, signature_verify
+from salesassist.core.webhook_signing import secret_generate
 
 from .engagements import EngagementRecorded, engagement_record
 
@@ -74,11 +76,7 @@ def action_company_receiver_rotate(
     if default_stage is None:
         default_stage = current.default_stage if current else ""
     receiver_default_stage_check(action_company=action_company, default_stage=default_stage)
-    if secret and not secret_is_valid(secret):
-        raise InvalidInput(
-            "Not a Standard Webhooks secret.",
-            errors={"secret": ["Must be whsec_ followed by 24 to 64 random bytes in base64."]},
-        )
+    inbound_secret_check(secret=secret)
     return action_company_receiver_create(
         action_company=action_company, secret=secret, mapping=mapping, default_stage=default_stage
     )
@@ -98,18 +96,6 @@ def receiver_call_store(
 ) -> ReceiverCall:
     """Keep the raw call, committed on its own, before anything can fail: nothing posted is lost."""
     return inbound_call_store(model=ReceiverCall, receiver=receiver, headers=headers, body=body, source_ip=source_ip)
-
-
-def _verify_signature(*, secret: str, headers: dict, body: str) -> None:
-    if not signature_verify(secret=secret, headers=headers, body=body):
-        raise SignatureInvalid("The call's webhook signature is missing or invalid.")
-
-
-def _verify_stored_signature(*, secret: str, headers: dict, body: str) -> None:
-    """The same check for a replayed call, without the 5-minute freshness window a live call must meet:
-    a call cut off while it was processed may never have had its signature checked."""
-    if not signature_verify(secret=secret, headers=headers, body=body, fresh=False):
-        raise SignatureInvalid("The call's webhook signature is missing or invalid.")
 
 
 def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
@@ -148,11 +134,8 @@ def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     return {"lead": lead_uuid, "visitor": visitor_uuid, "stage": values["stage"], "message": message}
 
 
-def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> EngagementRecorded:
+def _receiver_call_engagement(*, call: ReceiverCall) -> EngagementRecorded:
     receiver = call.receiver
-    if receiver.secret:
-        verify = _verify_stored_signature if replay else _verify_signature
-        verify(secret=receiver.secret, headers=call.headers, body=call.body)
     mapped = receiver_payload_map(receiver=receiver, payload=inbound_call_payload(call=call))
     action_company = (
         ActionCompany.objects.select_related("action__system", "company")
@@ -177,29 +160,29 @@ def _receiver_call_engagement(*, call: ReceiverCall, replay: bool) -> Engagement
     )
 
 
-def receiver_call_process(*, receiver_call: ReceiverCall, replay: bool = False) -> ReceiverCallHandled:
+def receiver_call_process(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
     """Turn a stored call into an engagement and record the outcome on the call, success or not."""
     recorded, error = inbound_call_process(
         call=receiver_call,
-        make=lambda: _receiver_call_engagement(call=receiver_call, replay=replay),
+        make=lambda: _receiver_call_engagement(call=receiver_call),
         made_fields=lambda recorded: {"engagement": recorded.engagement},
     )
     return ReceiverCallHandled(call=receiver_call, recorded=recorded, error=error)
 
 
 def receiver_call_is_replayable(*, receiver_call: ReceiverCall) -> bool:
-    """Failed or cut off mid-processing; an unsigned or forged call stays refused: replaying would skip the
-    check it failed."""
-    return inbound_call_is_replayable(call=receiver_call, refused_codes=frozenset({SignatureInvalid.code}))
+    """Failed or cut off mid-processing; a call rejected for its signature never is."""
+    return inbound_call_is_replayable(call=receiver_call)
 
 
 def receiver_call_replay(*, receiver_call: ReceiverCall) -> ReceiverCallHandled:
-    """Process a failed (or interrupted) call again, its signature checked again without the freshness window."""
+    """Process a failed (or interrupted) call again. Its signature is not checked again: it passed the check
+    before it was stored."""
     return inbound_call_replay(
         call=receiver_call,
         locked=ReceiverCall.objects.select_for_update().select_related("receiver"),
         is_replayable=lambda call: receiver_call_is_replayable(receiver_call=call),
-        process=lambda call: receiver_call_process(receiver_call=call, replay=True),
+        process=lambda call: receiver_call_process(receiver_call=call),
         noun="call",
         conflict_code=ActionEngineError.RECEIVER_CALL_NOT_REPLAYABLE,
     )

@@ -46,6 +46,7 @@ class LeadReceiverCallView(InboundCallView):
     """Receive a lead from a third party; the raw call is kept before anything else."""
 
     receivers = LeadReceiver.objects.select_related("company").filter(is_active=True, company__is_active=True)
+    calls = LeadReceiverAttempt
     not_found = "No such lead receiver."
     call_field = "attempt"
     throttle_prefix = "lead:"
@@ -67,7 +68,11 @@ class LeadReceiverCallView(InboundCallView):
             "Any JSON object. The raw call is stored first; the receiver's template (dot paths per lead field, "
             "defaults, unmapped keys into custom_fields) builds the lead. A lead of the company with the same "
             "normalized email or phone is updated instead (`duplicate: true`, 200). Bad payloads are a 400 "
-            "with field errors and the call is kept."
+            "with field errors and the call is kept. When the receiver has a secret, the call must carry a valid "
+            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature), checked before "
+            "anything is stored: a call failing it is a 401 kept only as a small record (headers, body size, "
+            "why), without its body and not replayable; past THROTTLE_RECEIVER_SIGNATURE_FAILURES such calls "
+            "to the receiver are a 429 and not kept."
         ),
         tags=["lead receivers"],
         auth=[],
@@ -77,10 +82,11 @@ class LeadReceiverCallView(InboundCallView):
             200: OpenApiResponse(LeadReceivedSerializer, description="An existing lead, updated."),
             **problem_responses(
                 _400="The body is not a JSON object, or the lead's fields are invalid (see errors).",
+                _401="The receiver has a secret and the signature is missing, malformed, stale or invalid.",
                 _404="No such active lead receiver.",
                 _409="The email and the phone belong to two different leads.",
                 _413="The body is too large.",
-                _429="Too many calls.",
+                _429="Too many calls, or too many calls to this receiver failed their signature check.",
             ),
         },
     )
@@ -109,7 +115,8 @@ class LeadReceiverAttemptReplayView(APIView):
                 _401="No API key, or an unknown or revoked one.",
                 _403="The key is read-only, or does not belong to an active company.",
                 _404="No such lead receiver call.",
-                _409="The call was processed already, or came less than 5 minutes ago (may be processing).",
+                _409="The call was processed already, came less than 5 minutes ago (may be processing), or was "
+                "rejected for its signature (nothing was kept to replay).",
             ),
         },
     )

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from crm.auth import request_company
 from crm.models import Company, Lead, LeadReceiver, Visitor
-from salesassist.core.api import StrictModelSerializer
+from salesassist.core.api import StrictModelSerializer, StrictSerializer
 
 # The public lead receiver path, pinned by the issue (the public-flow routes serve it).
 LEAD_RECEIVER_PATH = "/v1/receivers/{uuid}/leads"
@@ -87,6 +87,9 @@ class LeadReceiverSerializer(StrictModelSerializer):
         required=False, allow_null=True, help_text="Username of the staff member who owns the leads it creates."
     )
     url = serializers.SerializerMethodField(help_text="Where the third party posts leads (no API key).")
+    has_secret = serializers.SerializerMethodField(
+        help_text="Calls must carry a Standard Webhooks signature (set with rotate-secret)."
+    )
 
     class Meta:
         model = LeadReceiver
@@ -98,10 +101,14 @@ class LeadReceiverSerializer(StrictModelSerializer):
             "source",
             "is_active",
             "url",
+            "has_secret",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["uuid", "created_at", "updated_at"]
+
+    def get_has_secret(self, receiver: LeadReceiver) -> bool:
+        return bool(receiver.secret)
 
     def validate_template(self, value):
         if not isinstance(value, dict):
@@ -113,3 +120,27 @@ class LeadReceiverSerializer(StrictModelSerializer):
         request = self.context.get("request")
         # The receiver is served on the host this API answers on.
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class LeadReceiverSecretSetSerializer(StrictSerializer):
+    """A new signing secret for a lead receiver (generated, or your own), or none: calls need not be signed."""
+
+    generate_secret = serializers.BooleanField(
+        default=False, help_text="Make a new whsec_ secret; calls must then be signed (Standard Webhooks)."
+    )
+    secret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Your own whsec_ secret instead of a generated one; neither means calls need not be signed.",
+    )
+
+
+class LeadReceiverSecretSerializer(LeadReceiverSerializer):
+    """A lead receiver whose secret just changed; `secret` is shown this once."""
+
+    secret = serializers.CharField(read_only=True, help_text="The whsec_ secret, shown only now; empty if none.")
+
+    class Meta(LeadReceiverSerializer.Meta):
+        fields = [*LeadReceiverSerializer.Meta.fields, "secret"]
+        read_only_fields = fields

@@ -14,6 +14,8 @@ from salesassist.core.errors import problem_responses
 from .filters import LeadFilterSet, LeadReceiverFilterSet, VisitorFilterSet
 from .serializers import (
     CompanySerializer,
+    LeadReceiverSecretSerializer,
+    LeadReceiverSecretSetSerializer,
     LeadReceiverSerializer,
     LeadSerializer,
     VisitorSerializer,
@@ -82,6 +84,29 @@ class LeadReceiverViewSet(CompanyServiceModelViewSet):
     update_service = services.lead_receiver_update
     destroy_service = services.lead_receiver_delete
     instance_kwarg = "receiver"
+
+    @extend_schema(
+        operation_id="lead_receivers_rotate_secret",
+        summary="Set or rotate the signing secret",
+        description=(
+            "Gives the receiver a new whsec_ secret (generated, or your own), shown only in this answer; from now "
+            "on calls must carry a valid Standard Webhooks signature made with it. Neither removes the secret: "
+            "calls need not be signed. Takes effect at once (the old secret stops verifying)."
+        ),
+        tags=["lead-receivers"],
+        request=LeadReceiverSecretSetSerializer,
+        responses={200: LeadReceiverSecretSerializer, **problem_responses(400, 401, 403, 404, 415)},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, uuid=None):
+        receiver = self.get_object()
+        body = LeadReceiverSecretSetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        receiver = services.lead_receiver_secret_set(
+            receiver=receiver, secret=data.get("secret", ""), generate=data["generate_secret"]
+        )
+        return Response(LeadReceiverSecretSerializer(receiver, context=self.get_serializer_context()).data)
 
 
 class CompanyViewSet(viewsets.GenericViewSet):

@@ -22,6 +22,7 @@ from .lead_receivers import (
     lead_receiver_create,
     lead_receiver_delete,
     lead_receiver_payload_map,
+    lead_receiver_secret_set,
     lead_receiver_update,
     lead_receiver_validate,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "lead_receiver_create",
     "lead_receiver_delete",
     "lead_receiver_payload_map",
+    "lead_receiver_secret_set",
     "lead_receiver_update",
     "lead_receiver_validate",
     "lead_soft_delete",

@@ -1,4 +1,5 @@
-"""Lead receivers: inbound URLs where third parties post leads, and turning each stored call into a lead."""
+"""Lead receivers: inbound URLs where third parties post leads (optionally signed: the kernel's inbound pipeline
+checks the signature before a call is stored), and turning each stored call into a lead."""
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,7 +14,9 @@ from salesassist.core.inbound.services import (
     inbound_call_process,
     inbound_call_replay,
     inbound_call_store,
+    inbound_secret_check,
 )
+from salesassist.core.webhook_signing import secret_generate
 
 from ..choices import LeadStatus
 from ..errors import CrmError
@@ -54,6 +57,21 @@ def lead_receiver_update(*, receiver: LeadReceiver, **fields) -> LeadReceiver:
         if name in LEAD_RECEIVER_FIELDS:
             setattr(receiver, name, value)
     return _lead_receiver_save(receiver=receiver)
+
+
+def lead_receiver_secret_set(*, receiver: LeadReceiver, secret: str = "", generate: bool = False) -> LeadReceiver:
+    """Give the receiver a new whsec_ secret (generated, or the caller's own), or none (`secret` empty): from
+    now on calls must be signed with it, or need not be. The caller shows a new secret once; it is never shown
+    again. Calls kept already are not checked again."""
+    if generate and secret:
+        raise InvalidInput(
+            "Give a secret or ask for one to be generated, not both.",
+            errors={"secret": ["Give a secret or generate_secret, not both."]},
+        )
+    inbound_secret_check(secret=secret)
+    receiver.secret = secret_generate() if generate else secret
+    receiver.save(update_fields=["secret", "updated_at"])
+    return receiver
 
 
 @transaction.atomic
@@ -256,7 +274,8 @@ def lead_receive(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> Lea
 
 
 def lead_receiver_attempt_is_replayable(*, attempt: LeadReceiverAttempt) -> bool:
-    """Failed, or still "received" long after it arrived (its processing was cut off)."""
+    """Failed, or still "received" long after it arrived (its processing was cut off); never one rejected
+    for its signature."""
     return inbound_call_is_replayable(call=attempt)
 
 

@@ -63,6 +63,13 @@ class ReceiverThrottle(PublicActionThrottle):
     scope = "receiver"
 
 
+class ReceiverSignatureFailureThrottle(PublicActionThrottle):
+    """Calls to one receiver that failed its signature check, from anywhere: the receiver counts only these
+    against it, so above the rate forged calls are neither kept nor slow down the genuine ones."""
+
+    scope = "receiver_signature_failures"
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."

@@ -281,3 +281,33 @@ def test_a_membership_added_on_its_own_page_keeps_its_company(admin_client, comp
     assert response.status_code == 302
     membership.refresh_from_db()
     assert (membership.company, membership.role) == (company, "owner")
+
+
+def test_a_lead_receiver_gets_a_signing_secret_in_admin_shown_once_never_on_its_page(admin_client, company):
+    response = admin_client.post(
+        reverse("admin:crm_leadreceiver_add"), _receiver_form(company, generate_secret="on"), follow=True
+    )
+    receiver = LeadReceiver.objects.get()
+    assert receiver.secret.startswith("whsec_")
+    assert receiver.secret in response.content.decode()  # the success message, this once
+    page = admin_client.get(reverse("admin:crm_leadreceiver_change", args=[receiver.pk])).content.decode()
+    assert receiver.secret not in page and "generate_secret" in page
+
+
+def test_the_admin_action_stops_requiring_signed_calls(admin_client, company):
+    receiver = LeadReceiverFactory(company=company, secret="whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=")
+    response = admin_client.post(
+        reverse("admin:crm_leadreceiver_changelist"),
+        {"action": "unsign_receivers", "_selected_action": [receiver.pk]},
+    )
+    assert response.status_code == 302
+    receiver.refresh_from_db()
+    assert receiver.secret == ""
+
+
+def test_a_rejected_call_shows_why_and_its_size_in_admin(admin_client, company):
+    attempt = LeadReceiverAttemptFactory(
+        receiver=LeadReceiverFactory(company=company), outcome="rejected", rejection="stale", body="", body_size=1234
+    )
+    page = admin_client.get(reverse("admin:crm_leadreceiverattempt_change", args=[attempt.pk])).content.decode()
+    assert "Rejected (signature)" in page and "Stale" in page and "1234" in page

@@ -4,7 +4,7 @@ Nothing here knows which rows a staff user may see: tenancy belongs to the domai
 which builds the admin bases of the domain apps out of these.
 """
 from .access import SuperuserOnlyMixin, ViewOnlyMixin, superuser_only
-from .calls import ReceivedCallAdminMixin, RecentCallsInlineMixin
+from .calls import ReceivedCallAdminMixin, RecentCallsInlineMixin, receiver_is_signed
 from .display import host_url_link, pretty_json
 from .filters import COMPANY_FILTER, DeletedFilter, NullSplitFilter, ScopeFilter
 from .forms import ConstraintCheckingForm, RecentRowsFormSet, UniqueRowsFormSet
@@ -44,5 +44,6 @@ __all__ = [
     "domain_error_fields",
     "host_url_link",
     "pretty_json",
+    "receiver_is_signed",
     "superuser_only",
 ]

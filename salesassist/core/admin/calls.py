@@ -9,6 +9,12 @@ from .filters import COMPANY_FILTER
 from .forms import RecentRowsFormSet
 
 
+@admin.display(boolean=True, description="signed")
+def receiver_is_signed(receiver) -> bool:
+    """Whether a receiver's calls must carry a valid signature; the secret itself is never shown."""
+    return bool(receiver.secret)
+
+
 class ReceivedCallAdminMixin(StoredCallReplays):
     """Raw calls to an inbound URL (lead receivers, company action receivers), with headers and error
     shown as indented JSON."""
@@ -18,10 +24,12 @@ class ReceivedCallAdminMixin(StoredCallReplays):
     exclude = ("headers", "error")
     readonly_fields = ("headers_display", "error_display")
     call_fields = ()  # the model's fields in the order the page shows them, before the read-only ones
+    # What a call rejected for its signature keeps instead of its body (shown after the call's own fields).
+    rejection_fields = ("rejection", "body_size")
 
     def get_fields(self, request, obj=None):
         # Named, not in the model's order: the columns every stored call has are the kernel's, first in the model.
-        return [*self.call_fields, *self.get_readonly_fields(request, obj)]
+        return [*self.call_fields, *self.rejection_fields, *self.get_readonly_fields(request, obj)]
 
     @admin.display(description="headers")
     def headers_display(self, obj):
@@ -34,7 +42,7 @@ class ReceivedCallAdminMixin(StoredCallReplays):
     # Replaying: a subclass names who may (replaying writes what its receiver writes) and its services.
     actions = ("replay_calls",)
     replay_permission = ""
-    not_replayable_because = "processed already"
+    not_replayable_because = "processed already, still being processed, or rejected for their signature"
 
     def has_replay_permission(self, request):
         return request.user.has_perm(self.replay_permission)

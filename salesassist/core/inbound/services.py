@@ -1,5 +1,6 @@
-"""Stored inbound calls, the same steps for every receiver: kept first, turned into what they make,
-marked processed or failed with their problem, and replayed."""
+"""Stored inbound calls, the same steps for every receiver: a signed receiver's call checked first (one
+failing it is kept as a small rejected record, without its body), then kept, turned into what it makes,
+marked processed or failed with its problem, and replayed."""
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -9,8 +10,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..errors import INTERNAL_ERROR_STORED, problem_stored
-from ..exceptions import Conflict, CoreError, DomainError, InvalidInput
+from ..exceptions import Conflict, CoreError, DomainError, InvalidInput, SignatureInvalid
 from ..parsers import json_loads_bounded, storable_text
+from ..webhook_signing import SignatureFailure, secret_is_valid, signature_failure
 from .models import InboundCall, InboundOutcome
 
 Call = TypeVar("Call", bound=InboundCall)
@@ -21,20 +23,79 @@ Handled = TypeVar("Handled")
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 # A call still "received" after this long was cut off mid-processing (a crash): replay may take it.
 INBOUND_CALL_STALE_AFTER = timedelta(minutes=5)
+# What a rejected call keeps of its headers: anyone can send one, so it is bounded like the rest of it.
+REJECTED_MAX_HEADERS = 40
+REJECTED_HEADER_MAX_CHARS = 500
+
+SIGNATURE_FAILURE_DETAILS = {
+    SignatureFailure.MISSING: "The call has no webhook-id, webhook-timestamp or webhook-signature header.",
+    SignatureFailure.MALFORMED: "The call's webhook timestamp or signature is malformed.",
+    SignatureFailure.STALE: "The call's webhook timestamp is more than five minutes from now.",
+    SignatureFailure.INVALID: "The call's webhook signature is not the receiver's.",
+}
+
+
+def _headers_kept(headers: dict) -> dict:
+    return {name.lower(): value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
 
 
 def inbound_call_store(*, model: type[Call], receiver, headers: dict, body: str, source_ip: str | None) -> Call:
     """Keep the raw call to a receiver of a company, committed on its own, before anything can fail: nothing
     posted is lost."""
-    kept = {name.lower(): value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
     with transaction.atomic():
         return model.objects.create(
             company_id=receiver.company_id,
             receiver=receiver,
-            headers=kept,
+            headers=_headers_kept(headers),
             body=storable_text(body),
+            body_size=len(body.encode()),
             source_ip=source_ip or None,
         )
+
+
+def inbound_secret_check(*, secret: str) -> None:
+    """A receiver's secret, when it has one, is a Standard Webhooks secret."""
+    if secret and not secret_is_valid(secret):
+        raise InvalidInput(
+            "Not a Standard Webhooks secret.",
+            errors={"secret": ["Must be whsec_ followed by 24 to 64 random bytes in base64."]},
+        )
+
+
+def inbound_signature_failure(*, receiver, headers: dict, body: str) -> SignatureFailure | None:
+    """Why a live call to a receiver with a secret fails its Standard Webhooks check; None when it passes
+    (or the receiver has no secret). Checked once, before the call is stored: a stored call is a genuine one."""
+    if not receiver.secret:
+        return None
+    return signature_failure(secret=receiver.secret, headers=headers, body=body)
+
+
+def inbound_signature_error(*, failure: SignatureFailure) -> SignatureInvalid:
+    return SignatureInvalid(SIGNATURE_FAILURE_DETAILS[failure])
+
+
+def inbound_call_reject(
+    *, model: type[Call], receiver, headers: dict, body_size: int, failure: SignatureFailure, source_ip: str | None
+) -> Call:
+    """Keep a small record of a call that failed its receiver's signature check: its headers (credentials
+    dropped, bounded in number and size), the size of its body but not the body, why, where from and when.
+    Nothing to replay: an unsigned or forged call never makes anything."""
+    kept = {
+        name[:REJECTED_HEADER_MAX_CHARS]: storable_text(str(value)[:REJECTED_HEADER_MAX_CHARS])
+        for name, value in list(_headers_kept(headers).items())[:REJECTED_MAX_HEADERS]
+    }
+    return model.objects.create(
+        company_id=receiver.company_id,
+        receiver=receiver,
+        headers=kept,
+        body="",
+        body_size=body_size,
+        source_ip=source_ip or None,
+        outcome=InboundOutcome.REJECTED,
+        rejection=failure,
+        error=problem_stored(inbound_signature_error(failure=failure)),
+        processed_at=timezone.now(),
+    )
 
 
 def inbound_call_payload(*, call: InboundCall):
@@ -79,11 +140,11 @@ def inbound_call_process(
     return made, None
 
 
-def inbound_call_is_replayable(*, call: InboundCall, refused_codes: frozenset[str] = frozenset()) -> bool:
-    """Failed (unless for a problem whose code is in `refused_codes`), or still "received" long after it
-    arrived (its processing was cut off)."""
+def inbound_call_is_replayable(*, call: InboundCall) -> bool:
+    """Failed, or still "received" long after it arrived (its processing was cut off); a rejected call is
+    never replayed (it kept no body, and replaying would skip the check it failed)."""
     if call.outcome == InboundOutcome.FAILED:
-        return (call.error or {}).get("code") not in refused_codes
+        return True
     stale = timezone.now() - INBOUND_CALL_STALE_AFTER
     return call.outcome == InboundOutcome.RECEIVED and call.created_at < stale
 

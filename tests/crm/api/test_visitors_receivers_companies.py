@@ -1,7 +1,9 @@
 """api.crm: visitors (read), lead receivers (CRUD), companies/me."""
 import pytest
 
+from conftest import host_client
 from crm.models import LeadReceiver
+from salesassist.hosts import CRM_API
 from tests.crm.factories import LeadFactory, LeadReceiverAttemptFactory, LeadReceiverFactory, VisitorFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,37 @@ def test_companies_me_is_the_callers_company(crm_api, company, other_company):
     assert response.status_code == 200
     assert response.json()["uuid"] == str(company.uuid)
     assert response.json()["slug"] == "acme"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"secret": "whsec_short"}, "secret"),
+        ({"secret": "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=", "generate_secret": True}, "secret"),
+        ({"secrets": "x"}, "secrets"),
+    ],
+    ids=["not a whsec_ secret", "both", "unknown field"],
+)
+def test_a_lead_receivers_secret_must_be_a_standard_webhooks_one(crm_api, company, body, field):
+    receiver = LeadReceiverFactory(company=company)
+    response = crm_api.post(f"/v1/lead-receivers/{receiver.uuid}/rotate-secret", body, format="json")
+    assert response.status_code == 400 and field in response.json()["errors"]
+    receiver.refresh_from_db()
+    assert receiver.secret == ""
+
+
+def test_a_lead_receivers_own_secret_is_kept_and_none_removes_it(crm_api, company):
+    receiver = LeadReceiverFactory(company=company)
+    own = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ="
+    url = f"/v1/lead-receivers/{receiver.uuid}/rotate-secret"
+    assert crm_api.post(url, {"secret": own}, format="json").json()["secret"] == own
+    removed = crm_api.post(url, {}, format="json").json()
+    assert (removed["secret"], removed["has_secret"]) == ("", False)
+
+
+def test_a_read_only_key_cannot_set_a_lead_receivers_secret(read_only_key, company):
+    receiver = LeadReceiverFactory(company=company)
+    client = host_client(CRM_API, read_only_key.token)
+    url = f"/v1/lead-receivers/{receiver.uuid}/rotate-secret"
+    response = client.post(url, {"generate_secret": True}, format="json")
+    assert response.status_code == 403
