@@ -12,7 +12,6 @@ from django.utils import timezone
 from action_engine.errors import ActionEngineError
 from action_engine.events import engagement_recorded
 from action_engine.models import ActionCompany, ActionCompanyReceiver, Engagement, Message
-from action_engine.selectors import lead_stage_on_action
 from action_engine.systems import system_spec
 from crm.models import Lead, Visitor
 from salesassist.core.exceptions import Conflict, InvalidInput, NotFound, Unprocessable
@@ -36,7 +35,12 @@ def engagement_current_stage(*, engagement: Engagement) -> str:
 
 
 def engagement_fingerprint(
-    *, action_company: ActionCompany, lead_uuid, visitor_uuid, receiver: ActionCompanyReceiver | None, stage: str,
+    *,
+    action_company: ActionCompany,
+    lead_uuid,
+    visitor_uuid,
+    receiver: ActionCompanyReceiver | None,
+    stage: str,
     message: dict | None,
 ) -> str:
     """A sha256 of what a request asked to record, in one canonical spelling (sorted keys, no spaces).
@@ -59,7 +63,8 @@ def engagement_fingerprint(
 
 
 def _engagement_for_replay(**lookup) -> Engagement | None:
-    return Engagement.objects.select_related("message", "lead", "action_company__action__system").filter(**lookup).first()
+    related = ("message", "lead", "action_company__action__system")
+    return Engagement.objects.select_related(*related).filter(**lookup).first()
 
 
 def _replayed(engagement: Engagement) -> EngagementRecorded:
@@ -68,7 +73,9 @@ def _replayed(engagement: Engagement) -> EngagementRecorded:
     )
 
 
-def _replay_for_key(*, engagement: Engagement, action_company: ActionCompany, lead_uuid, stage: str, fingerprint: str):
+def _replay_for_key(
+    *, engagement: Engagement, action_company: ActionCompany, lead_uuid, stage: str, fingerprint: str
+) -> EngagementRecorded:
     """The first answer again, if this is the request the key was first used for (IETF Idempotency-Key draft:
     the same key with another request is refused, 422)."""
     if engagement.request_fingerprint:
@@ -210,23 +217,20 @@ def engagement_record(
     body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
     if deduplicate is None:
         deduplicate = not idempotency_key
-    dedupe_seconds = settings.ENGAGEMENT_DEDUPE_SECONDS if deduplicate else 0
+    dedupe_seconds = settings.ENGAGEMENT_DEDUPE_SECONDS
     try:
         with transaction.atomic():
             lead = _lead_locked(action_company=action_company, lead_uuid=lead_uuid)
-            if dedupe_seconds > 0:
-                # Read after the lock: a twin request that held it has committed, and this statement sees it.
-                previous_stage, repeat_id = _previous_stage_and_repeat(
-                    action_company=action_company,
-                    lead=lead,
-                    stage=stage,
-                    fingerprint=fingerprint,
-                    since=timezone.now() - timedelta(seconds=dedupe_seconds),
-                )
-                if repeat_id is not None:
-                    return _replayed(_engagement_for_replay(pk=repeat_id))
-            else:
-                previous_stage = lead_stage_on_action(action_company=action_company, lead=lead)
+            # Read after the lock: a twin request that held it has committed, and this statement sees it.
+            previous_stage, repeat_id = _previous_stage_and_repeat(
+                action_company=action_company,
+                lead=lead,
+                stage=stage,
+                fingerprint=fingerprint,
+                since=timezone.now() - timedelta(seconds=dedupe_seconds),
+            )
+            if deduplicate and dedupe_seconds > 0 and repeat_id is not None:
+                return _replayed(_engagement_for_replay(pk=repeat_id))
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
             message_row = Message.objects.create(company_id=action_company.company_id, body=body)
