@@ -52,6 +52,14 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     ),
 )
 
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="`true` when this answers an engagement recorded before (a retry), not a new one.",
+)
+
 
 def posted_action(request) -> str | None:
     """The action a posted body names, in its one canonical spelling: the serializer accepts a uuid
@@ -131,7 +139,7 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         ),
         tags=[PUBLIC_TAG],
         auth=[],
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED_HEADER],
         request=PublicEngagementCreateSerializer,
         responses={
             201: EngagementRecordedSerializer,
@@ -219,6 +227,7 @@ class ReceiverCallCreateView(InboundCallView):
         ),
         tags=[PUBLIC_TAG],
         auth=[],
+        parameters=[REPLAYED_HEADER],
         request=OpenApiTypes.OBJECT,
         responses={
             201: ReceiverCallRecordedSerializer,
