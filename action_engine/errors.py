@@ -16,7 +16,7 @@ class ActionEngineError(StrEnum):
     TOKEN_INVALID = "token_invalid"
     TOKEN_EXPIRED = "token_expired"
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_MISMATCH = "idempotency_key_mismatch"
     VISITOR_OF_ANOTHER_LEAD = "visitor_of_another_lead"
     STAGE_NOT_IN_PIPELINE = "stage_not_in_pipeline"
     # Receiver calls.

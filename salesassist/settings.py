@@ -216,6 +216,11 @@ PUBLIC_THROTTLE_RATES = {
     # Calls to one signed receiver that fail its signature check; above it they are 429 and not kept.
     "receiver_signature_failures": env("THROTTLE_RECEIVER_SIGNATURE_FAILURES", default="60/min"),
 }
+# A request without an Idempotency-Key that repeats one recorded this many seconds ago (same action,
+# lead, visitor, stage and message) is answered as that one, not recorded again: a double click or a
+# client's retry after a lost answer. Longer would swallow a lead's real second identical submission.
+# 0 turns it off.
+ENGAGEMENT_DEDUPE_SECONDS = env.int("ENGAGEMENT_DEDUPE_SECONDS", default=10)
 # Bodies above this are refused with 413 before they are parsed (Django's own limit for request.body).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 # Only the benchmark sets this: it adds an endpoint that does one INSERT, to compare against.

@@ -45,7 +45,19 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The same key (per company) records once and answers the first answer again.",
+    description=(
+        "The same key (per company) records once and answers the first answer again, with `Idempotent-Replayed: "
+        "true`; the same key with a different request (action, lead, visitor, stage or message) is a 422 "
+        "`idempotency_key_mismatch`. Send one new key per submission and the same key on its retries."
+    ),
+)
+
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="`true` when this answers an engagement recorded before (a retry), not a new one.",
 )
 
 
@@ -121,11 +133,13 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
             "the system (a form's JSON Schema, a cart against the action's products with prices recomputed, "
             "content among the action's). A stage behind the lead's furthest one is recorded but does not "
             "move the lead back. The same Idempotency-Key (or submission_id) records once and answers the "
-            "same 201 again. A filled honeypot gets 202 and nothing is recorded."
+            "same 201 again (`Idempotent-Replayed: true`); reused with a different request it is a 422. Without a "
+            "key, a request identical to one recorded for the lead within ENGAGEMENT_DEDUPE_SECONDS (10 s by "
+            "default) is answered as that one too. A filled honeypot gets 202 and nothing is recorded."
         ),
         tags=[PUBLIC_TAG],
         auth=[],
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED_HEADER],
         request=PublicEngagementCreateSerializer,
         responses={
             201: EngagementRecordedSerializer,
@@ -135,8 +149,9 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
                 _403="The token is missing (where required), invalid, expired or for other uuids; or the page's "
                 "origin is not allowed for this company.",
                 _404="No such action for this lead.",
-                _409="The visitor belongs to another lead, or the idempotency key was used for another engagement.",
+                _409="The visitor belongs to another lead.",
                 _413="The body is too large.",
+                _422="The idempotency key was already used for a different request (idempotency_key_mismatch).",
                 _429="Too many requests from this address or for this action.",
             ),
         },
@@ -195,7 +210,8 @@ class ReceiverCallCreateView(InboundCallView):
     def answer(self, handled):
         data = EngagementRecordedSerializer(handled.recorded).data
         data[self.call_field] = str(handled.call.uuid)
-        return Response(data, status=status.HTTP_201_CREATED)
+        headers = {"Idempotent-Replayed": "true"} if handled.recorded.replayed else {}
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(
         operation_id="receiver_call_create",
@@ -207,10 +223,15 @@ class ReceiverCallCreateView(InboundCallView):
             "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature), checked before "
             "anything is stored: a call failing it is a 401 kept only as a small record (headers, body size, "
             "why), without its body and not replayable; past THROTTLE_RECEIVER_SIGNATURE_FAILURES such calls "
-            "to the receiver are a 429 and not kept. Any other failed call keeps its error and can be replayed."
+            "to the receiver are a 429 and not kept. A webhook-id is "
+            "the sender's idempotency key: a retry with it records once and answers the same again "
+            "(`Idempotent-Replayed: true`), another body with it is a 422. Without one, a call identical to one "
+            "recorded within ENGAGEMENT_DEDUPE_SECONDS is answered as that one. A failed call keeps its error "
+            "and can be replayed."
         ),
         tags=[PUBLIC_TAG],
         auth=[],
+        parameters=[REPLAYED_HEADER],
         request=OpenApiTypes.OBJECT,
         responses={
             201: ReceiverCallRecordedSerializer,
@@ -220,6 +241,7 @@ class ReceiverCallCreateView(InboundCallView):
                 _404="No such active receiver, or no such lead.",
                 _409="The visitor belongs to another lead.",
                 _413="The body is too large.",
+                _422="The webhook-id was already used for a different call (idempotency_key_mismatch).",
                 _429="Too many calls, or too many calls to this receiver failed their signature check.",
             ),
         },

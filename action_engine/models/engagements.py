@@ -38,6 +38,10 @@ class Engagement(BaseModel):
     )
     # A client's Idempotency-Key (or submission_id): the same key records once per company.
     idempotency_key = models.CharField(max_length=200, blank=True)
+    # What the request asked for, hashed (action_engine/services/engagements.py: engagement_fingerprint):
+    # a key sent again with another request is refused, a keyless repeat within seconds is answered as the
+    # first. Empty on rows recorded before it was kept.
+    request_fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

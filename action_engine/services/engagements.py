@@ -1,17 +1,20 @@
 """Recording engagements: the stage a lead reached on a company action, once per idempotency key."""
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from action_engine.errors import ActionEngineError
 from action_engine.events import engagement_recorded
 from action_engine.models import ActionCompany, ActionCompanyReceiver, Engagement, Message
-from action_engine.selectors import lead_stage_on_action
 from action_engine.systems import system_spec
 from crm.models import Lead, Visitor
-from salesassist.core.exceptions import Conflict, InvalidInput, NotFound
+from salesassist.core.exceptions import Conflict, InvalidInput, NotFound, Unprocessable
 
 VISITOR_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -31,28 +34,82 @@ def engagement_current_stage(*, engagement: Engagement) -> str:
     return spec.furthest_stage([engagement.stage, engagement.previous_stage])
 
 
-def _engagement_for_key(*, company_id: int, idempotency_key: str) -> Engagement | None:
-    return (
-        Engagement.objects.select_related("message", "lead", "action_company__action__system")
-        .filter(company_id=company_id, idempotency_key=idempotency_key)
-        .first()
-    )
+def engagement_fingerprint(
+    *,
+    action_company: ActionCompany,
+    lead_uuid,
+    visitor_uuid,
+    receiver: ActionCompanyReceiver | None,
+    stage: str,
+    message: dict | None,
+) -> str:
+    """A sha256 of what a request asked to record, in one canonical spelling (sorted keys, no spaces).
+
+    It covers the action, lead, visitor, receiver, stage and the message as received (before the system's
+    validator adds to it, e.g. a cart's recomputed prices): a retry of the same request matches, any change to
+    what would be recorded does not. It leaves out what does not change the engagement: the link token (a
+    retry may carry a fresh one), the key itself, the honeypot, headers.
+    """
+    asked = {
+        "action": str(action_company.uuid),
+        "lead": str(lead_uuid),
+        "visitor": str(visitor_uuid) if visitor_uuid else None,
+        "receiver": str(receiver.uuid) if receiver is not None else None,
+        "stage": stage,
+        "message": message or {},
+    }
+    canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(*, engagement: Engagement, action_company: ActionCompany, lead_uuid, stage: str) -> EngagementRecorded:
-    same = (
-        engagement.action_company_id == action_company.pk
-        and str(engagement.lead.uuid) == str(lead_uuid)
-        and engagement.stage == stage
-    )
-    if not same:
-        raise Conflict(
-            "This idempotency key was already used for a different engagement.",
-            code=ActionEngineError.IDEMPOTENCY_KEY_REUSED,
-        )
+def _engagement_for_replay(**lookup) -> Engagement | None:
+    related = ("message", "lead", "action_company__action__system")
+    return Engagement.objects.select_related(*related).filter(**lookup).first()
+
+
+def _replayed(engagement: Engagement) -> EngagementRecorded:
     return EngagementRecorded(
         engagement=engagement, current_stage=engagement_current_stage(engagement=engagement), replayed=True
     )
+
+
+def _replay_for_key(
+    *, engagement: Engagement, action_company: ActionCompany, lead_uuid, stage: str, fingerprint: str
+) -> EngagementRecorded:
+    """The first answer again, if this is the request the key was first used for (IETF Idempotency-Key draft:
+    the same key with another request is refused, 422)."""
+    if engagement.request_fingerprint:
+        same = engagement.request_fingerprint == fingerprint
+    else:
+        # Recorded before fingerprints were kept: the request can only be compared on what the row says.
+        same = (
+            engagement.action_company_id == action_company.pk
+            and str(engagement.lead.uuid) == str(lead_uuid)
+            and engagement.stage == stage
+        )
+    if not same:
+        raise Unprocessable(
+            "This idempotency key was already used for a different request; send a new key for a new request.",
+            code=ActionEngineError.IDEMPOTENCY_KEY_MISMATCH,
+        )
+    return _replayed(engagement)
+
+
+def _previous_stage_and_repeat(
+    *, action_company: ActionCompany, lead: Lead, stage: str, fingerprint: str, since
+) -> tuple[str, int | None]:
+    """The lead's furthest stage on the action, and the latest engagement at `stage` with this fingerprint
+    recorded since `since` (its id, or None). One statement, the one reading the lead's stages anyway: grouped
+    by stage, each group also says its latest repeat."""
+    rows = (
+        Engagement.objects.filter(action_company=action_company, lead=lead)
+        .order_by()
+        .values("stage")
+        .annotate(repeat=Max("id", filter=Q(stage=stage, request_fingerprint=fingerprint, created_at__gte=since)))
+    )
+    spec = system_spec(action_company.action.system.slug)
+    stages = {row["stage"]: row["repeat"] for row in rows}
+    return spec.furthest_stage(list(stages)), stages.get(stage)
 
 
 def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
@@ -126,6 +183,7 @@ def engagement_record(
     visitor_uuid=None,
     receiver: ActionCompanyReceiver | None = None,
     idempotency_key: str = "",
+    deduplicate: bool | None = None,
     user_agent: str = "",
 ) -> EngagementRecorded:
     """Record that a lead (given, or by uuid) reached a stage on a company action, with the system-validated
@@ -133,8 +191,11 @@ def engagement_record(
 
     The stage must be in the action system's pipeline; a stage behind the lead's furthest one is kept
     as history but does not move the lead back. The same idempotency key (per company) records once,
-    guaranteed by a unique constraint. Engagement, message and what the subscribers of `engagement_recorded`
-    write (the workflows' deliveries) commit together.
+    guaranteed by a unique constraint, and only for the request it was first used for (its fingerprint);
+    another request with it is refused. With `deduplicate` (by default: when there is no key), a request
+    identical to one recorded for the lead within ENGAGEMENT_DEDUPE_SECONDS is answered as that one; the
+    lead's lock makes this hold for two at the same moment too. Engagement, message and what the subscribers
+    of `engagement_recorded` write (the workflows' deliveries) commit together.
     """
     spec = system_spec(action_company.action.system.slug)
     if stage not in spec.pipeline:
@@ -145,11 +206,31 @@ def engagement_record(
             errors={"stage": [f"Must be one of: {pipeline}."]},
         )
     lead_uuid = lead.uuid if lead is not None else lead_uuid
+    fingerprint = engagement_fingerprint(
+        action_company=action_company,
+        lead_uuid=lead_uuid,
+        visitor_uuid=visitor.uuid if visitor is not None else visitor_uuid,
+        receiver=receiver,
+        stage=stage,
+        message=message,
+    )
     body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
+    if deduplicate is None:
+        deduplicate = not idempotency_key
+    dedupe_seconds = settings.ENGAGEMENT_DEDUPE_SECONDS
     try:
         with transaction.atomic():
             lead = _lead_locked(action_company=action_company, lead_uuid=lead_uuid)
-            previous_stage = lead_stage_on_action(action_company=action_company, lead=lead)
+            # Read after the lock: a twin request that held it has committed, and this statement sees it.
+            previous_stage, repeat_id = _previous_stage_and_repeat(
+                action_company=action_company,
+                lead=lead,
+                stage=stage,
+                fingerprint=fingerprint,
+                since=timezone.now() - timedelta(seconds=dedupe_seconds),
+            )
+            if deduplicate and dedupe_seconds > 0 and repeat_id is not None:
+                return _replayed(_engagement_for_replay(pk=repeat_id))
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
             message_row = Message.objects.create(company_id=action_company.company_id, body=body)
@@ -163,15 +244,22 @@ def engagement_record(
                 previous_stage=previous_stage,
                 message=message_row,
                 idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
             )
             engagement_recorded.emit(engagement=engagement)
     except IntegrityError:
         # The key was used before (a retry, a double click) or by a request running at this moment: the
-        # unique constraint let exactly one in, and nothing of this attempt was kept. Answer as that one did.
+        # unique constraint let exactly one in (a twin waits for it to commit, so none is ever still being
+        # processed), and nothing of this attempt was kept. Answer as that one did, if it was this request.
         if idempotency_key:
-            existing = _engagement_for_key(company_id=action_company.company_id, idempotency_key=idempotency_key)
+            existing = _engagement_for_replay(company_id=action_company.company_id, idempotency_key=idempotency_key)
             if existing is not None:
-                return _replay(engagement=existing, action_company=action_company, lead_uuid=lead_uuid, stage=stage)
+                return _replay_for_key(
+                    engagement=existing,
+                    action_company=action_company,
+                    lead_uuid=lead_uuid,
+                    stage=stage,
+                    fingerprint=fingerprint,
+                )
         raise
     return EngagementRecorded(engagement=engagement, current_stage=spec.furthest_stage([stage, previous_stage]))
-

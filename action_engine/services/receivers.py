@@ -145,9 +145,10 @@ def _receiver_call_engagement(*, call: ReceiverCall) -> EngagementRecorded:
     if action_company is None:
         # Kept as failed: replayable once the action (or the company) is active again.
         raise NotFound("The receiver's action or its company is not active.")
-    # Standard Webhooks senders retry with the same webhook-id: it makes their retries count once. Without
-    # one, the call's own uuid makes its replays count once, even after a crash between recording the
-    # engagement and marking the call processed.
+    # Standard Webhooks senders retry with the same webhook-id: it is the sender's idempotency key, so their
+    # retries count once and a reused id with another body is refused. Without one, the call's own uuid makes
+    # its replays count once, even after a crash between recording the engagement and marking the call
+    # processed; and as for any keyless request, an identical call moments after another is not recorded twice.
     webhook_id = str(call.headers.get("webhook-id") or "")[:100]
     return engagement_record(
         action_company=action_company,
@@ -157,6 +158,7 @@ def _receiver_call_engagement(*, call: ReceiverCall) -> EngagementRecorded:
         visitor_uuid=mapped["visitor"],
         receiver=receiver,
         idempotency_key=f"receiver:{receiver.uuid}:{webhook_id}" if webhook_id else f"receiver-call:{call.uuid}",
+        deduplicate=not webhook_id,
     )
 
 

@@ -17,7 +17,16 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from .exceptions import Conflict, CoreError, DomainError, InvalidInput, NotFound, PermissionDenied, SignatureInvalid
+from .exceptions import (
+    Conflict,
+    CoreError,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SignatureInvalid,
+    Unprocessable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +41,7 @@ PROBLEM_KINDS: dict[type[DomainError], tuple[int, str]] = {
     PermissionDenied: (403, "Permission denied"),
     NotFound: (404, "Not found"),
     Conflict: (409, "Conflict"),
+    Unprocessable: (422, "Unprocessable content"),
 }
 
 # What a stored inbound call keeps when our code, not the sender, failed it: it can be replayed once fixed.

@@ -14,6 +14,7 @@ class CoreError(StrEnum):
     NOT_FOUND = "not_found"
     PERMISSION_DENIED = "permission_denied"
     CONFLICT = "conflict"
+    UNPROCESSABLE = "unprocessable"
     INVALID_SIGNATURE = "invalid_signature"
     # An inbound call whose body is not JSON.
     PARSE_ERROR = "parse_error"
@@ -61,6 +62,13 @@ class Conflict(DomainError):
     """The request conflicts with the current state of the objects it touches."""
 
     code = CoreError.CONFLICT
+
+
+class Unprocessable(DomainError):
+    """The request is well-formed but cannot be taken as it stands, e.g. an idempotency key sent again with
+    another request than the one it was first used for (the IETF Idempotency-Key draft answers it 422)."""
+
+    code = CoreError.UNPROCESSABLE
 
 
 class SignatureInvalid(DomainError):

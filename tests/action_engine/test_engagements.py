@@ -12,6 +12,7 @@ from action_engine.models import Engagement, Message
 from action_engine.services import engagement_record
 from conftest import host_client
 from crm.models import Visitor
+from salesassist.core.exceptions import Unprocessable
 from salesassist.hosts import ACTION_ENGINE_API
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
@@ -77,7 +78,8 @@ def test_a_known_visitors_engagement_takes_a_fixed_set_of_statements(
     first = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "sent"), format="json")
     assert first.status_code == 201
     # The action; then a transaction (its start and end count here) of the lead (locked), its stages so
-    # far, the visitor (locked), the message, the engagement and the matching workflows.
+    # far (the same statement says whether this keyless request repeats one of seconds ago), the visitor
+    # (locked), the message, the engagement and the matching workflows.
     with django_assert_num_queries(9):
         opened = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "opened"), format="json")
     assert opened.status_code == 201
@@ -110,15 +112,45 @@ def test_submission_id_in_the_body_works_like_the_header(public_api, forms_actio
 
 
 @pytest.mark.django_db
-def test_a_key_reused_for_another_engagement_is_a_conflict(public_api, forms_action, lead):
+def test_a_key_reused_for_another_engagement_is_refused(public_api, forms_action, lead):
     visitor = uuid.uuid4()
     opened = engagement_body(forms_action, lead, visitor, "opened")
     assert public_api.post(ENGAGEMENTS_URL, opened, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
     submitted = engagement_body(forms_action, lead, visitor, "submitted", FORM_RESULT)
     response = public_api.post(ENGAGEMENTS_URL, submitted, format="json", HTTP_IDEMPOTENCY_KEY="k")
-    assert response.status_code == 409
-    assert response.json()["type"].endswith("idempotency_key_reused")
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("idempotency_key_mismatch")
     assert Engagement.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_row_recorded_before_fingerprints_replays_on_what_it_says(forms_action, lead):
+    first = engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED, idempotency_key="old")
+    Engagement.objects.update(request_fingerprint="")
+    # Its fingerprint would differ (another visitor), but the row can only say action, lead and stage.
+    again = engagement_record(
+        action_company=forms_action, lead=lead, stage=Stage.OPENED, visitor_uuid=uuid.uuid4(), idempotency_key="old"
+    )
+    assert again.replayed and again.engagement == first.engagement
+    with pytest.raises(Unprocessable):
+        engagement_record(action_company=forms_action, lead=lead, stage=Stage.SENT, idempotency_key="old")
+
+
+@pytest.mark.django_db
+def test_the_fingerprint_ignores_how_the_message_is_spelled(forms_action, lead):
+    spelled = {"data": {"email": "ada@example.com", "name": "Ada"}}
+    respelled = {"data": {"name": "Ada", "email": "ada@example.com"}}
+    first = engagement_record(action_company=forms_action, lead=lead, stage=Stage.SUBMITTED, message=spelled)
+    again = engagement_record(action_company=forms_action, lead=lead, stage=Stage.SUBMITTED, message=respelled)
+    assert again.replayed and again.engagement == first.engagement
+
+
+@pytest.mark.django_db
+def test_a_window_of_zero_records_every_keyless_request(forms_action, lead, settings):
+    settings.ENGAGEMENT_DEDUPE_SECONDS = 0
+    for _ in range(2):
+        assert not engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED).replayed
+    assert Engagement.objects.count() == 2
 
 
 @pytest.mark.django_db
@@ -201,7 +233,10 @@ def test_concurrent_engagements_of_one_lead_agree_on_the_furthest_stage(forms_ac
     def record(stage, message):
         try:
             barrier.wait(timeout=10)
-            engagement_record(action_company=forms_action, lead=lead, stage=stage, message=message)
+            # Each from its own browser: identical keyless requests would count once (test_idempotency.py).
+            engagement_record(
+                action_company=forms_action, lead=lead, stage=stage, message=message, visitor_uuid=uuid.uuid4()
+            )
         except Exception as exc:  # noqa: BLE001  (reported below)
             errors.append(exc)
         finally:

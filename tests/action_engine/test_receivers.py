@@ -72,6 +72,17 @@ def test_a_mapped_call_becomes_an_engagement(public_api, receiver, lead):
     assert engagement.message.body["data"] == {"email": "ada@example.com"}
 
 
+def test_an_identical_call_without_a_webhook_id_moments_later_records_once(public_api, receiver, lead):
+    body = third_party_body(lead)
+    first = post_call(public_api, receiver, body)
+    again = post_call(public_api, receiver, body)
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json()["uuid"] == first.json()["uuid"]
+    # Both calls are kept, and both point at the one engagement.
+    assert {call.engagement for call in ReceiverCall.objects.all()} == {Engagement.objects.get()}
+    assert ReceiverCall.objects.count() == 2
+
+
 def test_the_default_stage_applies_when_the_call_has_none(public_api, receiver, lead):
     receiver.default_stage = "opened"
     receiver.save()
@@ -215,7 +226,19 @@ class TestSignatures:
         second = post_call(public_api, signed_receiver, body, **signed_headers(body))
         assert first.status_code == second.status_code == 201
         assert first.json()["uuid"] == second.json()["uuid"]
+        assert second["Idempotent-Replayed"] == "true"
         assert Engagement.objects.count() == 1 and ReceiverCall.objects.count() == 2
+
+    def test_a_webhook_id_sent_again_with_another_body_is_refused(self, public_api, signed_receiver, lead):
+        # The webhook-id is the sender's idempotency key: another body under it is not the same call.
+        body = json.dumps(third_party_body(lead))
+        assert post_call(public_api, signed_receiver, body, **signed_headers(body)).status_code == 201
+        changed = json.dumps(third_party_body(lead, data={"email": "grace@example.com"}))
+        response = post_call(public_api, signed_receiver, changed, **signed_headers(changed))
+        assert response.status_code == 422
+        assert response.json()["type"].endswith("idempotency_key_mismatch")
+        assert ReceiverCall.objects.filter(outcome="failed").count() == 1
+        assert Engagement.objects.get().message.body["data"] == {"email": "ada@example.com"}
 
     def test_a_call_refused_for_its_signature_cannot_be_replayed(self, public_api, signed_receiver, lead, api_key):
         post_call(public_api, signed_receiver, third_party_body(lead))

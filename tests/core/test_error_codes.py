@@ -24,6 +24,7 @@ from salesassist.core.exceptions import (
     NotFound,
     PermissionDenied,
     SignatureInvalid,
+    Unprocessable,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,6 +116,7 @@ def test_the_check_sees_a_string_code(tmp_path):
         (PermissionDenied("No."), 403, "Permission denied"),
         (LeadNotFound("No such lead."), 404, "Not found"),
         (Conflict("In use.", code=CoreError.PROTECTED), 409, "Conflict"),
+        (Unprocessable("Another request."), 422, "Unprocessable content"),
     ],
 )
 def test_each_kind_as_problem_details_stored_and_answered(error, status, title):

@@ -123,6 +123,8 @@ def test_a_lead_fills_the_form_on_a_phone(live_server, phone_page):
     shared = action_company_share(action_company=action_company, lead=lead)
 
     page = phone_page
+    posted = []
+    page.on("request", lambda request: posted.append(request) if request.method == "POST" else None)
     page.goto(link_on_live_server(shared.url, live_server))
     page.wait_for_selector("#action-form", timeout=10_000)
     assert page.inner_text("#title") == "Book your demo"
@@ -156,6 +158,10 @@ def test_a_lead_fills_the_form_on_a_phone(live_server, phone_page):
         "form": str(form.uuid),
         "data": {"name": "Ada Lovelace", "email": "ada@example.com", "seats": 12, "plan": "pro", "newsletter": True},
     }
+    # Every post carries an Idempotency-Key; the corrected form is a new submission with a new key.
+    opened_key, refused_key, submitted_key = [request.header_value("idempotency-key") for request in posted]
+    assert opened_key and refused_key and submitted_key and refused_key != submitted_key
+    assert submitted.idempotency_key == f"public:{submitted_key}"
     # Reloading the page does not count a second opening.
     page.reload()
     page.wait_for_selector("#action-form", timeout=10_000)
@@ -184,6 +190,7 @@ def test_a_lead_buys_on_a_phone(live_server, phone_page):
     page.wait_for_selector("#confirmation:not([hidden])", timeout=10_000)
 
     purchased = Engagement.objects.get(lead=lead, stage=Stage.PURCHASED)
+    assert purchased.idempotency_key.startswith("public:buy-")
     assert purchased.message.body["total"] == "37.50"
     assert purchased.message.body["items"][0]["variant"] == str(large.uuid)
 

@@ -1,6 +1,6 @@
 /* The reference action page: reads the action from the public API, renders it, posts the lead's stages.
- * Plain JavaScript, no build step. Every post carries an Idempotency-Key so retries and double clicks
- * count once; the API's field errors are shown next to their fields. */
+ * Plain JavaScript, no build step. Every post carries an Idempotency-Key, one per submission, so retries
+ * and double clicks count once; the API's field errors are shown next to their fields. */
 (function () {
   "use strict";
 
@@ -75,6 +75,18 @@
           return { ok: response.ok, status: response.status, data: data };
         });
       });
+  }
+
+  // One Idempotency-Key per submission, made once and sent again on its retries (a double click, a retry
+  // after a lost answer), so it records once. A changed submission gets a new key: the API refuses a key
+  // sent with a different request (422) rather than drop the change.
+  function submissionKeys(prefix) {
+    var last = { body: null, key: null };
+    return function (message) {
+      var body = JSON.stringify(message);
+      if (body !== last.body) last = { body: body, key: prefix + "-" + uuid4() };
+      return last.key;
+    };
   }
 
   function postStage(stage, message, key, honeypot) {
@@ -176,8 +188,7 @@
     var submit = el("button", { type: "submit", className: "button", text: module.submit_label || "Submit" });
     var form = el("form", { className: "card", novalidate: true, id: "action-form" }, fields.concat([trap, submit]));
     if (module.description) form.insertBefore(el("p", { className: "hint", text: module.description }), form.firstChild);
-    // One key per page view: a double click or a retry after a lost answer records once.
-    var key = "submit-" + uuid4();
+    var keyFor = submissionKeys("submit");
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -189,7 +200,8 @@
       });
       submit.disabled = true;
       notice("Sending…");
-      postStage(page.action.result_stage, { form: module.uuid, data: data }, key, form.elements.website.value)
+      var message = { form: module.uuid, data: data };
+      postStage(page.action.result_stage, message, keyFor(message), form.elements.website.value)
         .then(function (result) {
           if (result.ok) return confirm(module.success_message || "Thank you!");
           var unplaced = showErrors(form, result.data.errors);
@@ -242,7 +254,7 @@
       ]);
     });
     var buy = el("button", { type: "button", className: "button", id: "buy", text: "Buy" });
-    var key = "buy-" + uuid4();
+    var keyFor = submissionKeys("buy");
     buy.addEventListener("click", function () {
       var items = lines.map(function (line) {
         return { product: line.product.uuid, variant: line.variant.value || null, quantity: parseInt(line.quantity.value, 10) || 0 };
@@ -250,7 +262,8 @@
       if (!items.length) return notice("Choose at least one item.", true);
       buy.disabled = true;
       notice("Placing your order…");
-      postStage(page.action.result_stage, { items: items }, key)
+      var message = { items: items };
+      postStage(page.action.result_stage, message, keyFor(message))
         .then(function (result) {
           if (result.ok) return confirm("Your order is placed. We will be in touch shortly.");
           var errors = result.data.errors || {};
