@@ -36,8 +36,8 @@ ROOT_URLCONF = "salesassist.urls.default"
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 
 # --- HTTPS and security headers -------------------------------------------------------------------
-# With DEBUG off every default is the secure one (`manage.py check --deploy` passes with no setting of
-# its own); development (DEBUG on) serves plain HTTP. The tests keep DEBUG off but speak plain HTTP, so
+# With DEBUG off every default is the secure one (`manage.py check --deploy` passes without any of these
+# set); development (DEBUG on) serves plain HTTP. The tests keep DEBUG off but speak plain HTTP, so
 # pyproject.toml turns only SECURE_SSL_REDIRECT off for them.
 if "BEHIND_TLS_PROXY" in env.ENVIRON:
     raise ImproperlyConfigured(
@@ -52,7 +52,8 @@ if _proxy_ssl_header:
         raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and a value: HTTP_X_FORWARDED_PROTO,https")
     SECURE_PROXY_SSL_HEADER = _proxy_ssl_header
 # Plain HTTP is redirected to HTTPS, except the health check: Kubernetes probes call the pod over plain
-# HTTP, without the proxy's header.
+# HTTP, without the proxy's header. Behind a TLS proxy this needs SECURE_PROXY_SSL_HEADER, or every request
+# looks like plain HTTP and is redirected again and again.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # HSTS (sent on HTTPS answers only): browsers then refuse plain HTTP to these hosts for that long. Preload
