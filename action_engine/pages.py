@@ -13,12 +13,12 @@ from django.views.generic import TemplateView
 from salesassist.hosts import ACTION_ENGINE_API, API_SUBDOMAINS
 
 
-def public_api_base(request) -> str:
+def public_api_origin(request) -> str:
     """The action engine API's origin as seen from this request: same scheme and port, the API's host name."""
     host = request.get_host()
     _, _, port = host.rpartition(":") if ":" in host else ("", "", "")
     port_part = f":{port}" if port else ""
-    return f"{request.scheme}://{API_SUBDOMAINS[ACTION_ENGINE_API]}.{settings.PARENT_HOST}{port_part}/v1"
+    return f"{request.scheme}://{API_SUBDOMAINS[ACTION_ENGINE_API]}.{settings.PARENT_HOST}{port_part}"
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -37,6 +37,13 @@ class ActionPageView(TemplateView):
             lead=params.get("lead", ""),
             visitor=params.get("visitor", ""),
             token=params.get("token", ""),
-            api_base=public_api_base(self.request),
+            api_base=f"{public_api_origin(self.request)}/v1",
         )
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        # The page's script calls the API on another host: the Content-Security-Policy lets it reach that
+        # origin alone (django-csp adds a response's `_csp_update` to the policy, as its csp_update does).
+        response._csp_update = {"connect-src": [public_api_origin(self.request)]}
+        return response

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers as cors_default_headers
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,8 +34,54 @@ ROOT_HOSTCONF = "salesassist.hosts"
 DEFAULT_HOST = "default"
 ROOT_URLCONF = "salesassist.urls.default"
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
-if env.bool("BEHIND_TLS_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- HTTPS and security headers -------------------------------------------------------------------
+# With DEBUG off every default is the secure one (`manage.py check --deploy` passes without any of these
+# set); development (DEBUG on) serves plain HTTP. The tests keep DEBUG off but speak plain HTTP, so
+# pyproject.toml turns only SECURE_SSL_REDIRECT off for them.
+if "BEHIND_TLS_PROXY" in env.ENVIRON:
+    raise ImproperlyConfigured(
+        "BEHIND_TLS_PROXY is gone: set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https instead."
+    )
+# A TLS-terminating proxy (ingress, load balancer) tells the app that the client spoke HTTPS with this header
+# and value, in Django's notation, e.g. HTTP_X_FORWARDED_PROTO,https. Set it only when the proxy always sets
+# (or strips) that header, or any client can claim HTTPS. Unset: only a direct TLS connection counts.
+_proxy_ssl_header = env.tuple("SECURE_PROXY_SSL_HEADER", default=())
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and a value: HTTP_X_FORWARDED_PROTO,https")
+    SECURE_PROXY_SSL_HEADER = _proxy_ssl_header
+# Plain HTTP is redirected to HTTPS, except the health check: Kubernetes probes call the pod over plain
+# HTTP, without the proxy's header. Behind a TLS proxy this needs SECURE_PROXY_SSL_HEADER, or every request
+# looks like plain HTTP and is redirected again and again.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS (sent on HTTPS answers only): browsers then refuse plain HTTP to these hosts for that long. Preload
+# lets the domain be submitted to the browsers' built-in list; turn it off before a domain that is not
+# yet HTTPS everywhere (every subdomain included) can be submitted by anyone.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Content-Security-Policy (django-csp) on every answer of every host: scripts, styles and calls from this
+# origin only, no inline script or style, no plugins, no <base>, forms post here, no framing (as
+# X-Frame-Options: DENY). The action page adds the action engine API's origin to connect-src
+# (action_engine/pages.py); the API docs pages add data: images and Redoc inline styles (salesassist/urls/api.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Applications ---------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -51,6 +98,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "csp",
     "django_q",
     "salesassist.core",
     "crm",
@@ -63,6 +111,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_hosts.middleware.HostsRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -123,6 +172,8 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------------
 STATIC_URL = "/static/"
+# The wiring's own files (the landing page's style); the apps keep theirs in <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
@@ -205,8 +256,8 @@ CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
 # Links sent to leads carry a signed token that expires; a company can shorten or lengthen it with
 # settings["link_ttl_days"].
 ACTION_LINK_TTL_DAYS = env.int("ACTION_LINK_TTL_DAYS", default=30)
-# The scheme of links built for people (share URLs); "https" behind a TLS proxy.
-PUBLIC_URL_SCHEME = env("PUBLIC_URL_SCHEME", default="http")
+# The scheme of links built for people (share URLs): https wherever plain HTTP is redirected to it.
+PUBLIC_URL_SCHEME = env("PUBLIC_URL_SCHEME", default="https" if SECURE_SSL_REDIRECT else "http")
 # Per-IP and per-action limits of the unauthenticated endpoints (DRF rate syntax, cache-backed).
 PUBLIC_THROTTLE_RATES = {
     "public_ip": env("THROTTLE_PUBLIC_IP", default="300/min"),
@@ -279,8 +330,3 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Production hardening -------------------------------------------------------------------------
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

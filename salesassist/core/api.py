@@ -26,12 +26,15 @@ class OptionalSlashRouter(routers.SimpleRouter):
 
 
 class OptionalSlashRoutePattern(RoutePattern):
-    """A path() route that also matches with one trailing slash, as the routers' routes do."""
+    """A path() route that also matches with one trailing slash more (or less), as the routers' routes do."""
 
     def match(self, path):
         found = super().match(path)
-        if found is None and self._is_endpoint and path.endswith("/") and not str(self._route).endswith("/"):
-            found = super().match(path[:-1])
+        if found is None and self._is_endpoint:
+            if path.endswith("/") and not str(self._route).endswith("/"):
+                found = super().match(path[:-1])
+            elif not path.endswith("/") and str(self._route).endswith("/"):
+                found = super().match(f"{path}/")
         return found
 
 

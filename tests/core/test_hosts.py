@@ -46,9 +46,12 @@ def test_unknown_host_gets_the_default_host(client):
     assert response.json()["database"] == {"status": "ok"}
 
 
-def test_default_host_does_not_serve_the_apis(client):
+@pytest.mark.parametrize("debug", [True, False])
+def test_default_host_does_not_serve_the_apis_and_keeps_html_404s(client, settings, debug):
+    settings.DEBUG = debug
     response = client.get("/v1/schema/", HTTP_HOST=reverse_host(DEFAULT))
     assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 def test_landing_page_links_the_three_docs_pages(client):

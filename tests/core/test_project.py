@@ -43,6 +43,19 @@ def test_production_starts_with_a_secret_key():
     assert _settings_import(DEBUG="false", SECRET_KEY="x" * 50).returncode == 0
 
 
+def test_the_former_tls_proxy_switch_stops_the_start_and_names_its_replacement():
+    # Ignored, it would leave SECURE_SSL_REDIRECT redirecting every request the proxy forwards.
+    result = _settings_import(DEBUG="false", SECRET_KEY="x" * 50, BEHIND_TLS_PROXY="true")
+    assert result.returncode != 0
+    assert "SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https" in result.stderr
+
+
+def test_a_proxy_ssl_header_without_its_value_is_refused():
+    result = _settings_import(DEBUG="false", SECRET_KEY="x" * 50, SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO")
+    assert result.returncode != 0
+    assert "SECURE_PROXY_SSL_HEADER is a header and a value" in result.stderr
+
+
 def test_a_dotenv_file_supplies_settings_and_the_environment_wins(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("DEBUG=false\nSECRET_KEY=from-the-file\n")

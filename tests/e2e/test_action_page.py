@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.db import OperationalError, connections
+from django.db import OperationalError
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from action_engine.models import Engagement
@@ -25,24 +25,13 @@ from tests.action_engine.factories import (
     ModuleFactory,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory
+from tests.e2e.browser import needs_chromium, open_page
 from tests.products.factories import ContentFactory, ProductFactory, VariantFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 SCREENSHOT_DIR = Path(os.environ.get("E2E_SCREENSHOT_DIR", "/tmp/salesassist-e2e"))
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
-]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 SIGNUP_SCHEMA = {
     "type": "object",
@@ -57,33 +46,9 @@ SIGNUP_SCHEMA = {
 }
 
 
-@pytest.fixture(autouse=True)
-def orm_beside_playwright(monkeypatch):
-    # Playwright's sync API keeps an event loop on this thread; Django then refuses ORM calls from it
-    # unless told they are safe. They are: the loop only drives the browser, never our queries.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser(orm_beside_playwright):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        # Playwright runs the test in a greenlet, where Django's connections (context-local) are not the
-        # ones pytest-django closes at teardown: close them here, or they outlive the test database.
-        connections.close_all()
-
-
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    console = []
-    page.on("console", lambda message: console.append(message.text))
-    page.console_messages = console
+    context, page = open_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
     yield page
     context.close()
 
@@ -167,6 +132,7 @@ def test_a_lead_fills_the_form_on_a_phone(live_server, phone_page):
     page.wait_for_selector("#action-form", timeout=10_000)
     time.sleep(0.5)
     assert Engagement.objects.filter(lead=lead, stage=Stage.OPENED).count() == 1
+    assert not page.csp_violations
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,6 +159,7 @@ def test_a_lead_buys_on_a_phone(live_server, phone_page):
     assert purchased.idempotency_key.startswith("public:buy-")
     assert purchased.message.body["total"] == "37.50"
     assert purchased.message.body["items"][0]["variant"] == str(large.uuid)
+    assert not page.csp_violations
 
 
 @pytest.mark.django_db(transaction=True)
@@ -214,6 +181,7 @@ def test_a_lead_downloads_content_on_a_phone(live_server, phone_page):
         page.click("text=Download")
     downloaded = Engagement.objects.filter(lead=lead, stage=Stage.DOWNLOADED, message__body__content=str(content.uuid))
     assert wait_for(downloaded.exists)
+    assert not page.csp_violations
 
 
 @pytest.mark.django_db(transaction=True)
@@ -228,3 +196,4 @@ def test_an_expired_or_forged_link_shows_a_message(live_server, phone_page):
     phone_page.wait_for_selector("#notice.notice--error:not([hidden])", timeout=10_000)
     assert phone_page.inner_text("#title") == "This link has expired"
     assert not Engagement.objects.filter(lead=lead, stage=Stage.OPENED).exists()
+    assert not phone_page.csp_violations
