@@ -76,7 +76,8 @@ def pattern_compile(pattern: str) -> re2._Regexp:
         return re2.compile(ecma_to_re2(pattern), _OPTIONS)
     except re2.error as exc:
         reason = exc.args[0] if exc.args else "cannot compile"
-        raise UnsupportedPattern(reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)) from None
+        reason = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+        raise UnsupportedPattern(reason) from None
 
 
 def pattern_search(pattern: str, text: str) -> bool:
