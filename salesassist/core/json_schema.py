@@ -26,6 +26,11 @@ from jsonschema.exceptions import SchemaError
 _OPTIONS = re2.Options()
 # RE2 would print every refused pattern to stderr; a refusal is reported to whoever wrote the pattern.
 _OPTIONS.log_errors = False
+# Each compiled pattern (program and match cache) stays within about 1 MiB, so the cache below holds at most
+# 256 MiB whatever tenants write; form patterns need kilobytes, and a search whose cache fills goes on
+# in linear time (RE2 falls back to its NFA). A pattern too large for it is refused at save.
+_OPTIONS.max_mem = 1 << 20
+PATTERN_CACHE_SIZE = 256
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -68,7 +73,7 @@ def ecma_to_re2(pattern: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=PATTERN_CACHE_SIZE)
 def pattern_compile(pattern: str) -> re2._Regexp:
     """The pattern compiled by RE2 (cached: one form's patterns serve every submission); UnsupportedPattern
     with RE2's reason when it cannot be."""

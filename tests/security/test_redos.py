@@ -196,6 +196,7 @@ UNCOMPILABLE = {
     "lookbehind": (_string_schema("(?<!x)y"), "properties/code/pattern"),
     "possessive quantifier": (_string_schema("a++"), "properties/code/pattern"),
     "repetition over 1000": (_string_schema("^a{1,5000}$"), "properties/code/pattern"),
+    "larger than its memory budget": (_string_schema("^" + ".{1,1000}" * 10 + "$"), "properties/code/pattern"),
     "patternProperties key": (_keys_schema("^x-(?!internal)"), "patternProperties/^x-(?!internal)"),
     "pattern under $defs": (
         {"type": "object", "$defs": {"sku": {"type": "string", "pattern": "(a)\\1"}}},
