@@ -1,4 +1,5 @@
 """Read queries of the action engine domain."""
+from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
@@ -7,9 +8,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from crm.models import Lead
 from products.models import Variant
 from salesassist.core.exceptions import NotFound
+from salesassist.core.json_schema import schema_pattern_errors
 
 from .choices import ModuleKind
-from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement
+from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form
 from .systems import system_spec
 
 # One answer for every reason a public action cannot be served, so a caller learns nothing from it.
@@ -232,3 +234,12 @@ def action_company_names_showing(*, target) -> list[str]:
         .values_list("action_company__name", flat=True)
         .distinct()
     )
+
+
+def forms_with_unsupported_patterns() -> Iterator[tuple[Form, list[str]]]:
+    """Each form (deleted ones left out) with a pattern RE2 cannot compile, and where and why: forms saved
+    before patterns were checked. Their submissions are refused until the company fixes the schema."""
+    for form in Form.objects.select_related("company").order_by("company__slug", "name", "id").iterator():
+        errors = schema_pattern_errors(form.schema) if isinstance(form.schema, dict) else []
+        if errors:
+            yield form, errors

@@ -1,21 +1,26 @@
 """Forms: JSON Schema definitions that a forms action page renders."""
-from jsonschema import Draft202012Validator, SchemaError
+from jsonschema import SchemaError
 
 from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompanySystemModule, Form
 from action_engine.systems.forms import schema_reference_errors
 from crm.models import Company
 from salesassist.core.exceptions import Conflict, InvalidInput
+from salesassist.core.json_schema import schema_check, schema_pattern_errors
 
 FORM_FIELDS = ("name", "description", "schema", "submit_label", "success_message")
 
 
 def form_schema_errors(schema) -> list[str]:
-    """Why `schema` is not a usable form: not a JSON Schema (draft 2020-12) or not of type object."""
+    """Why `schema` is not a usable form: not a JSON Schema (draft 2020-12), a pattern RE2 cannot compile
+    (each named by its JSON path), not of type object, or references that go outside it or nowhere."""
     if not isinstance(schema, dict):
         return ["Must be a JSON object."]
+    pattern_errors = schema_pattern_errors(schema)
+    if pattern_errors:
+        return pattern_errors
     try:
-        Draft202012Validator.check_schema(schema)
+        schema_check(schema)
     except SchemaError as exc:
         where = "/".join(str(part) for part in exc.path)
         return [f"Not a valid JSON Schema (draft 2020-12){' at ' + where if where else ''}: {exc.message}"]

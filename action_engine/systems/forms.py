@@ -3,7 +3,6 @@
 import json
 from functools import lru_cache
 
-from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, UnknownType
 from referencing import Registry
 from referencing.exceptions import Unresolvable
@@ -12,6 +11,7 @@ from referencing.jsonschema import DRAFT202012
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from action_engine.models import ActionCompanySystemModule
 from salesassist.core.exceptions import InvalidInput
+from salesassist.core.json_schema import FORMAT_CHECKER, Re2Validator, schema_check
 
 from .base import ActionSystemSpec
 
@@ -26,8 +26,6 @@ def _form_modules(action_company):
     )
 
 
-# Building a FormatChecker registers every known format: do it once, not per submission.
-FORMAT_CHECKER = FormatChecker()
 # Schemas are resolved against this registry alone: it retrieves nothing, so a "$ref" to a URL is
 # unresolvable instead of fetched (without it jsonschema would fetch any URL a form names: SSRF).
 NO_REMOTE_REFS = Registry()
@@ -55,7 +53,7 @@ def _message(error) -> str:
     return messages[error.validator]() if error.validator in messages else error.message
 
 
-def _field_errors(validator: Draft202012Validator, data: dict) -> dict[str, list[str]]:
+def _field_errors(validator: Re2Validator, data: dict) -> dict[str, list[str]]:
     """Each failing field as {"data.<path>": [messages]}; a missing required field names itself."""
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(data):
@@ -70,16 +68,21 @@ def _field_errors(validator: Draft202012Validator, data: dict) -> dict[str, list
 
 
 @lru_cache(maxsize=256)
-def _validator_for(schema_json: str) -> Draft202012Validator:
-    """A checked validator per distinct schema: building one costs more than validating a submission."""
+def _validator_for(schema_json: str) -> Re2Validator:
+    """A checked validator per distinct schema: building one costs more than validating a submission.
+
+    Its patterns run on RE2 (salesassist/core/json_schema.py): a form saved before that rule whose pattern
+    RE2 cannot compile fails schema_check here, so its submissions are refused, never run by Python's re."""
     schema = json.loads(schema_json)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER, registry=NO_REMOTE_REFS)
+    schema_check(schema)
+    return Re2Validator(schema, format_checker=FORMAT_CHECKER, registry=NO_REMOTE_REFS)
 
 
 def _schema_fault(exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return "The schema refers to itself without end (a $ref loop)."
+    if isinstance(exc, SchemaError) and exc.validator == "format" and exc.validator_value == "regex":
+        return f"The pattern {exc.instance!r} is one RE2 cannot compile (saved before patterns were checked)."
     return str(exc).splitlines()[0]
 
 
