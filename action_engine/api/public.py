@@ -132,7 +132,8 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
                 _403="The token is missing (unless the company turned tokens off), invalid, expired or for other "
                 "uuids; or the page's origin is not allowed for this company.",
                 _404="No such action for this lead.",
-                _409="The visitor belongs to another lead, or the idempotency key was used for another engagement.",
+                _409="The visitor belongs to another lead of this company, or the idempotency key was used for "
+                "another engagement.",
                 _413="The body is too large.",
                 _429="Too many requests from this address or for this action.",
             ),
@@ -199,7 +200,7 @@ class ReceiverCallCreateView(InboundCallView):
         description=(
             "Any JSON object. The raw call (headers without credentials, body, source IP, time) is stored "
             "first, then the receiver's mapping (dot paths for lead, visitor, stage and message; a default "
-            "stage) turns it into an engagement. When the receiver has a secret, the call must carry a valid "
+            "stage) turns it into an engagement; a call without a visitor uuid is refused. When the receiver has a secret, the call must carry a valid "
             "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature). A failed call "
             "keeps its error and can be replayed."
         ),
@@ -209,10 +210,11 @@ class ReceiverCallCreateView(InboundCallView):
         responses={
             201: ReceiverCallRecordedSerializer,
             **problem_responses(
-                _400="The body is not JSON, or could not be mapped, or the message was refused.",
+                _400="The body is not JSON, or could not be mapped (no lead, visitor or stage), or the message "
+                "was refused.",
                 _401="The receiver has a secret and the signature is missing or invalid.",
                 _404="No such active receiver, or no such lead.",
-                _409="The visitor belongs to another lead.",
+                _409="The visitor belongs to another lead of this company.",
                 _413="The body is too large.",
                 _429="Too many calls.",
             ),

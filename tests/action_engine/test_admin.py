@@ -103,7 +103,8 @@ def test_a_module_of_the_wrong_kind_is_a_form_error(admin_client, company):
 def test_rotating_receivers_from_the_changelist_keeps_mapping_and_secret(admin_client):
     action_company = ActionCompanyFactory()
     old = action_company.receivers.get()
-    old.mapping, old.secret = {"lead": "data.lead", "visitor": "data.visitor"}, "whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw=="
+    old.mapping = {"lead": "data.lead", "visitor": "data.visitor"}
+    old.secret = "whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw=="
     old.save()
     response = admin_client.post(
         reverse("admin:action_engine_actioncompany_changelist"),
@@ -434,7 +435,7 @@ def test_a_receiver_changed_in_admin_keeps_its_default_stage_in_the_pipeline(adm
     response = admin_client.post(url, {"default_stage": "submitted", "mapping": mapping, **calls})
     assert response.status_code == 302
     receiver.refresh_from_db()
-    assert (receiver.default_stage, receiver.mapping, receiver.is_active) == ("submitted", {"lead": "data.lead", "visitor": "data.visitor"}, True)
+    assert (receiver.default_stage, receiver.mapping, receiver.is_active) == ("submitted", json.loads(mapping), True)
 
 
 def test_modules_removed_in_the_inline_are_detached(admin_client, company):

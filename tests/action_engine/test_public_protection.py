@@ -148,9 +148,8 @@ class TestCors:
         assert posted["Access-Control-Allow-Origin"] == self.ORIGIN
 
     def test_an_unknown_origin_gets_no_cors_headers(self, public_api, forms_action, lead):
-        response = public_api.get(
-            f"/v1/public/actions/{forms_action.uuid}", page_query(forms_action, lead), HTTP_ORIGIN="https://evil.example"
-        )
+        query = page_query(forms_action, lead)
+        response = public_api.get(f"/v1/public/actions/{forms_action.uuid}", query, HTTP_ORIGIN="https://evil.example")
         assert "Access-Control-Allow-Origin" not in response
         assert "Access-Control-Allow-Origin" not in self.preflight(public_api, ENGAGEMENTS_URL, "https://evil.example")
 
