@@ -13,7 +13,6 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     forms_action,
     fresh_cache,
     lead,
-    link_token,
     page_query,
     public_api,
 )
