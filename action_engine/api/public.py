@@ -200,9 +200,9 @@ class ReceiverCallCreateView(InboundCallView):
         description=(
             "Any JSON object. The raw call (headers without credentials, body, source IP, time) is stored "
             "first, then the receiver's mapping (dot paths for lead, visitor, stage and message; a default "
-            "stage) turns it into an engagement; a call without a visitor uuid is refused. When the receiver has a secret, the call must carry a valid "
-            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature). A failed call "
-            "keeps its error and can be replayed."
+            "stage) turns it into an engagement; a call without a visitor uuid is refused. When the receiver "
+            "has a secret, the call must carry a valid Standard Webhooks signature (webhook-id, "
+            "webhook-timestamp, webhook-signature). A failed call keeps its error and can be replayed."
         ),
         tags=[PUBLIC_TAG],
         auth=[],
