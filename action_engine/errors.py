@@ -21,4 +21,5 @@ class ActionEngineError(StrEnum):
     STAGE_NOT_IN_PIPELINE = "stage_not_in_pipeline"
     # Receiver calls.
     MAPPING_FAILED = "mapping_failed"
+    MAPPING_WITHOUT_VISITOR = "mapping_without_visitor"
     RECEIVER_CALL_NOT_REPLAYABLE = "receiver_call_not_replayable"

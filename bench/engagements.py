@@ -7,8 +7,8 @@ and a time limit, the two phases alternating in rounds so background load hits b
   baseline     POST /v1/public/bench/baseline/<company id>: one INSERT through the same middleware,
                DRF, throttles and JSON parsing (routed only because this script sets
                BENCH_BASELINE_ENDPOINT=1 for its gunicorn)
-  engagements  POST /v1/public/engagements: the real thing (lookup of action and lead, visitor
-               create/link, the lead's lock, furthest stage, JSON Schema validation of the form
+  engagements  POST /v1/public/engagements: the real thing (lookup of action and lead, the link's
+               token, visitor create/link, the lead's lock, furthest stage, JSON Schema validation of the form
                result, message + engagement + fan-out in one transaction, an Idempotency-Key)
 
 Prints throughput, p50 and p99 latency of each, and engagements/baseline throughput (target >= 0.5).
@@ -31,7 +31,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -87,8 +86,19 @@ form = Form.objects.create(company=company, name="Signup", schema={{
 ActionCompanySystemModule.objects.create(action_company=action_company, kind=ModuleKind.FORM, form=form)
 Lead.objects.bulk_create([Lead(company=company, first_name=f"Lead {{n}}", email=f"lead{{n}}@bench.example",
                                email_normalized=f"lead{{n}}@bench.example") for n in range({leads})])
-print(json.dumps({{"company_id": company.id, "action": str(action_company.uuid),
-                  "leads": [str(u) for u in Lead.objects.filter(company=company).values_list("uuid", flat=True)]}}))
+# Each lead's link, as share makes it: the page posts its visitor uuid and token (required by default).
+import uuid
+from datetime import timedelta
+from django.utils import timezone
+from action_engine.services import action_link_sign
+from crm.models import Visitor
+expires_at = timezone.now() + timedelta(days=1)
+links = {{}}
+for lead in Lead.objects.filter(company=company):
+    visitor = Visitor(uuid=uuid.uuid4())  # not saved: the first engagement creates it, as a page's would
+    token = action_link_sign(action_company=action_company, lead=lead, visitor=visitor, expires_at=expires_at)
+    links[str(lead.uuid)] = {{"visitor": str(visitor.uuid), "token": token}}
+print(json.dumps({{"company_id": company.id, "action": str(action_company.uuid), "links": links}}))
 """
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
@@ -220,8 +230,8 @@ def main() -> None:
     port = free_port()
     env = app_env(bench_database_url(server_url, args.database), port)
     seed = migrate_and_seed(env, args.leads)
-    leads = seed["leads"]
-    visitors = {lead: str(uuid.uuid4()) for lead in leads}
+    links = seed["links"]
+    leads = list(links)
     gunicorn = start_gunicorn(env, port, args.workers)
     try:
 
@@ -230,7 +240,8 @@ def main() -> None:
             body = {
                 "action": seed["action"],
                 "lead": lead,
-                "visitor": visitors[lead],
+                "visitor": links[lead]["visitor"],
+                "token": links[lead]["token"],
                 "stage": "submitted" if number % 2 else "opened",
                 "message": {"data": {"name": f"Lead {number}", "email": f"lead{number}@bench.example"}}
                 if number % 2

@@ -1,4 +1,6 @@
 """Companies (tenants) and their people: staff, API keys, leads, visitors, lead receivers."""
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -122,9 +124,13 @@ class Lead(SoftDeleteModel):
 class Visitor(BaseModel):
     """One browser identity (its uuid is made by the action page), linked to at most one lead.
 
-    A database trigger (migration 0002) refuses a lead from another company.
+    Its uuid is unique within its company, not across companies: a page names its visitor, and the same
+    uuid posted to another company's action must be answered as a new visitor there, so that no call
+    tells whether another company knows that uuid (action_engine/services/engagements.py). A database
+    trigger (migration 0002) refuses a lead from another company.
     """
 
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="visitors")
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="visitors")
     first_seen_at = models.DateTimeField(null=True, blank=True)
@@ -134,6 +140,7 @@ class Visitor(BaseModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["company", "lead"], name="crm_visitor_company_lead")]
+        constraints = [models.UniqueConstraint(fields=["company", "uuid"], name="crm_visitor_uuid_per_company")]
 
 
 class LeadReceiver(BaseModel):

@@ -13,6 +13,7 @@ from action_engine.services import (
     receiver_call_is_replayable,
     receiver_call_replay,
     receiver_default_stage_check,
+    receiver_mapping_check,
 )
 from crm.admin_tenancy import BaseModelAdmin, ReceivedCallAdmin, RecentCallsInline, ScopedTabularInline
 from salesassist.core.admin import (
@@ -37,9 +38,11 @@ def receiver_url(receiver: ActionCompanyReceiver) -> str:
 
 
 class ReceiverForm(ServiceRulesForm):
-    """A receiver's default stage must be a stage of its action's system."""
+    """A receiver's mapping names the visitor's path; its default stage is a stage of its action's system."""
 
     def check_rules(self, cleaned_data):
+        if "mapping" in cleaned_data:
+            receiver_mapping_check(mapping=cleaned_data["mapping"])
         action_company = cleaned_data.get("action_company")
         if action_company is None and self.instance.action_company_id:
             action_company = self.instance.action_company

@@ -7,7 +7,7 @@ from action_engine.models import Engagement
 from action_engine.selectors import feed_for_lead
 from crm.api.tenancy import NestedParentMixin
 from crm.models import Lead
-from salesassist.core.api import uuid_path_parameter
+from salesassist.core.api import UuidField, uuid_path_parameter
 from salesassist.core.errors import problem_responses
 from salesassist.core.pagination import CursorPagination
 
@@ -18,7 +18,7 @@ TAG_LEADS = "leads"
 class FeedActionTypeSerializer(serializers.Serializer):
     """The action type of a feed entry's company action."""
 
-    uuid = serializers.UUIDField()
+    uuid = UuidField()
     slug = serializers.CharField()
     name = serializers.CharField()
 
@@ -26,7 +26,7 @@ class FeedActionTypeSerializer(serializers.Serializer):
 class FeedActionSystemSerializer(serializers.Serializer):
     """The action system of a feed entry's company action."""
 
-    uuid = serializers.UUIDField()
+    uuid = UuidField()
     slug = serializers.CharField()
     name = serializers.CharField()
 
@@ -34,7 +34,7 @@ class FeedActionSystemSerializer(serializers.Serializer):
 class FeedCompanyActionSerializer(serializers.Serializer):
     """The company action a feed entry happened on."""
 
-    uuid = serializers.UUIDField()
+    uuid = UuidField()
     name = serializers.CharField()
     action_type = FeedActionTypeSerializer(source="action.type")
     system = FeedActionSystemSerializer(source="action.system")
@@ -64,7 +64,7 @@ class FeedEntrySerializer(serializers.ModelSerializer):
 class LeadFeedQuerySerializer(serializers.Serializer):
     """The filters of a lead's feed."""
 
-    action = serializers.UUIDField(required=False, help_text="Only entries of this company action (its uuid).")
+    action = UuidField(required=False, help_text="Only entries of this company action (its uuid).")
     stage = serializers.ChoiceField(choices=Stage.choices, required=False, help_text="Only entries of this stage.")
     since = serializers.DateTimeField(required=False, help_text="Only entries at or after this time (ISO 8601).")
     until = serializers.DateTimeField(required=False, help_text="Only entries before this time (ISO 8601).")

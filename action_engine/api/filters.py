@@ -3,7 +3,7 @@ import django_filters
 
 from action_engine.choices import Stage, SystemSlug
 from action_engine.models import Action, ActionCompany, Engagement, Form
-from salesassist.core.filters import IsoDateTimeFilter
+from salesassist.core.filters import IsoDateTimeFilter, UuidFilter
 
 
 class ActionFilterSet(django_filters.FilterSet):
@@ -23,7 +23,7 @@ class ActionFilterSet(django_filters.FilterSet):
 class CompanyActionFilterSet(django_filters.FilterSet):
     """Filters of the company action list."""
 
-    action = django_filters.UUIDFilter(field_name="action__uuid", help_text="The catalogue action's uuid.")
+    action = UuidFilter(field_name="action__uuid", help_text="The catalogue action's uuid.")
     system = django_filters.ChoiceFilter(field_name="action__system__slug", choices=SystemSlug.choices)
     is_active = django_filters.BooleanFilter()
     is_published = django_filters.BooleanFilter()
@@ -46,8 +46,8 @@ class FormFilterSet(django_filters.FilterSet):
 class EngagementFilterSet(django_filters.FilterSet):
     """Filters of the engagement list: by lead, company action, stage and time (since inclusive, until not)."""
 
-    lead = django_filters.UUIDFilter(field_name="lead__uuid", help_text="The lead's uuid.")
-    action = django_filters.UUIDFilter(field_name="action_company__uuid", help_text="The company action's uuid.")
+    lead = UuidFilter(field_name="lead__uuid", help_text="The lead's uuid.")
+    action = UuidFilter(field_name="action_company__uuid", help_text="The company action's uuid.")
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
     since = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     until = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -8,7 +8,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +28,7 @@ from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import NotFound, PermissionDenied
 from salesassist.core.inbound.views import InboundCallView
 from salesassist.core.throttling import PublicActionThrottle, PublicEndpointMixin, PublicIpThrottle
+from salesassist.core.uuids import canonical_uuid
 
 from .public_serializers import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -40,7 +41,6 @@ from .public_serializers import (
 )
 
 PUBLIC_TAG = "public"
-ACTION_UUID = serializers.UUIDField()
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -62,14 +62,10 @@ REPLAYED_HEADER = OpenApiParameter(
 
 
 def posted_action(request) -> str | None:
-    """The action a posted body names, in its one canonical spelling: the serializer accepts a uuid
-    written several ways, and the per-action rate limit must count them as one action."""
-    if not isinstance(request.data, dict):
-        return None
-    try:
-        return str(ACTION_UUID.to_internal_value(request.data.get("action")))
-    except ValidationError:
-        return None
+    """The action a posted body names, for the per-action rate limit; None unless it is a canonical uuid
+    (only that spelling is accepted; str() makes "ABC…" and "abc…" count as one action)."""
+    action = canonical_uuid(request.data.get("action")) if isinstance(request.data, dict) else None
+    return str(action) if action else None
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -95,8 +91,9 @@ class PublicActionPageView(PublicEndpointMixin, APIView):
         responses={
             200: PublicActionPageSerializer,
             **problem_responses(
-                _400="The lead (or visitor) is not a uuid.",
-                _403="The token is missing (where the company requires it), invalid, expired or for other uuids.",
+                _400="The lead or visitor is missing or not a uuid.",
+                _403="The token is missing (unless the company turned tokens off), invalid, expired or for "
+                "other uuids.",
                 _404="No such action for this lead.",
                 _429="Too many requests from this address or for this action.",
             ),
@@ -110,7 +107,7 @@ class PublicActionPageView(PublicEndpointMixin, APIView):
         action_link_check(
             action_company=action_company,
             lead_uuid=lead.uuid,
-            visitor_uuid=query.validated_data.get("visitor"),
+            visitor_uuid=query.validated_data["visitor"],
             token=query.validated_data.get("token", ""),
         )
         data = action_page_data(action_company=action_company, lead=lead)
@@ -146,10 +143,10 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
             202: OpenApiResponse(HoneypotAcceptedSerializer, description="Dropped as a bot; nothing recorded."),
             **problem_responses(
                 _400="Malformed JSON, invalid fields, a stage outside the pipeline or a message the system refuses.",
-                _403="The token is missing (where required), invalid, expired or for other uuids; or the page's "
-                "origin is not allowed for this company.",
+                _403="The token is missing (unless the company turned tokens off), invalid, expired or for other "
+                "uuids; or the page's origin is not allowed for this company.",
                 _404="No such action for this lead.",
-                _409="The visitor belongs to another lead.",
+                _409="The visitor belongs to another lead of this company.",
                 _413="The body is too large.",
                 _422="The idempotency key was already used for a different request (idempotency_key_mismatch).",
                 _429="Too many requests from this address or for this action.",
@@ -219,15 +216,15 @@ class ReceiverCallCreateView(InboundCallView):
         description=(
             "Any JSON object. The raw call (headers without credentials, body, source IP, time) is stored "
             "first, then the receiver's mapping (dot paths for lead, visitor, stage and message; a default "
-            "stage) turns it into an engagement. When the receiver has a secret, the call must carry a valid "
-            "Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature), checked before "
-            "anything is stored: a call failing it is a 401 kept only as a small record (headers, body size, "
-            "why), without its body and not replayable; past THROTTLE_RECEIVER_SIGNATURE_FAILURES such calls "
-            "to the receiver are a 429 and not kept. A webhook-id is "
-            "the sender's idempotency key: a retry with it records once and answers the same again "
-            "(`Idempotent-Replayed: true`), another body with it is a 422. Without one, a call identical to one "
-            "recorded within ENGAGEMENT_DEDUPE_SECONDS is answered as that one. A failed call keeps its error "
-            "and can be replayed."
+            "stage) turns it into an engagement; a call without a visitor uuid is refused. When the receiver "
+            "has a secret, the call must carry a valid Standard Webhooks signature (webhook-id, "
+            "webhook-timestamp, webhook-signature), checked before anything is stored: a call failing it is a "
+            "401 kept only as a small record (headers, body size, why), without its body and not replayable; "
+            "past THROTTLE_RECEIVER_SIGNATURE_FAILURES such calls to the receiver are a 429 and not kept. A "
+            "webhook-id is the sender's idempotency key: a retry with it records once and answers the same "
+            "again (`Idempotent-Replayed: true`), another body with it is a 422. Without one, a call identical "
+            "to one recorded within ENGAGEMENT_DEDUPE_SECONDS is answered as that one. A failed call keeps its "
+            "error and can be replayed."
         ),
         tags=[PUBLIC_TAG],
         auth=[],
@@ -236,10 +233,11 @@ class ReceiverCallCreateView(InboundCallView):
         responses={
             201: ReceiverCallRecordedSerializer,
             **problem_responses(
-                _400="The body is not JSON, or could not be mapped, or the message was refused.",
+                _400="The body is not JSON, or could not be mapped (no lead, visitor or stage), or the message "
+                "was refused.",
                 _401="The receiver has a secret and the signature is missing, malformed, stale or invalid.",
                 _404="No such active receiver, or no such lead.",
-                _409="The visitor belongs to another lead.",
+                _409="The visitor belongs to another lead of this company.",
                 _413="The body is too large.",
                 _422="The webhook-id was already used for a different call (idempotency_key_mismatch).",
                 _429="Too many calls, or too many calls to this receiver failed their signature check.",

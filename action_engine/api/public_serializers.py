@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from action_engine.choices import ModuleKind, Stage
-from salesassist.core.api import StrictSerializer
+from salesassist.core.api import StrictSerializer, UuidField
 from salesassist.core.inbound.models import InboundOutcome
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 150
@@ -27,15 +27,20 @@ class JsonObjectField(serializers.JSONField):
 class PublicActionPageQuerySerializer(serializers.Serializer):
     """The query string of an action page's data request: who is looking, and the link's token."""
 
-    lead = serializers.UUIDField(help_text="The lead the link was sent to.")
-    visitor = serializers.UUIDField(required=False, help_text="The browser's visitor uuid, from the link.")
-    token = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="The link's token.")
+    lead = UuidField(help_text="The lead the link was sent to.")
+    visitor = UuidField(help_text="The browser's visitor uuid, from the link.")
+    token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="The link's token; required unless the company turned tokens off.",
+    )
 
 
 class PublicActionSerializer(serializers.Serializer):
     """The company action as a page shows it."""
 
-    uuid = serializers.UUIDField()
+    uuid = UuidField()
     name = serializers.CharField()
     description = serializers.CharField()
     config = serializers.JSONField()
@@ -48,7 +53,7 @@ class PublicActionSerializer(serializers.Serializer):
 class PublicVariantSerializer(serializers.Serializer):
     """A variant of a product on an action page."""
 
-    uuid = serializers.UUIDField()
+    uuid = UuidField()
     name = serializers.CharField()
     sku = serializers.CharField()
     price = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
@@ -59,7 +64,7 @@ class PublicModuleSerializer(serializers.Serializer):
     """One thing the page shows, in order. Fields depend on `kind` (product, content or form)."""
 
     kind = serializers.ChoiceField(choices=ModuleKind.choices)
-    uuid = serializers.UUIDField()
+    uuid = UuidField()
     # product
     name = serializers.CharField(required=False, help_text="Product or form name.")
     sku = serializers.CharField(required=False)
@@ -100,12 +105,17 @@ class PublicActionPageSerializer(serializers.Serializer):
 class PublicEngagementCreateSerializer(serializers.Serializer):
     """A stage a lead reached on an action page, with the result's message."""
 
-    action = serializers.UUIDField(help_text="The company action's uuid.")
-    lead = serializers.UUIDField()
-    visitor = serializers.UUIDField(help_text="The browser's visitor uuid; created and linked on first sight.")
+    action = UuidField(help_text="The company action's uuid.")
+    lead = UuidField()
+    visitor = UuidField(help_text="The browser's visitor uuid; created and linked on first sight.")
     stage = serializers.ChoiceField(choices=Stage.choices)
     message = JsonObjectField(required=False, default=dict, help_text="The result: form data, cart, download.")
-    token = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="The link's token.")
+    token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="The link's token; required unless the company turned tokens off.",
+    )
     submission_id = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -120,10 +130,10 @@ class PublicEngagementCreateSerializer(serializers.Serializer):
 class EngagementRecordedSerializer(serializers.Serializer):
     """The engagement just recorded (or recorded before under the same idempotency key)."""
 
-    uuid = serializers.UUIDField(source="engagement.uuid")
-    action = serializers.UUIDField(source="engagement.action_company.uuid")
-    lead = serializers.UUIDField(source="engagement.lead.uuid")
-    visitor = serializers.UUIDField(source="engagement.visitor.uuid", allow_null=True, default=None)
+    uuid = UuidField(source="engagement.uuid")
+    action = UuidField(source="engagement.action_company.uuid")
+    lead = UuidField(source="engagement.lead.uuid")
+    visitor = UuidField(source="engagement.visitor.uuid", allow_null=True, default=None)
     stage = serializers.ChoiceField(choices=Stage.choices, source="engagement.stage")
     previous_stage = serializers.CharField(
         source="engagement.previous_stage", help_text="The lead's furthest stage before this one; empty if none."
@@ -131,7 +141,7 @@ class EngagementRecordedSerializer(serializers.Serializer):
     current_stage = serializers.ChoiceField(
         choices=Stage.choices, help_text="The lead's stage on the action now: never moved back."
     )
-    message = serializers.UUIDField(source="engagement.message.uuid", allow_null=True, default=None)
+    message = UuidField(source="engagement.message.uuid", allow_null=True, default=None)
     created_at = serializers.DateTimeField(source="engagement.created_at")
 
 
@@ -147,11 +157,11 @@ class HoneypotAcceptedSerializer(serializers.Serializer):
 class ReceiverCallSerializer(serializers.Serializer):
     """A stored call to a company action receiver and what came of it."""
 
-    uuid = serializers.UUIDField()
-    receiver = serializers.UUIDField(source="receiver.uuid")
+    uuid = UuidField()
+    receiver = UuidField(source="receiver.uuid")
     outcome = serializers.ChoiceField(choices=InboundOutcome.choices)
     error = serializers.JSONField(allow_null=True)
-    engagement = serializers.UUIDField(source="engagement.uuid", allow_null=True, default=None)
+    engagement = UuidField(source="engagement.uuid", allow_null=True, default=None)
     source_ip = serializers.IPAddressField(allow_null=True)
     created_at = serializers.DateTimeField()
     processed_at = serializers.DateTimeField(allow_null=True)
@@ -160,7 +170,7 @@ class ReceiverCallSerializer(serializers.Serializer):
 class ReceiverCallRecordedSerializer(EngagementRecordedSerializer):
     """A receiver call that became an engagement."""
 
-    receiver_call = serializers.UUIDField(help_text="The stored call's uuid (for support and replay).")
+    receiver_call = UuidField(help_text="The stored call's uuid (for support and replay).")
 
 
 # --- Share and funnel -----------------------------------------------------------------------------
@@ -169,15 +179,15 @@ class ReceiverCallRecordedSerializer(EngagementRecordedSerializer):
 class ActionShareCreateSerializer(StrictSerializer):
     """Which lead to send the action to (an unknown key is a 400, as on every API-key write)."""
 
-    lead = serializers.UUIDField()
+    lead = UuidField()
 
 
 class ActionSharedSerializer(serializers.Serializer):
     """The link to send, and the visitor it identifies."""
 
     url = serializers.CharField(help_text="The action page URL with lead, visitor and the signed token.")
-    visitor = serializers.UUIDField(source="visitor.uuid")
-    engagement = serializers.UUIDField(source="engagement.uuid", help_text="The `sent` engagement.")
+    visitor = UuidField(source="visitor.uuid")
+    engagement = UuidField(source="engagement.uuid", help_text="The `sent` engagement.")
     expires_at = serializers.DateTimeField()
 
 
@@ -221,7 +231,7 @@ class FunnelStageSerializer(serializers.Serializer):
 class FunnelSerializer(serializers.Serializer):
     """A company action's funnel over a date range."""
 
-    action = serializers.UUIDField()
+    action = UuidField()
     since = serializers.DateTimeField(allow_null=True)
     until = serializers.DateTimeField(allow_null=True)
     stages = FunnelStageSerializer(many=True)

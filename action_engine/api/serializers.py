@@ -17,7 +17,7 @@ from action_engine.models import (
 from action_engine.selectors import actions_visible_to
 from action_engine.systems import system_spec
 from crm.auth import request_company
-from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidRelatedField
+from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidField, UuidRelatedField
 from salesassist.core.positions import MAX_POSITION
 
 # The public receiver path, pinned by the issue (the public-flow routes serve it).
@@ -163,7 +163,7 @@ class CompanyActionSerializer(StrictModelSerializer):
     def validate_config(self, value):
         return _json_object(value)
 
-    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    @extend_schema_field(UuidField(allow_null=True))
     def get_receiver(self, action_company: ActionCompany):
         active = [receiver for receiver in action_company.receivers.all() if receiver.is_active]
         return str(active[0].uuid) if active else None
@@ -243,7 +243,7 @@ class CompanyActionModuleSerializer(serializers.ModelSerializer):
         fields = ["uuid", "kind", "target", "target_name", "position", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.UUIDField())
+    @extend_schema_field(UuidField())
     def get_target(self, module: ActionCompanySystemModule) -> str:
         return str(module.target.uuid)
 
@@ -256,7 +256,7 @@ class CompanyActionModuleAttachSerializer(StrictSerializer):
     """Show a product, content or form of the company on the action's page."""
 
     kind = serializers.ChoiceField(choices=ModuleKind.choices, help_text="Must be one the action's system shows.")
-    target = serializers.UUIDField(help_text="The uuid of the company's product, content or form.")
+    target = UuidField(help_text="The uuid of the company's product, content or form.")
     position = serializers.IntegerField(
         min_value=0, max_value=MAX_POSITION, required=False, help_text="Defaults to after the last one."
     )
@@ -265,7 +265,7 @@ class CompanyActionModuleAttachSerializer(StrictSerializer):
 class CompanyActionModuleReorderSerializer(StrictSerializer):
     """The modules' uuids in their new order; every module exactly once."""
 
-    modules = serializers.ListField(child=serializers.UUIDField(), allow_empty=True)
+    modules = serializers.ListField(child=UuidField(), allow_empty=True)
 
 
 # --- Forms and engagements --------------------------------------------------------------------------
@@ -294,9 +294,9 @@ class FormSerializer(StrictModelSerializer):
 class EngagementSerializer(serializers.ModelSerializer):
     """One stage a lead reached on a company action, with the message of the result."""
 
-    action = serializers.UUIDField(source="action_company.uuid", read_only=True, help_text="The company action.")
+    action = UuidField(source="action_company.uuid", read_only=True, help_text="The company action.")
     action_name = serializers.CharField(source="action_company.name", read_only=True)
-    lead = serializers.UUIDField(source="lead.uuid", read_only=True)
+    lead = UuidField(source="lead.uuid", read_only=True)
     visitor = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
     receiver = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
     # Declared, not generated: a generated read-only field drops allow_blank and the schema would omit "".

@@ -44,6 +44,7 @@ from .receivers import (
     receiver_call_replay,
     receiver_call_store,
     receiver_default_stage_check,
+    receiver_mapping_check,
     receiver_payload_map,
 )
 from .sharing import (
@@ -108,5 +109,6 @@ __all__ = [
     "receiver_call_replay",
     "receiver_call_store",
     "receiver_default_stage_check",
+    "receiver_mapping_check",
     "receiver_payload_map",
 ]

@@ -113,9 +113,19 @@ def _previous_stage_and_repeat(
 
 
 def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
-    """The visitor with this uuid, created and linked to the lead when first seen; Conflict if it is another lead's."""
+    """The lead's company's visitor with this uuid, created and linked to the lead when first seen;
+    Conflict if it is another lead's of the same company.
+
+    Only the lead's company's visitors are looked at: a uuid that another company's visitor has is, here,
+    a uuid not seen yet, and gets a new visitor of this company (Visitor.uuid is unique per company). So
+    the answer, and every later answer for that uuid, is the one an unknown uuid gets, and the other
+    company's visitor is never linked, touched or named. The link's token binds the visitor uuid too, but
+    a company may turn tokens off and receivers carry none: this is what keeps that case from telling
+    whether a uuid exists elsewhere.
+    """
     now = timezone.now()
-    found = list(Visitor.objects.select_for_update().filter(uuid=visitor_uuid).order_by()[:1])
+    visitors = Visitor.objects.select_for_update().filter(company_id=lead.company_id, uuid=visitor_uuid)
+    found = list(visitors.order_by()[:1])
     visitor = found[0] if found else None
     if visitor is None:
         try:
@@ -130,8 +140,8 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
                 )
         except IntegrityError:
             # Another request created the same browser's visitor a moment ago.
-            visitor = Visitor.objects.select_for_update().get(uuid=visitor_uuid)
-    if visitor.company_id != lead.company_id or (visitor.lead_id is not None and visitor.lead_id != lead.pk):
+            visitor = visitors.get()
+    if visitor.lead_id is not None and visitor.lead_id != lead.pk:
         raise Conflict("This visitor belongs to another lead.", code=ActionEngineError.VISITOR_OF_ANOTHER_LEAD)
     changed = []
     if visitor.lead_id is None:

@@ -23,16 +23,36 @@ from .engagements import EngagementRecorded, engagement_record
 
 RECEIVER_FIELDS = ("mapping", "default_stage")
 RECEIVER_MAPPING_KEYS = ("lead", "visitor", "stage", "message")
+# A new company action's receiver reads each value at its own name; the visitor path is spelled out
+# because every mapping must name one (receiver_mapping_check).
+RECEIVER_DEFAULT_MAPPING = {"visitor": "visitor"}
+NO_VISITOR_PATH = "The mapping must name the visitor's dot path, e.g. {\"visitor\": \"visitor\"}."
+
+
+def receiver_mapping_check(*, mapping) -> None:
+    """A receiver's mapping names where each call carries its visitor: every public call names the browser
+    it came from (as an action page's calls do), so an engagement is never left without one."""
+    visitor_path = mapping.get("visitor") if isinstance(mapping, dict) else None
+    if not isinstance(visitor_path, str) or not visitor_path.strip():
+        raise InvalidInput(
+            "The receiver's mapping has no visitor path.",
+            code=ActionEngineError.MAPPING_WITHOUT_VISITOR,
+            errors={"mapping": [NO_VISITOR_PATH]},
+        )
 
 
 @transaction.atomic
-def action_company_receiver_create(*, action_company: ActionCompany, **fields) -> ActionCompanyReceiver:
+def action_company_receiver_create(
+    *, action_company: ActionCompany, mapping: dict | None = None, **fields
+) -> ActionCompanyReceiver:
     """A new active receiver for a company action; the one active before it stops accepting calls."""
+    mapping = dict(RECEIVER_DEFAULT_MAPPING) if mapping is None else mapping
+    receiver_mapping_check(mapping=mapping)
     ActionCompanyReceiver.objects.filter(action_company=action_company, is_active=True).update(
         is_active=False
     )
     return ActionCompanyReceiver.objects.create(
-        company_id=action_company.company_id, action_company=action_company, **fields
+        company_id=action_company.company_id, action_company=action_company, mapping=mapping, **fields
     )
 
 
@@ -52,6 +72,7 @@ def action_company_receiver_update(*, receiver: ActionCompanyReceiver, **fields)
         if name not in RECEIVER_FIELDS:
             raise TypeError(f"action_company_receiver_update() got an unexpected field {name!r}")
         setattr(receiver, name, value)
+    receiver_mapping_check(mapping=receiver.mapping)
     receiver_default_stage_check(action_company=receiver.action_company, default_stage=receiver.default_stage)
     receiver.save()
     return receiver
@@ -72,7 +93,8 @@ def action_company_receiver_rotate(
     """A new active receiver replacing the current one; mapping and default stage carry over unless given."""
     current = action_company.receivers.filter(is_active=True).first()
     if mapping is None:
-        mapping = dict(current.mapping) if current else {}
+        mapping = dict(current.mapping) if current else dict(RECEIVER_DEFAULT_MAPPING)
+    receiver_mapping_check(mapping=mapping)
     if default_stage is None:
         default_stage = current.default_stage if current else ""
     receiver_default_stage_check(action_company=action_company, default_stage=default_stage)
@@ -102,11 +124,14 @@ def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     """lead, visitor, stage and message out of a third party's JSON by the receiver's mapping.
 
     mapping = {"lead": "<dot path>", "visitor": ..., "stage": ..., "message": "<dot path or $>",
-    "stages": {"<their event name>": "<our stage>"}}; a key not mapped is read at its own name.
+    "stages": {"<their event name>": "<our stage>"}}; the visitor's path must be named, any other key not
+    mapped is read at its own name. A mapping without a visitor path (only a row written around the
+    services can have one) refuses the call: stored, replayable once the mapping names one.
     """
+    receiver_mapping_check(mapping=receiver.mapping)
     if not isinstance(payload, dict):
         raise InvalidInput("The body must be a JSON object.", errors={"body": ["Must be a JSON object."]})
-    mapping = receiver.mapping if isinstance(receiver.mapping, dict) else {}
+    mapping = receiver.mapping
     values = {key: dot_path_get(payload, str(mapping.get(key) or key)) for key in RECEIVER_MAPPING_KEYS}
     translations = mapping.get("stages") if isinstance(mapping.get("stages"), dict) else {}
     stage = values["stage"]
@@ -117,11 +142,9 @@ def receiver_payload_map(*, receiver: ActionCompanyReceiver, payload) -> dict:
     lead_uuid = parse_uuid(values["lead"])
     if lead_uuid is None:
         errors["lead"] = [f"No lead uuid at {mapping.get('lead') or 'lead'}."]
-    visitor_uuid = None
-    if values["visitor"] not in (None, ""):
-        visitor_uuid = parse_uuid(values["visitor"])
-        if visitor_uuid is None:
-            errors["visitor"] = [f"Not a uuid at {mapping.get('visitor') or 'visitor'}."]
+    visitor_uuid = parse_uuid(values["visitor"])
+    if visitor_uuid is None:
+        errors["visitor"] = [f"No visitor uuid at {mapping['visitor']}."]
     if not isinstance(values["stage"], str) or not values["stage"]:
         errors["stage"] = ["No stage in the call and the receiver has no default stage."]
     message = values["message"] if values["message"] is not None else {}

@@ -43,16 +43,20 @@ def action_link_sign(*, action_company: ActionCompany, lead: Lead, visitor: Visi
     return signing.dumps(payload, salt=ACTION_LINK_SALT, compress=True)
 
 
+def action_link_token_required(*, company: Company) -> bool:
+    """Whether the company's public calls need the link's token: yes, unless it turned tokens off."""
+    return not (isinstance(company.settings, dict) and company.settings.get("require_link_token") is False)
+
+
 def action_link_check(*, action_company: ActionCompany, lead_uuid, visitor_uuid, token: str) -> None:
     """PermissionDenied unless the token is valid for these uuids, or absent where the company allows it.
 
-    A company opts in to requiring tokens with settings["require_link_token"]; a token that is sent is
-    always checked, so a wrong one never passes silently.
+    Closed by default: a token is required unless the company turned it off with
+    settings["require_link_token"] set to exactly false (a missing key, null or any other value keeps it
+    on). A token that is sent is always checked, so a wrong one never passes silently.
     """
-    company_settings = action_company.company.settings
-    required = isinstance(company_settings, dict) and company_settings.get("require_link_token") is True
     if not token:
-        if required:
+        if action_link_token_required(company=action_company.company):
             raise PermissionDenied("This action needs the link's token.", code=ActionEngineError.TOKEN_REQUIRED)
         return
     try:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from salesassist.core.exceptions import InvalidInput
+from salesassist.core.uuids import canonical_uuid
 
 # validate_result(action_company=..., message=...) -> the cleaned message to store
 ResultValidator = Callable[..., dict]
@@ -43,8 +44,5 @@ class ActionSystemSpec:
 
 
 def parse_uuid(value) -> uuid.UUID | None:
-    """A uuid from a message value; None when it is missing or not a uuid."""
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
+    """A uuid from a message value; None when it is missing or not a uuid in canonical form."""
+    return canonical_uuid(value)

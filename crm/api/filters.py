@@ -4,7 +4,7 @@ import django_filters
 from crm.choices import LeadStatus
 from crm.models import Lead, LeadReceiver, Visitor
 from crm.services import normalize_email
-from salesassist.core.filters import IsoDateTimeFilter
+from salesassist.core.filters import IsoDateTimeFilter, UuidFilter
 
 
 class LeadFilterSet(django_filters.FilterSet):
@@ -29,7 +29,7 @@ class LeadFilterSet(django_filters.FilterSet):
 class VisitorFilterSet(django_filters.FilterSet):
     """Filters of the visitor list."""
 
-    lead = django_filters.UUIDFilter(field_name="lead__uuid", help_text="The lead's uuid.")
+    lead = UuidFilter(field_name="lead__uuid", help_text="The lead's uuid.")
     seen_after = IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
 
     class Meta:

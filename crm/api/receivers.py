@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from crm.auth import request_company
 from crm.models import LeadReceiver, LeadReceiverAttempt
 from crm.services import lead_receive, lead_receiver_attempt_replay, lead_receiver_attempt_store
+from salesassist.core.api import UuidField
 from salesassist.core.errors import problem_responses
 from salesassist.core.exceptions import NotFound
 from salesassist.core.inbound.models import InboundOutcome
@@ -19,21 +20,21 @@ from salesassist.core.inbound.views import InboundCallView
 class LeadReceivedSerializer(serializers.Serializer):
     """The lead a call created or updated."""
 
-    lead = serializers.UUIDField(source="lead.uuid")
+    lead = UuidField(source="lead.uuid")
     duplicate = serializers.BooleanField(help_text="True when an existing lead (same email or phone) was updated.")
-    attempt = serializers.UUIDField(source="attempt.uuid", help_text="The stored call's uuid.")
+    attempt = UuidField(source="attempt.uuid", help_text="The stored call's uuid.")
 
 
 class LeadReceiverAttemptReplayedSerializer(serializers.Serializer):
     """A stored call to a lead receiver after its replay: its new outcome and the lead it made or updated."""
 
-    uuid = serializers.UUIDField(source="attempt.uuid")
-    receiver = serializers.UUIDField(source="attempt.receiver.uuid")
+    uuid = UuidField(source="attempt.uuid")
+    receiver = UuidField(source="attempt.receiver.uuid")
     outcome = serializers.ChoiceField(source="attempt.outcome", choices=InboundOutcome.choices)
     error = serializers.JSONField(
         source="attempt.error", allow_null=True, help_text="The problem that stopped it, when it failed again."
     )
-    lead = serializers.UUIDField(source="attempt.lead.uuid", allow_null=True, default=None)
+    lead = UuidField(source="attempt.lead.uuid", allow_null=True, default=None)
     duplicate = serializers.BooleanField(
         help_text="True when the lead existed already (same email or phone, e.g. made before a crash) and was updated."
     )

@@ -3,15 +3,13 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from products.models import Content, Product, Variant
-from salesassist.core.api import StrictModelSerializer
+from salesassist.core.api import StrictModelSerializer, UuidField
 
 
 class VariantSerializer(StrictModelSerializer):
     """A variant of a product. In a product write, an item with a uuid updates that variant."""
 
-    uuid = serializers.UUIDField(
-        required=False, help_text="Set to update an existing variant; omit to create one."
-    )
+    uuid = UuidField(required=False, help_text="Set to update an existing variant; omit to create one.")
 
     class Meta:
         model = Variant

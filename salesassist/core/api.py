@@ -1,15 +1,16 @@
 """Building blocks every API view shares: uuid routes and lookups, strict input, schema helpers."""
-import uuid as uuid_module
 from collections.abc import Mapping
 
+from django.db import models
 from django.urls import URLPattern
 from django.urls.resolvers import RoutePattern
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import routers, serializers
 
 from .errors import problem_responses
 from .parsers import has_null_character
+from .uuids import CANONICAL_UUID_MESSAGE, CANONICAL_UUID_PATTERN, canonical_uuid
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -50,6 +51,19 @@ def optional_slash(patterns: list) -> list:
     return patterns
 
 
+@extend_schema_field({"type": "string", "format": "uuid", "pattern": CANONICAL_UUID_PATTERN})
+class UuidField(serializers.UUIDField):
+    """A uuid in a body or query, in canonical form only (salesassist/core/uuids.py); every API uses this one."""
+
+    default_error_messages = {"invalid": CANONICAL_UUID_MESSAGE}
+
+    def to_internal_value(self, data):
+        value = canonical_uuid(data)
+        if value is None:
+            self.fail("invalid")
+        return value
+
+
 class StrictFieldsMixin:
     """A serializer that refuses keys it does not accept: a typo or a read-only field is a 400, not ignored.
 
@@ -77,24 +91,26 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """A model serializer that refuses unknown keys."""
+    """A model serializer that refuses unknown keys; a model's uuid fields take canonical uuids only."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.UUIDField: UuidField}
 
 
+@extend_schema_field({"type": "string", "format": "uuid", "pattern": CANONICAL_UUID_PATTERN})
 class UuidRelatedField(serializers.SlugRelatedField):
-    """A related object named by its uuid."""
+    """A related object named by its uuid, in canonical form."""
 
     default_error_messages = {
         "does_not_exist": "No such object: {value}.",
-        "invalid": "Must be a valid uuid.",
+        "invalid": CANONICAL_UUID_MESSAGE,
     }
 
     def __init__(self, **kwargs):
         super().__init__(slug_field="uuid", **kwargs)
 
     def to_internal_value(self, data):
-        try:
-            value = uuid_module.UUID(str(data))
-        except (TypeError, ValueError, AttributeError):
+        value = canonical_uuid(data)
+        if value is None:
             self.fail("invalid")
         try:
             return self.get_queryset().get(uuid=value)

@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
+from .uuids import CANONICAL_UUID_MESSAGE, canonical_uuid
+
 
 class ComparableIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 time the database can compare: one that leaves years 1-9999 once in UTC is a 400, not
@@ -23,3 +25,23 @@ class ComparableIsoDateTimeField(IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = ComparableIsoDateTimeField
+
+
+class CanonicalUuidFormField(forms.UUIDField):
+    """A uuid in a query string, in canonical form only (salesassist/core/uuids.py)."""
+
+    default_error_messages = {"invalid": CANONICAL_UUID_MESSAGE}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = canonical_uuid(value)
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class UuidFilter(django_filters.UUIDFilter):
+    """Filter by a related row's uuid; every list's uuid filters use this one."""
+
+    field_class = CanonicalUuidFormField

@@ -1,12 +1,18 @@
-"""Fixtures of the public-flow tests: one company action per system, a lead, an anonymous client."""
+"""Fixtures of the public-flow tests: one company action per system, a lead, an anonymous client, and
+the link's token every public call carries (companies require it unless they turn it off)."""
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from action_engine.choices import ModuleKind, SystemSlug
+from action_engine.services import action_link_sign
 from conftest import host_client
+from crm.models import Visitor
 from salesassist.hosts import ACTION_ENGINE_API
 from tests.action_engine.factories import (
     ActionCompanyFactory,
@@ -69,13 +75,38 @@ def content_action(company):
     return action_company
 
 
+def link_token(action_company, lead, visitor_uuid) -> str:
+    """The token a shared link carries for this action, lead and visitor uuid, valid for a day."""
+    return action_link_sign(
+        action_company=action_company,
+        lead=lead,
+        # Signing reads only the visitor's uuid: the visitor itself is created when the page first posts.
+        visitor=Visitor(uuid=visitor_uuid),
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+
+
+def page_query(action_company, lead, visitor_uuid=None, **extra) -> dict:
+    """The query string of a page-data request from a shared link: lead, visitor and a valid token."""
+    visitor_uuid = visitor_uuid or uuid.uuid4()
+    query = {
+        "lead": str(lead.uuid),
+        "visitor": str(visitor_uuid),
+        "token": link_token(action_company, lead, visitor_uuid),
+    }
+    query.update(extra)
+    return query
+
+
 def engagement_body(action_company, lead, visitor, stage, message=None, **extra) -> dict:
+    """A page's engagement post with a valid token for these uuids (`token=` in extra overrides it)."""
     body = {
         "action": str(action_company.uuid),
         "lead": str(lead.uuid),
         "visitor": str(visitor),
         "stage": stage,
         "message": message or {},
+        "token": link_token(action_company, lead, visitor),
     }
     body.update(extra)
     return body

@@ -1,4 +1,6 @@
 """Action engine admin behaviour: company actions through the service, read-only history, catalogue rules."""
+import json
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -101,7 +103,8 @@ def test_a_module_of_the_wrong_kind_is_a_form_error(admin_client, company):
 def test_rotating_receivers_from_the_changelist_keeps_mapping_and_secret(admin_client):
     action_company = ActionCompanyFactory()
     old = action_company.receivers.get()
-    old.mapping, old.secret = {"lead": "data.lead"}, "whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw=="
+    old.mapping = {"lead": "data.lead", "visitor": "data.visitor"}
+    old.secret = "whsec_c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw=="
     old.save()
     response = admin_client.post(
         reverse("admin:action_engine_actioncompany_changelist"),
@@ -120,7 +123,7 @@ def _receiver_add(admin_client, action_company, **fields):
         reverse("admin:action_engine_actioncompanyreceiver_add"),
         {
             "action_company": action_company.pk,
-            "mapping": '{"lead": "data.lead"}',
+            "mapping": '{"lead": "data.lead", "visitor": "data.visitor"}',
             "calls-TOTAL_FORMS": 0,
             "calls-INITIAL_FORMS": 0,
             **fields,
@@ -136,7 +139,7 @@ def test_adding_a_receiver_in_admin_rotates(admin_client):
     assert response.redirect_chain
     new = ActionCompanyReceiver.objects.get(action_company=action_company, is_active=True)
     assert new.pk != old.pk and new.company_id == action_company.company_id
-    assert new.mapping == {"lead": "data.lead"} and new.default_stage == "submitted"
+    assert new.mapping == {"lead": "data.lead", "visitor": "data.visitor"} and new.default_stage == "submitted"
     assert new.secret == ""
 
 
@@ -251,6 +254,8 @@ def _change_action_company(admin_client, action_company, changes=None, **rows):
         for index, form in enumerate(formset.forms):
             for name, field in form.fields.items():
                 value = form.initial.get(name, field.initial)
+                if isinstance(value, dict | list):  # a JSON field (a receiver's mapping), as its widget shows it
+                    value = json.dumps(value)
                 data[f"{formset.prefix}-{index}-{name}"] = value.pk if hasattr(value, "pk") else value
         for row_index, row in enumerate(rows.get(formset.prefix, []), start=len(formset.forms)):
             data.update({f"{formset.prefix}-{row_index}-{name}": value for name, value in row.items()})
@@ -423,13 +428,14 @@ def test_a_receiver_changed_in_admin_keeps_its_default_stage_in_the_pipeline(adm
     receiver = ActionCompanyFactory(action__system=ActionSystem.objects.get(slug=SystemSlug.FORMS)).receivers.get()
     url = reverse("admin:action_engine_actioncompanyreceiver_change", args=[receiver.pk])
     calls = {"calls-TOTAL_FORMS": 0, "calls-INITIAL_FORMS": 0}
-    response = admin_client.post(url, {"default_stage": "purchased", "mapping": "{}", **calls})
+    response = admin_client.post(url, {"default_stage": "purchased", "mapping": '{"visitor": "visitor"}', **calls})
     assert response.status_code == 200
     assert "default_stage" in response.context["adminform"].form.errors
-    response = admin_client.post(url, {"default_stage": "submitted", "mapping": '{"lead": "data.lead"}', **calls})
+    mapping = '{"lead": "data.lead", "visitor": "data.visitor"}'
+    response = admin_client.post(url, {"default_stage": "submitted", "mapping": mapping, **calls})
     assert response.status_code == 302
     receiver.refresh_from_db()
-    assert (receiver.default_stage, receiver.mapping, receiver.is_active) == ("submitted", {"lead": "data.lead"}, True)
+    assert (receiver.default_stage, receiver.mapping, receiver.is_active) == ("submitted", json.loads(mapping), True)
 
 
 def test_modules_removed_in_the_inline_are_detached(admin_client, company):

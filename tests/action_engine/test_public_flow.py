@@ -106,5 +106,8 @@ def test_whole_flow_for_each_system(request, action_engine_api, crm_api, public_
     assert entries[0]["uuid"] == body["uuid"] and entries[0]["message"] == recorded.message.body
     assert {entry["action"]["uuid"] for entry in entries} == {str(action_company.uuid)}
 
-    page_after = public_api.get(f"/v1/public/actions/{action_company.uuid}", {"lead": str(lead.uuid)})
+    page_after = public_api.get(
+        f"/v1/public/actions/{action_company.uuid}",
+        {"lead": str(lead.uuid), "visitor": shared["visitor"], "token": token},
+    )
     assert page_after.json()["lead"]["stage"] == result_stage

@@ -13,6 +13,7 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     forms_action,
     fresh_cache,
     lead,
+    page_query,
     public_api,
 )
 
@@ -28,13 +29,13 @@ def rates(settings):
 def test_per_ip_limit(public_api, forms_action, lead, rates):
     rates["public_ip"] = "3/min"
     url = f"/v1/public/actions/{forms_action.uuid}"
-    statuses = [public_api.get(url, {"lead": str(lead.uuid)}).status_code for _ in range(4)]
+    statuses = [public_api.get(url, page_query(forms_action, lead)).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
-    response = public_api.get(url, {"lead": str(lead.uuid)})
+    response = public_api.get(url, page_query(forms_action, lead))
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["type"].endswith("throttled")
     # Another address is not limited by the first one's count.
-    assert public_api.get(url, {"lead": str(lead.uuid)}, REMOTE_ADDR="10.0.0.2").status_code == 200
+    assert public_api.get(url, page_query(forms_action, lead), REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
 def test_per_action_limit_counts_every_address(public_api, forms_action, lead, company, rates):
@@ -60,7 +61,7 @@ def test_per_ip_limit_ignores_a_forged_forwarded_for(public_api, forms_action, l
     rates["public_ip"] = "2/min"
     url = f"/v1/public/actions/{forms_action.uuid}"
     statuses = [
-        public_api.get(url, {"lead": str(lead.uuid)}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        public_api.get(url, page_query(forms_action, lead), HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
         for n in range(3)
     ]
     assert statuses == [200, 200, 429]
@@ -74,7 +75,7 @@ def test_behind_a_proxy_the_forwarded_client_is_counted_and_stored(public_api, f
     def get(client_address):
         # The proxy appends the address it saw to whatever the client sent.
         forwarded = f"{uuid.uuid4().hex[:8]}, {client_address}"
-        return public_api.get(url, {"lead": str(lead.uuid)}, HTTP_X_FORWARDED_FOR=forwarded)
+        return public_api.get(url, page_query(forms_action, lead), HTTP_X_FORWARDED_FOR=forwarded)
 
     assert [get("203.0.113.1").status_code, get("203.0.113.1").status_code] == [200, 429]
     assert get("203.0.113.2").status_code == 200
@@ -83,9 +84,9 @@ def test_behind_a_proxy_the_forwarded_client_is_counted_and_stored(public_api, f
     assert receiver.calls.get().source_ip == "203.0.113.7"
 
 
-def test_per_action_limit_counts_every_spelling_of_the_uuid(public_api, forms_action, lead, rates):
+def test_per_action_limit_counts_both_cases_of_the_uuid_as_one_action(public_api, forms_action, lead, rates):
     rates["public_action"] = "2/min"
-    spellings = [str(forms_action.uuid).upper(), forms_action.uuid.hex, "{%s}" % forms_action.uuid]
+    spellings = [str(forms_action.uuid).upper(), str(forms_action.uuid), str(forms_action.uuid).upper()]
     statuses = [
         public_api.post(
             ENGAGEMENTS_URL, engagement_body(forms_action, lead, uuid.uuid4(), "opened", action=spelling), format="json"
@@ -141,7 +142,7 @@ class TestCors:
         company.settings = {"cors_origins": [self.ORIGIN]}
         company.save()
         response = public_api.get(
-            f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid)}, HTTP_ORIGIN=self.ORIGIN
+            f"/v1/public/actions/{forms_action.uuid}", page_query(forms_action, lead), HTTP_ORIGIN=self.ORIGIN
         )
         assert response["Access-Control-Allow-Origin"] == self.ORIGIN
         preflight = self.preflight(public_api, ENGAGEMENTS_URL, self.ORIGIN)
@@ -153,9 +154,8 @@ class TestCors:
         assert posted["Access-Control-Allow-Origin"] == self.ORIGIN
 
     def test_an_unknown_origin_gets_no_cors_headers(self, public_api, forms_action, lead):
-        response = public_api.get(
-            f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid)}, HTTP_ORIGIN="https://evil.example"
-        )
+        query = page_query(forms_action, lead)
+        response = public_api.get(f"/v1/public/actions/{forms_action.uuid}", query, HTTP_ORIGIN="https://evil.example")
         assert "Access-Control-Allow-Origin" not in response
         assert "Access-Control-Allow-Origin" not in self.preflight(public_api, ENGAGEMENTS_URL, "https://evil.example")
 
@@ -163,7 +163,7 @@ class TestCors:
         other_company.settings = {"cors_origins": ["https://globex.example"]}
         other_company.save()
         path = f"/v1/public/actions/{forms_action.uuid}"
-        page = public_api.get(path, {"lead": str(lead.uuid)}, HTTP_ORIGIN="https://globex.example")
+        page = public_api.get(path, page_query(forms_action, lead), HTTP_ORIGIN="https://globex.example")
         assert "Access-Control-Allow-Origin" not in page
         body = engagement_body(forms_action, lead, uuid.uuid4(), "opened")
         posted = public_api.post(ENGAGEMENTS_URL, body, format="json", HTTP_ORIGIN="https://globex.example")
@@ -174,7 +174,7 @@ class TestCors:
     def test_the_default_hosts_own_origin_is_allowed(self, public_api, forms_action, lead):
         origin = "http://localhost:8123"
         response = public_api.get(
-            f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid)}, HTTP_ORIGIN=origin
+            f"/v1/public/actions/{forms_action.uuid}", page_query(forms_action, lead), HTTP_ORIGIN=origin
         )
         assert response["Access-Control-Allow-Origin"] == origin
 

@@ -99,7 +99,7 @@ def test_the_raw_call_is_stored_even_when_mapping_fails(public_api, receiver, le
     call = ReceiverCall.objects.get()
     assert call.outcome == InboundOutcome.FAILED
     assert json.loads(call.body) == {"something": "else"}
-    assert set(call.error["errors"]) == {"lead", "stage"}
+    assert set(call.error["errors"]) == {"lead", "visitor", "stage"}
     assert Engagement.objects.count() == 0
 
 

@@ -5,6 +5,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from salesassist.core.uuids import CANONICAL_UUID_PATTERN
+
 HOST_URLCONFS = {
     "crm": "salesassist.urls.crm_api",
     "products": "salesassist.urls.products_api",
@@ -114,3 +116,26 @@ def test_stages_that_may_be_empty_document_the_empty_string(schemas, host, compo
     refs = {option.get("$ref", "").rsplit("/", 1)[-1] for option in prop.get("oneOf", [])}
     assert {"StageEnum", "BlankEnum"} <= refs, prop
     assert schemas[host]["components"]["schemas"]["BlankEnum"]["enum"] == [""]
+
+
+@pytest.mark.parametrize(
+    ("host", "component", "field"),
+    [
+        ("action_engine", "PublicEngagementCreateRequest", "lead"),
+        ("action_engine", "PublicEngagementCreateRequest", "visitor"),
+        ("action_engine", "WorkflowAttachRequest", "workflow"),
+        ("action_engine", "ActionShareCreateRequest", "lead"),
+    ],
+)
+def test_uuid_inputs_document_their_one_spelling(schemas, host, component, field):
+    prop = schemas[host]["components"]["schemas"][component]["properties"][field]
+    assert (prop["type"], prop["format"], prop["pattern"]) == ("string", "uuid", CANONICAL_UUID_PATTERN)
+
+
+def test_page_data_documents_lead_and_visitor_as_required_uuids(schemas):
+    parameters = schemas["action_engine"]["paths"]["/v1/public/actions/{action_uuid}"]["get"]["parameters"]
+    by_name = {parameter["name"]: parameter for parameter in parameters}
+    for name in ("lead", "visitor"):
+        schema = by_name[name]["schema"]
+        assert by_name[name]["required"] is True
+        assert (schema["format"], schema["pattern"]) == ("uuid", CANONICAL_UUID_PATTERN)

@@ -1,6 +1,8 @@
 """Filters of the workflows API."""
 import django_filters
 
+from salesassist.core.filters import UuidFilter
+
 from ..choices import DeliveryStatus, WorkflowKind
 from ..models import Delivery, Workflow
 
@@ -15,8 +17,8 @@ class WorkflowFilterSet(django_filters.FilterSet):
 
 
 class DeliveryFilterSet(django_filters.FilterSet):
-    workflow = django_filters.UUIDFilter(field_name="workflow__uuid", help_text="A workflow's uuid.")
-    engagement = django_filters.UUIDFilter(field_name="engagement__uuid", help_text="An engagement's uuid.")
+    workflow = UuidFilter(field_name="workflow__uuid", help_text="A workflow's uuid.")
+    engagement = UuidFilter(field_name="engagement__uuid", help_text="An engagement's uuid.")
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
 
     class Meta:

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from action_engine.choices import Stage
 from crm.api.tenancy import CompanyUuidRelatedField
-from salesassist.core.api import StrictModelSerializer, StrictSerializer
+from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidField
 from salesassist.core.positions import MAX_POSITION
 
 from ..choices import AttemptError, DeliveryStatus, WorkflowKind
@@ -225,7 +225,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
 class WorkflowLinkSerializer(serializers.Serializer):
     """A workflow attached to an action or a company action, at its position."""
 
-    workflow = serializers.UUIDField(source="workflow.uuid")
+    workflow = UuidField(source="workflow.uuid")
     name = serializers.CharField(source="workflow.name")
     kind = serializers.CharField(source="workflow.kind")
     is_active = serializers.BooleanField(source="workflow.is_active")
@@ -244,4 +244,4 @@ class WorkflowAttachSerializer(StrictSerializer):
 class WorkflowReorderSerializer(StrictSerializer):
     """The attached workflows' uuids in their new order; every attached one exactly once."""
 
-    workflows = serializers.ListField(child=serializers.UUIDField(), allow_empty=True)
+    workflows = serializers.ListField(child=UuidField(), allow_empty=True)

@@ -87,7 +87,7 @@ def test_another_companys_own_action_cannot_be_used(action_engine_api, other_com
 def test_receivers_list_and_rotate(action_engine_api, company, forms_action):
     action_company = ActionCompanyFactory(company=company, action=forms_action)
     first = action_company.receivers.get()
-    first.mapping = {"lead": "data.lead"}
+    first.mapping = {"lead": "data.lead", "visitor": "data.visitor"}
     first.default_stage = "submitted"
     first.save()
     base = f"/v1/company-actions/{action_company.uuid}/receivers"
@@ -97,7 +97,7 @@ def test_receivers_list_and_rotate(action_engine_api, company, forms_action):
     body = rotated.json()
     assert body["secret"].startswith("whsec_") and body["has_secret"] is True
     Webhook(body["secret"])  # a valid Standard Webhooks secret
-    assert body["mapping"] == {"lead": "data.lead"} and body["default_stage"] == "submitted"
+    assert body["mapping"] == {"lead": "data.lead", "visitor": "data.visitor"} and body["default_stage"] == "submitted"
     assert body["url"].endswith(f"/v1/receivers/{body['uuid']}")
 
     listing = action_engine_api.get(base).json()
@@ -106,7 +106,7 @@ def test_receivers_list_and_rotate(action_engine_api, company, forms_action):
     assert "secret" not in listing[0]
     assert action_engine_api.get(f"{base}/{first.uuid}").json()["is_active"] is False
 
-    plain = action_engine_api.post(base, {"mapping": {}, "default_stage": ""}, format="json")
+    plain = action_engine_api.post(base, {"mapping": {"visitor": "visitor"}, "default_stage": ""}, format="json")
     assert plain.status_code == 201
     assert plain.json()["secret"] == "" and plain.json()["has_secret"] is False
     current = action_engine_api.get(f"/v1/company-actions/{action_company.uuid}").json()["receiver"]
@@ -119,6 +119,7 @@ def test_receivers_list_and_rotate(action_engine_api, company, forms_action):
         ({"secret": "not-a-secret"}, "secret"),
         ({"default_stage": "purchased"}, "default_stage"),
         ({"mapping": "lead"}, "mapping"),
+        ({"mapping": {"lead": "data.lead"}}, "mapping"),
         ({"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "generate_secret": True}, "secret"),
         ({"is_active": False}, "is_active"),
     ],
