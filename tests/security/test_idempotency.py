@@ -33,13 +33,9 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     public_api,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory
-from tests.e2e.test_action_page import (  # noqa: F401  (fixtures)
-    CHROMIUM,
-    browser,
-    link_on_live_server,
-    orm_beside_playwright,
-    phone_page,
-)
+from tests.e2e.browser import needs_chromium
+from tests.e2e.conftest import browser, orm_beside_playwright  # noqa: F401  (fixtures)
+from tests.e2e.test_action_page import link_on_live_server, phone_page  # noqa: F401  (fixtures)
 from tests.workflows.factories import ActionCompanyWorkflowFactory
 from workflows.models import Delivery
 
@@ -122,7 +118,7 @@ def test_an_identical_keyless_post_outside_the_window_records_again(public_api, 
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
+@needs_chromium
 @pytest.mark.django_db(transaction=True)
 def test_the_action_page_sends_one_key_per_submission(live_server, phone_page):
     company = CompanyFactory()
