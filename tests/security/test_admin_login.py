@@ -1,7 +1,6 @@
 """Admin logins are locked out after repeated failures (django-axes, kept in the database): by username
 and client address, shown to superusers in admin, and lifted there or with `manage.py axes_reset`."""
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -57,6 +56,8 @@ def test_fifty_wrong_passwords_lock_the_admin_out_until_a_superuser_resets_it(ad
     # The same user from another address is not locked out by the first one's failures.
     other, response = _log_in(PASSWORD, client_address="203.0.113.10")
     assert response.status_code == 302 and _signed_in(other)
+
+    from axes.models import AccessAttempt, AccessFailureLog  # here, so that without axes the test fails, not its file
 
     attempt = AccessAttempt.objects.get(username="root")
     assert attempt.ip_address == "203.0.113.9" and attempt.failures_since_start >= 5
