@@ -88,8 +88,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             logger.warning("API-key failure not counted: the cache is unavailable (%s)", exc)
             return
         if window.count == window.limit:
-            logger.warning("API-key authentication refused for %s s: %s failures from %s", window.retry_after,
-                           window.count, address)
+            logger.warning(
+                "API-key authentication refused for %s s: %s failures from %s", window.retry_after, window.count, address
+            )
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from django_hosts.resolvers import reverse_host
@@ -49,8 +50,10 @@ class Gunicorn:
         self.process = None
 
     def start(self):
-        command = [sys.executable, "-m", "gunicorn", "salesassist.wsgi:application", "--bind",
-                   f"127.0.0.1:{self.port}", "--workers", "2", "--preload", "--log-level", "info"]
+        command = [
+            sys.executable, "-m", "gunicorn", "salesassist.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--preload",
+        ]
         self.process = subprocess.Popen(
             command, cwd=BASE_DIR, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -121,6 +124,14 @@ def test_a_rate_limit_holds_across_two_gunicorn_workers(gunicorn, forms_action, 
         assert 1 <= int(refused.headers["retry-after"]) <= 60
 
 
+def _redis_keys(prefix: str) -> list[bytes]:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return list(client.scan_iter(match=f"{prefix}:*"))
+    finally:
+        client.close()
+
+
 def _leads(token: str, client_address: str):
     # Behind one proxy (NUM_PROXIES=1), which appends the address it saw to X-Forwarded-For.
     return host_client(CRM_API, token).get(LEADS_URL, HTTP_X_FORWARDED_FOR=f"192.0.2.250, {client_address}")
@@ -156,18 +167,10 @@ def test_the_api_key_lockout_ends_with_its_window(redis_cache, settings, api_key
     assert good.get(LEADS_URL).status_code == 200
 
 
-def _redis_keys(prefix: str) -> list[bytes]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        return list(client.scan_iter(match=f"{prefix}:*"))
-    finally:
-        client.close()
-
-
 @pytest.mark.django_db
-def test_an_unreachable_cache_leaves_the_limits_open_and_says_so(settings, forms_action, lead, api_key, caplog):  # noqa: F811
+def test_an_unreachable_cache_leaves_the_limits_open_and_says_so(
+    settings, forms_action, lead, api_key, caplog  # noqa: F811
+):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
