@@ -3,7 +3,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import authentication, exceptions, permissions

@@ -15,6 +15,7 @@ a cache outage into an outage of every page and API call.
 Rates are read from settings.PUBLIC_THROTTLE_RATES on every request, so settings can change them.
 """
 
+import ipaddress
 import logging
 import math
 import time
@@ -38,8 +39,17 @@ _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def client_ip(request) -> str | None:
-    """The client's address as the rate limits count it (X-Forwarded-For only behind NUM_PROXIES proxies)."""
-    return BaseThrottle().get_ident(request) or None
+    """The client's address as the rate limits count it (X-Forwarded-For only behind NUM_PROXIES proxies).
+
+    Where that hop of X-Forwarded-For is no address (more proxies configured than stand in front, so the
+    client wrote it), the peer's address is taken: it is stored in address columns (login attempts,
+    inbound calls), and a forged value must not make a request fail.
+    """
+    address = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return request.META.get("REMOTE_ADDR") or None
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -143,7 +153,7 @@ class PublicIpThrottle(SettingsRateThrottle):
     scope = "public_ip"
 
     def subject(self, request, view):
-        return self.get_ident(request)
+        return client_ip(request)
 
 
 class PublicActionThrottle(SettingsRateThrottle):

@@ -93,3 +93,20 @@ def test_company_staff_do_not_see_login_attempts(staff_user, admin_user):
     client.force_login(staff_user)
     assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
     assert "axes" not in {app["app_label"] for app in client.get(reverse("admin:index")).context["app_list"]}
+
+
+def test_a_forged_forwarded_address_is_not_a_server_error(admin_user, settings):
+    # Two proxies configured, one in front: the hop taken is what the client wrote. The peer's address
+    # is counted instead, and the attempt is stored in the address column without a database error.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 2}
+    client = Client(HTTP_HOST=reverse_host(DEFAULT))
+    response = client.post(
+        reverse("admin:login"),
+        {"username": "root", "password": "wrong-password"},
+        HTTP_X_FORWARDED_FOR="not-an-address, 203.0.113.9",
+    )
+    assert response.status_code == 200
+
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.get(username="root").ip_address == "127.0.0.1"
