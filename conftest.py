@@ -1,5 +1,6 @@
 """Fixtures shared by every test: companies, staff, API keys and one API client per host."""
 import pytest
+from django.core.cache import cache
 from django_hosts.resolvers import reverse_host
 from rest_framework.test import APIClient
 
@@ -14,6 +15,14 @@ def host_client(host_name: str, token: str | None = None) -> APIClient:
     if token:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters (failed API keys among them) live in the cache: every test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

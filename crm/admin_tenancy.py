@@ -285,12 +285,14 @@ class ScopedTabularInline(TenantScopedInlineMixin, admin.TabularInline):
 
 
 def platform_admins_restrict() -> None:
-    """Users, groups and django-q2's queue belong to no company: their admins are for superusers only.
+    """Users, groups, django-q2's queue and django-axes' login attempts belong to no company: their admins
+    are for superusers only (a superuser lifts a login lockout by deleting its access attempt).
 
-    Called by crm's admin module: Django's and django-q2's admins are registered by then (those apps
-    come before crm in INSTALLED_APPS).
+    Called by crm's admin module: Django's, django-q2's and django-axes' admins are registered by then
+    (those apps come before crm in INSTALLED_APPS).
     """
-    for model in (get_user_model(), Group, *apps.get_app_config("django_q").get_models()):
+    platform_models = [*apps.get_app_config("django_q").get_models(), *apps.get_app_config("axes").get_models()]
+    for model in (get_user_model(), Group, *platform_models):
         superuser_only(model)
 
 

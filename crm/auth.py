@@ -1,12 +1,18 @@
 """API-key authentication and the company-membership permission every API view uses."""
+import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import authentication, exceptions, permissions
 
+from salesassist.core.throttling import CACHE_UNAVAILABLE, RateCounter, client_ip
+
 from .models import ApiKey, Company
 from .services import api_key_authenticate
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,22 +33,63 @@ class ApiKeyPrincipal:
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <key>`. Unknown or revoked keys are 401."""
+    """`Authorization: Bearer <key>`. Unknown or revoked keys are 401.
+
+    Failed attempts are counted per client address (settings.PUBLIC_THROTTLE_RATES["api_key_failures"],
+    in the shared cache): once an address has failed that many times in a window, every attempt from it,
+    even with a valid key, is a 429 until the window closes, so keys cannot be tried by the thousand.
+    """
 
     keyword = "Bearer"
+    failure_scope = "api_key_failures"
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
             return None
+        failures = self._failure_counter()
+        address = client_ip(request)
+        self._refuse_if_too_many_failures(failures, address)
         token = token.strip()
         if not token:
+            self._count_failure(failures, address)
             raise exceptions.AuthenticationFailed("The Authorization header has no key.")
         api_key = api_key_authenticate(token=token)
         if api_key is None:
+            self._count_failure(failures, address)
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         return ApiKeyPrincipal(api_key), api_key
+
+    def _failure_counter(self) -> RateCounter | None:
+        rate = settings.PUBLIC_THROTTLE_RATES.get(self.failure_scope)
+        return RateCounter(self.failure_scope, rate) if rate else None
+
+    def _refuse_if_too_many_failures(self, failures: RateCounter | None, address: str | None) -> None:
+        if failures is None or address is None:
+            return
+        try:
+            window = failures.peek(address)
+        except CACHE_UNAVAILABLE as exc:  # fail open: see salesassist/core/throttling.py
+            logger.warning("API-key failure limit not applied: the cache is unavailable (%s)", exc)
+            return
+        if window.full:
+            raise exceptions.Throttled(
+                wait=window.retry_after, detail="Too many failed API-key authentications from this address."
+            )
+
+    def _count_failure(self, failures: RateCounter | None, address: str | None) -> None:
+        if failures is None or address is None:
+            return
+        try:
+            window = failures.hit(address)
+        except CACHE_UNAVAILABLE as exc:
+            logger.warning("API-key failure not counted: the cache is unavailable (%s)", exc)
+            return
+        if window.count == window.limit:
+            logger.warning(
+                "API-key authentication refused for %s s: %s failures from %s", window.retry_after, window.count, address
+            )
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

@@ -1,4 +1,5 @@
 """Settings for SalesAssist Action Engine: one module, the environment decides (django-environ)."""
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "csp",
     "django_q",
+    "axes",
     "salesassist.core",
     "crm",
     "products",
@@ -121,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_hosts.middleware.HostsResponseMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -157,6 +161,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------------
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -191,7 +200,21 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # --- Cache (rate limits) --------------------------------------------------------------------------
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://salesassist")}
+# Rate limits hold across processes only in a shared cache: with more than one web process (gunicorn
+# workers, pods) CACHE_URL must be redis://host:6379/<db>. The default counts per process (development).
+# Django's own Redis backend, named here because django-environ would pick django-redis if installed.
+_CACHE_URL = env.str("CACHE_URL", default="locmemcache://salesassist")
+_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+_cache = env.cache_url_config(_CACHE_URL, backend=_REDIS_CACHE if _CACHE_URL.startswith("redis") else None)
+# django-environ lower-cases a URL's ?key_prefix=… for this backend; Django reads KEY_PREFIX.
+for _option in ("key_prefix", "timeout", "version"):
+    if _option in _cache:
+        _cache[_option.upper()] = _cache.pop(_option)
+if _cache["BACKEND"] == _REDIS_CACHE:
+    # A Redis that does not answer costs a request at most this many seconds (the limits then fail open).
+    _timeout = env.float("CACHE_TIMEOUT_SECONDS", default=0.5)
+    _cache["OPTIONS"] = {"socket_connect_timeout": _timeout, "socket_timeout": _timeout, **_cache.get("OPTIONS", {})}
+CACHES = {"default": _cache}
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
@@ -258,7 +281,8 @@ CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
 ACTION_LINK_TTL_DAYS = env.int("ACTION_LINK_TTL_DAYS", default=30)
 # The scheme of links built for people (share URLs): https wherever plain HTTP is redirected to it.
 PUBLIC_URL_SCHEME = env("PUBLIC_URL_SCHEME", default="https" if SECURE_SSL_REDIRECT else "http")
-# Per-IP and per-action limits of the unauthenticated endpoints (DRF rate syntax, cache-backed).
+# Per-IP and per-action limits of the unauthenticated endpoints, and of failed API-key authentications
+# per IP (DRF rate syntax; counted in the cache, salesassist/core/throttling.py). An empty value: no limit.
 PUBLIC_THROTTLE_RATES = {
     "public_ip": env("THROTTLE_PUBLIC_IP", default="300/min"),
     "public_action": env("THROTTLE_PUBLIC_ACTION", default="3000/min"),
@@ -266,6 +290,7 @@ PUBLIC_THROTTLE_RATES = {
     "receiver": env("THROTTLE_RECEIVER", default="3000/min"),
     # Calls to one signed receiver that fail its signature check; above it they are 429 and not kept.
     "receiver_signature_failures": env("THROTTLE_RECEIVER_SIGNATURE_FAILURES", default="60/min"),
+    "api_key_failures": env("THROTTLE_API_KEY_FAILURES", default="20/min"),
 }
 # A request without an Idempotency-Key that repeats one recorded this many seconds ago (same action,
 # lead, visitor, stage and message) is answered as that one, not recorded again: a double click or a
@@ -320,6 +345,19 @@ WORKFLOW_TASK_BATCH = env.int("WORKFLOW_TASK_BATCH", default=48)
 WORKFLOW_RETRY_TIMER_SECONDS = env.float("WORKFLOW_RETRY_TIMER_SECONDS", default=60)
 WORKFLOW_SEND_CONCURRENCY = env.int("WORKFLOW_SEND_CONCURRENCY", default=16)
 
+# --- Admin login lockout (django-axes; attempts are kept in the database, shown in admin) -----------
+# A username is locked out from one address after this many failed logins, for the cool-off; each further
+# failure meanwhile starts the cool-off again. Locking the pair, not the username alone, means an attacker
+# cannot lock a real admin out from elsewhere; nor the address alone, which would lock a whole office out.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The address as the rate limits see it (X-Forwarded-For only behind NUM_PROXIES proxies).
+AXES_CLIENT_IP_CALLABLE = "salesassist.core.throttling.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
 # --- Logging to stdout ----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -327,6 +365,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}},
     "root": {"handlers": ["stdout"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes announces its configuration at every start, on stdout, where commands print results.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 

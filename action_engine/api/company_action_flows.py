@@ -52,8 +52,8 @@ class CompanyActionShareView(APIView):
         responses={
             201: ActionSharedSerializer,
             **problem_responses(
+                401,
                 _400="Invalid input: the lead is not one of the company's.",
-                _401="No API key, or an unknown or revoked one.",
                 _403="The key is read-only.",
                 _404="No such company action.",
                 _409="The company action is inactive or unpublished.",
@@ -91,8 +91,8 @@ class CompanyActionFunnelView(APIView):
         responses={
             200: FunnelSerializer,
             **problem_responses(
+                401,
                 _400="since or until is not a date, or until is not after since.",
-                _401="No API key, or an unknown or revoked one.",
                 _403="The key does not belong to an active company.",
                 _404="No such company action.",
             ),
@@ -122,7 +122,7 @@ class ReceiverCallReplayView(APIView):
         responses={
             200: ReceiverCallSerializer,
             **problem_responses(
-                _401="No API key, or an unknown or revoked one.",
+                401,
                 _403="The key is read-only.",
                 _404="No such receiver call.",
                 _409="The call was processed already, or was rejected for its signature.",

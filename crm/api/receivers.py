@@ -113,7 +113,7 @@ class LeadReceiverAttemptReplayView(APIView):
         responses={
             200: LeadReceiverAttemptReplayedSerializer,
             **problem_responses(
-                _401="No API key, or an unknown or revoked one.",
+                401,
                 _403="The key is read-only, or does not belong to an active company.",
                 _404="No such lead receiver call.",
                 _409="The call was processed already, came less than 5 minutes ago (may be processing), or was "

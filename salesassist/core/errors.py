@@ -213,12 +213,17 @@ _PROBLEM_DESCRIPTIONS = {
     404: "No such object for this company.",
     409: "The request conflicts with other records (e.g. the object is still in use).",
     415: "The body is not application/json.",
+    429: "Too many failed API-key authentications from this address: every key is refused until Retry-After.",
 }
 
 
 def problem_responses(*statuses: int, **described: str) -> dict:
     """`@extend_schema(responses=...)` entries for problem answers, as application/problem+json: each of `statuses`
-    with its usual description, each `_<status>="..."` with the operation's own, e.g. (401, 404, _409="...")."""
+    with its usual description, each `_<status>="..."` with the operation's own, e.g. (401, 404, _409="...").
+    A 401 (the API key is checked) brings its 429 along."""
+    if 401 in statuses:
+        # Where an API key is checked, too many failed ones from the caller's address answer 429 (crm/auth.py).
+        statuses = (*statuses, 429)
     descriptions = {status_code: _PROBLEM_DESCRIPTIONS[status_code] for status_code in statuses}
     descriptions.update({int(name.lstrip("_")): text for name, text in described.items()})
     return {

@@ -1,36 +1,150 @@
-"""Protection of the unauthenticated endpoints: rate limits per client IP and per action (or
-receiver), and a body size limit answered as a 413 problem before anything is parsed.
+"""Protection of the unauthenticated endpoints and of authentication: rate limits per client IP and per
+action (or receiver), a limit on failed authentications per client IP, and a body size limit answered as
+a 413 problem before anything is parsed.
 
-Counters live in the Django cache (CACHE_URL: a shared Redis or memcached when several pods serve).
+Counters live in the Django cache, and only a cache that every process shares holds a limit: with
+several web processes that is Redis (CACHE_URL=redis://…); the default local-memory cache counts per
+process and suits one development server only. Each count is one atomic INCR, so parallel requests in
+any number of processes never pass more than the limit.
+
+When the cache cannot be reached, the limits fail open: the request is served and a warning logged.
+They guard against abuse, not against access: API keys carry 256 random bits and stay unguessable
+without them, admin logins are locked out in the database (django-axes), and failing closed would turn
+a cache outage into an outage of every page and API call.
+
 Rates are read from settings.PUBLIC_THROTTLE_RATES on every request, so settings can change them.
 """
 
+import ipaddress
+import logging
+import math
+import time
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+# What a cache backend raises when its server is down or too slow: Redis's client errors, and the socket
+# errors of the memcached clients.
+CACHE_UNAVAILABLE = (RedisError, OSError)
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def client_ip(request) -> str | None:
-    """The client's address as the rate limits count it (X-Forwarded-For only behind NUM_PROXIES proxies)."""
-    return BaseThrottle().get_ident(request) or None
+    """The client's address as the rate limits count it (X-Forwarded-For only behind NUM_PROXIES proxies).
+
+    Where that hop of X-Forwarded-For is no address (more proxies configured than stand in front, so the
+    client wrote it), the peer's address is taken: it is stored in address columns (login attempts,
+    inbound calls), and a forged value must not make a request fail.
+    """
+    address = BaseThrottle().get_ident(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return request.META.get("REMOTE_ADDR") or None
 
 
-class SettingsRateThrottle(SimpleRateThrottle):
+def parse_rate(rate: str) -> tuple[int, int]:
+    """DRF's rate syntax, "N/period" (s, sec, m, min, h, hour, d, day): (N, seconds)."""
+    count, _, period = rate.partition("/")
+    return int(count), _PERIODS[period.strip()[0]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A subject's count in its current window, and the seconds until that window closes."""
+
+    count: int
+    limit: int
+    retry_after: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+    @property
+    def full(self) -> bool:
+        return self.count >= self.limit
+
+
+class RateCounter:
+    """Events per subject in a fixed window that opens at the subject's first event.
+
+    The window's start is one cache key (written once, with `add`), its count another whose name holds
+    that start: the count only ever grows by `incr`, which is atomic on Redis and memcached, and lives
+    twice as long as the window, so it never expires under an `incr` (which would leave it without
+    an expiry). A new window is a new count key.
+    """
+
+    def __init__(self, scope: str, rate: str):
+        self.scope = scope
+        self.limit, self.duration = parse_rate(rate)
+
+    def _start_key(self, subject: str) -> str:
+        return f"throttle:{self.scope}:{subject}"
+
+    def _count_key(self, subject: str, start: float) -> str:
+        return f"throttle:{self.scope}:{subject}:{start:.6f}"
+
+    def _window(self, count: int, start: float, now: float) -> Window:
+        return Window(count=count, limit=self.limit, retry_after=max(1, math.ceil(start + self.duration - now)))
+
+    def hit(self, subject: str) -> Window:
+        """Count one event of `subject`."""
+        now = time.time()
+        start_key = self._start_key(subject)
+        start = now if cache.add(start_key, now, timeout=self.duration) else cache.get(start_key)
+        if start is None:  # the window closed between add and get: this event opens the next one
+            cache.add(start_key, now, timeout=self.duration)
+            start = cache.get(start_key, now)
+        count_key = self._count_key(subject, start)
+        cache.add(count_key, 0, timeout=2 * self.duration)
+        try:
+            count = cache.incr(count_key)
+        except ValueError:  # evicted (a full cache): counting starts again
+            cache.add(count_key, 1, timeout=2 * self.duration)
+            count = 1
+        return self._window(count, start, now)
+
+    def peek(self, subject: str) -> Window:
+        """`subject`'s count so far, without counting."""
+        now = time.time()
+        start = cache.get(self._start_key(subject))
+        if start is None:
+            return Window(count=0, limit=self.limit, retry_after=0)
+        return self._window(cache.get(self._count_key(subject, start), 0), start, now)
+
+
+class SettingsRateThrottle(BaseThrottle):
     """A throttle whose rate is settings.PUBLIC_THROTTLE_RATES[scope]; no rate set means no limit."""
 
-    def get_rate(self):
-        return settings.PUBLIC_THROTTLE_RATES.get(self.scope)
+    scope: str
 
     def subject(self, request, view) -> str | None:
         raise NotImplementedError
 
-    def get_cache_key(self, request, view):
+    def allow_request(self, request, view) -> bool:
+        rate = settings.PUBLIC_THROTTLE_RATES.get(self.scope)
         subject = self.subject(request, view)
-        if not subject:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": subject}
+        if not rate or not subject:
+            return True
+        try:
+            self.window = RateCounter(self.scope, rate).hit(subject)
+        except CACHE_UNAVAILABLE as exc:
+            logger.warning("Rate limit %s not applied: the cache is unavailable (%s)", self.scope, exc)
+            return True
+        return not self.window.exceeded
+
+    def wait(self) -> float:
+        return self.window.retry_after
 
 
 class PublicIpThrottle(SettingsRateThrottle):
@@ -39,7 +153,7 @@ class PublicIpThrottle(SettingsRateThrottle):
     scope = "public_ip"
 
     def subject(self, request, view):
-        return self.get_ident(request)
+        return client_ip(request)
 
 
 class PublicActionThrottle(SettingsRateThrottle):

@@ -3,6 +3,7 @@ import datetime
 import itertools
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core import checks
@@ -40,6 +41,14 @@ pytestmark = pytest.mark.django_db
 
 
 _serial = itertools.count(1)
+
+
+def _login_row(model, **fields):
+    """A row django-axes writes on a login (attempt, failure or success)."""
+    return model.objects.create(
+        username=f"user-{next(_serial)}", ip_address="203.0.113.9", user_agent="pytest", path_info="/admin/login/",
+        http_accept="text/html", **fields
+    )
 
 
 def _task(model, success: bool):
@@ -87,6 +96,9 @@ ROW_MAKERS = {
     DeliveryAttempt: wf.DeliveryAttemptFactory,
     WorkerHeartbeat: lambda: WorkerHeartbeat.objects.create(name=f"worker-{next(_serial)}", beat_at=timezone.now()),
     Group: lambda: Group.objects.create(name=f"Sales {next(_serial)}"),
+    AccessAttempt: lambda: _login_row(AccessAttempt, get_data="", post_data="username=x", failures_since_start=3),
+    AccessFailureLog: lambda: _login_row(AccessFailureLog, locked_out=False),
+    AccessLog: lambda: _login_row(AccessLog),
     Schedule: lambda: Schedule.objects.create(name="sweep", func="math.floor", schedule_type=Schedule.MINUTES),
     Success: lambda: _task(Success, success=True),
     Failure: lambda: _task(Failure, success=False),

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from action_engine.choices import ModuleKind, SystemSlug
@@ -70,7 +71,8 @@ def test_seed_demo_builds_the_demo_company(client):
         assert str(action_company.uuid) in out
 
     assert "/admin/" in out and "demo" in out
-    assert client.login(username="demo", password="demo-password-123")
+    # django-axes watches every login and needs the request it comes with.
+    assert client.login(request=HttpRequest(), username="demo", password="demo-password-123")
     assert client.get(reverse("admin:index"), HTTP_HOST="localhost").status_code == 200
 
 

@@ -5,7 +5,6 @@ import threading
 import uuid
 from datetime import timedelta
 from http.client import HTTPConnection
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
