@@ -3,6 +3,7 @@ do; a call failing the check keeps no body, only a small record; and past a per-
 checks such calls are refused without being kept, while genuine calls keep flowing."""
 
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -54,14 +55,20 @@ def signed(request, company):
         )
     receiver = request.getfixturevalue("forms_action").receivers.get(is_active=True)
     receiver.secret = SECRET
-    receiver.mapping = {"lead": "lead", "stage": "event", "message": "payload"}
+    receiver.mapping = {"lead": "lead", "visitor": "visitor", "stage": "event", "message": "payload"}
     receiver.save()
-    lead_uuid = str(request.getfixturevalue("lead").uuid)
+    lead_uuid, visitor_uuid = str(request.getfixturevalue("lead").uuid), str(uuid.uuid4())
     return SimpleNamespace(
         client=client,
         url=f"/v1/receivers/{receiver.uuid}",
         body=lambda n=0: json.dumps(
-            {"lead": lead_uuid, "event": "submitted", "n": n, "payload": {"data": {"email": "ada@example.com"}}}
+            {
+                "lead": lead_uuid,
+                "visitor": visitor_uuid,
+                "event": "submitted",
+                "n": n,
+                "payload": {"data": {"email": "ada@example.com"}},
+            }
         ),
         calls=ReceiverCall,
         call_field="receiver_call",

@@ -35,7 +35,12 @@ from tests.action_engine.factories import (
     FormFactory,
     ModuleFactory,
 )
-from tests.action_engine.public_fixtures import ENGAGEMENTS_URL, fresh_cache, public_api  # noqa: F401  (fixtures)
+from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
+    ENGAGEMENTS_URL,
+    engagement_body,
+    fresh_cache,
+    public_api,
+)
 from tests.crm.factories import CompanyFactory, LeadFactory
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -66,13 +71,7 @@ def _forms_action(company, schema, *, through_service=True):
 
 
 def _submission(action_company, lead, data) -> dict:
-    return {
-        "action": str(action_company.uuid),
-        "lead": str(lead.uuid),
-        "visitor": str(uuid.uuid4()),
-        "stage": Stage.SUBMITTED,
-        "message": {"data": data},
-    }
+    return engagement_body(action_company, lead, uuid.uuid4(), Stage.SUBMITTED, {"data": data})
 
 
 # --- a hostile value through the real endpoint, on gunicorn ----------------------------------------

@@ -20,7 +20,7 @@ from django_hosts.resolvers import reverse_host
 
 from conftest import host_client
 from salesassist.hosts import ACTION_ENGINE_API, CRM_API
-from tests.action_engine.public_fixtures import forms_action, lead  # noqa: F401  (fixtures)
+from tests.action_engine.public_fixtures import forms_action, lead, page_query  # noqa: F401  (fixtures)
 from tests.security.conftest import REDIS_URL
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -107,10 +107,11 @@ def test_a_rate_limit_holds_across_two_gunicorn_workers(gunicorn, forms_action, 
     url = f"http://127.0.0.1:{server.port}/v1/public/actions/{forms_action.uuid}"
     headers = {"Host": reverse_host(ACTION_ENGINE_API)}
     threads = 16
+    query = page_query(forms_action, lead)
 
     def send(count: int) -> list[httpx.Response]:
         with httpx.Client(headers=headers, timeout=30) as client:
-            return [client.get(url, params={"lead": str(lead.uuid)}) for _ in range(count)]
+            return [client.get(url, params=query) for _ in range(count)]
 
     with ThreadPoolExecutor(threads) as pool:
         batches = pool.map(send, [1000 // threads + (n < 1000 % threads) for n in range(threads)])
@@ -179,7 +180,7 @@ def test_an_unreachable_cache_leaves_the_limits_open_and_says_so(
         }
     }
     started = time.monotonic()
-    page = host_client(ACTION_ENGINE_API).get(f"/v1/public/actions/{forms_action.uuid}", {"lead": str(lead.uuid)})
+    page = host_client(ACTION_ENGINE_API).get(f"/v1/public/actions/{forms_action.uuid}", page_query(forms_action, lead))
     assert page.status_code == 200
     assert host_client(CRM_API, "sa_wrong_key").get(LEADS_URL).status_code == 401
     assert host_client(CRM_API, api_key.token).get(LEADS_URL).status_code == 200
