@@ -236,7 +236,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["salesassist.core.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "salesassist.core.filters.StrictDjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -258,6 +258,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "salesassist.core.schema.document_page_past_the_end",
+    ],
     # One component per choice set used under several field names (stage and previous_stage).
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "action_engine.choices.Stage",

@@ -1,9 +1,9 @@
 """A company's engagements (api.action-engine), to read: they are written by the public flow only."""
-from django_filters.rest_framework import DjangoFilterBackend
 
 from action_engine.selectors import engagement_list
 from crm.api.tenancy import CompanyReadOnlyViewSet
 from salesassist.core.api import crud_schema
+from salesassist.core.filters import StrictDjangoFilterBackend
 from salesassist.core.pagination import CursorPagination
 
 from .filters import EngagementFilterSet
@@ -22,7 +22,7 @@ class EngagementViewSet(CompanyReadOnlyViewSet):
 
     serializer_class = EngagementSerializer
     filterset_class = EngagementFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictDjangoFilterBackend]
     pagination_class = CursorPagination
 
     def get_queryset(self):

@@ -154,12 +154,13 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         },
     )
     def post(self, request):
-        if isinstance(request.data, dict) and request.data.get("honeypot"):
-            # Bots fill every field; answering 2xx gives them no reason to try again differently.
-            return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
         serializer = PublicEngagementCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data.get("honeypot"):
+            # Bots fill every field; answering 2xx gives them no reason to try again differently. Invalid
+            # input is a 400 first, as for anyone: the schema promises that.
+            return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
         action_company = public_action_company_get(action_uuid=data["action"])
         action_link_check(
             action_company=action_company,

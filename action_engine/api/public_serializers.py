@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from action_engine.choices import ModuleKind, Stage
-from salesassist.core.api import StrictSerializer, UuidField
+from salesassist.core.api import JsonTypesMixin, StrictSerializer, UuidField
 from salesassist.core.inbound.models import InboundOutcome
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 150
@@ -102,7 +102,7 @@ class PublicActionPageSerializer(serializers.Serializer):
 # --- Engagements ----------------------------------------------------------------------------------
 
 
-class PublicEngagementCreateSerializer(serializers.Serializer):
+class PublicEngagementCreateSerializer(JsonTypesMixin, serializers.Serializer):
     """A stage a lead reached on an action page, with the result's message."""
 
     action = UuidField(help_text="The company action's uuid.")

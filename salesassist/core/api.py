@@ -1,4 +1,5 @@
 """Building blocks every API view shares: uuid routes and lookups, strict input, schema helpers."""
+import re
 from collections.abc import Mapping
 
 from django.db import models
@@ -64,10 +65,79 @@ class UuidField(serializers.UUIDField):
         return value
 
 
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The decimal strings `field` takes: digits (at least one) within its precision, a "-" only where
+    negatives are allowed. The OpenAPI schema shows the same pattern (salesassist/core/schema.py)."""
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    whole = "0" if field.max_whole_digits == 0 else rf"\d{{1,{field.max_whole_digits}}}"
+    if not field.decimal_places:
+        return rf"^{sign}{whole}$"
+    return rf"^{sign}{whole}(?:\.\d{{1,{field.decimal_places}}})?$"
+
+
+# The JSON type a field of each kind takes, as its OpenAPI schema says: DRF would also take 1 or "true" for
+# a boolean, "5" for an integer, 5 for a string or a uuid, a list for a JSON field (order matters: subclasses
+# first).
+JSON_TYPES = (
+    (serializers.BooleanField, (bool,), "a boolean"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.DecimalField, (str,), "a decimal string"),
+    (serializers.MultipleChoiceField, (list,), "a list"),
+    (serializers.ChoiceField, (str,), "a string"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.UUIDField, (str,), "a uuid string"),
+    (serializers.DateTimeField, (str,), "a date-time string"),
+    (serializers.DateField, (str,), "a date string"),
+    (serializers.SlugRelatedField, (str,), "a string"),
+    (serializers.JSONField, (dict,), "a JSON object"),
+)
+
+
+def json_type_error(field, value) -> str | None:
+    """Why `value` is not of the JSON type `field` takes, or None (null is left to the field's allow_null)."""
+    if value is None:
+        return None
+    if value == "" and isinstance(field, serializers.RelatedField):
+        # DRF reads "" as null for a nullable relation; the schema says a name or null.
+        return "Must not be empty; send null for none."
+    for field_class, types, name in JSON_TYPES:
+        if isinstance(field, field_class):
+            if isinstance(value, bool) and bool not in types:
+                return f"Must be {name}."
+            if not isinstance(value, types):
+                return f"Must be {name}."
+            if isinstance(field, serializers.DecimalField) and not re.fullmatch(decimal_pattern(field), value):
+                return "Must be a decimal string within the field's precision, e.g. \"19.90\"."
+            if isinstance(field, serializers.CharField) and field.max_length and len(value) > field.max_length:
+                # Counted as sent, as the schema's maxLength is (DRF would count it after trimming spaces).
+                return f"Ensure this field has no more than {field.max_length} characters."
+            return None
+    return None
+
+
+class JsonTypesMixin:
+    """A serializer whose every value must be of the JSON type its field's schema says: a JSON boolean for a
+    boolean (no 0 or "true"), a string for a string (no 5), an object for a JSON field (JSON_TYPES)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {
+                key: [type_error]
+                for key, value in data.items()
+                if key in self.fields and (type_error := json_type_error(self.fields[key], value))
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 class StrictFieldsMixin:
     """A serializer that refuses keys it does not accept: a typo or a read-only field is a 400, not ignored.
 
-    It also refuses NUL characters anywhere in a field, JSON fields included: PostgreSQL cannot store them.
+    Each value must be of the JSON type its field's schema says (a JSON boolean for a boolean, no 0 or
+    "true"). It also refuses NUL characters anywhere in a field, JSON fields included: PostgreSQL cannot
+    store them.
     """
 
     def to_internal_value(self, data):
@@ -81,6 +151,8 @@ class StrictFieldsMixin:
                     errors[key] = ["This field is read-only."]
                 elif has_null_character(data[key]):
                     errors[key] = ["Null characters are not allowed."]
+                elif type_error := json_type_error(field, data[key]):
+                    errors[key] = [type_error]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
     name = "salesassist.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        # drf-spectacular finds its extensions by import: these make the schemas describe the strict input.
+        from . import schema  # noqa: F401

@@ -1,6 +1,5 @@
 """Views of the workflows API on api.action-engine: workflows (CRUD, secret rotation, recovery, test mode)
 and deliveries (read, replay)."""
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -8,6 +7,7 @@ from rest_framework.response import Response
 
 from crm.api.tenancy import CompanyReadOnlyViewSet, CompanyServiceModelViewSet
 from salesassist.core.errors import problem_responses
+from salesassist.core.filters import StrictDjangoFilterBackend
 from salesassist.core.pagination import CursorPagination
 
 from .. import services
@@ -168,7 +168,7 @@ class DeliveryViewSet(CompanyReadOnlyViewSet):
 
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictDjangoFilterBackend]
     pagination_class = CursorPagination
 
     def get_queryset(self):
