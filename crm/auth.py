@@ -88,7 +88,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return
         if window.count == window.limit:
             logger.warning(
-                "API-key authentication refused for %s s: %s failures from %s", window.retry_after, window.count, address
+                "API-key authentication refused for %s s: %s failures from %s",
+                window.retry_after,
+                window.count,
+                address,
             )
 
     def authenticate_header(self, request) -> str:

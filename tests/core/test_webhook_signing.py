@@ -6,11 +6,11 @@ import uuid
 import pytest
 
 from salesassist.core.webhook_signing import (
+    SignatureFailure,
     message_id_for,
     secret_generate,
     secret_is_valid,
     signature,
-    SignatureFailure,
     signature_failure,
     signature_header,
 )

@@ -3,7 +3,6 @@ answers its own HTML page there with DEBUG on, without calling handler404), a pa
 route does not have. (The default host keeps its HTML pages: tests/core/test_hosts.py.)"""
 
 import pytest
-
 from django.test import Client
 from django_hosts.resolvers import reverse_host
 
