@@ -1,12 +1,14 @@
 """Fixtures of the public-flow tests: one company action per system, a lead, an anonymous client, and
 the link's token every public call carries (companies require it unless they turn it off)."""
 
+import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.utils import timezone
 
 from action_engine.choices import ModuleKind, SystemSlug
@@ -110,3 +112,25 @@ def engagement_body(action_company, lead, visitor, stage, message=None, **extra)
     }
     body.update(extra)
     return body
+
+
+def post_at_once(body: dict, count: int = 2, **headers) -> list:
+    """`count` anonymous clients post `body` to the engagements endpoint at the same moment, each in its own
+    thread and database connection (a barrier releases them together); their responses, in finishing order."""
+    barrier = threading.Barrier(count)
+    responses = []
+
+    def post():
+        try:
+            client = host_client(ACTION_ENGINE_API)
+            barrier.wait(timeout=10)
+            responses.append(client.post(ENGAGEMENTS_URL, body, format="json", **headers))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses

@@ -10,16 +10,15 @@ from action_engine.choices import Stage
 from action_engine.events import engagement_recorded
 from action_engine.models import Engagement, Message
 from action_engine.services import engagement_record
-from conftest import host_client
 from crm.models import Visitor
 from salesassist.core.exceptions import Unprocessable
-from salesassist.hosts import ACTION_ENGINE_API
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     engagement_body,
     forms_action,
     fresh_cache,
     lead,
+    post_at_once,
     public_api,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory
@@ -201,22 +200,7 @@ def test_two_concurrent_posts_with_one_key_record_once(forms_action, lead):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serializes every write, so two requests can never race; run this on PostgreSQL.")
     body = engagement_body(forms_action, lead, uuid.uuid4(), "submitted", FORM_RESULT)
-    barrier = threading.Barrier(2)
-    responses = []
-
-    def post():
-        try:
-            client = host_client(ACTION_ENGINE_API)
-            barrier.wait(timeout=10)
-            responses.append(client.post(ENGAGEMENTS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="race"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = post_at_once(body, HTTP_IDEMPOTENCY_KEY="race")
     assert [response.status_code for response in responses] == [201, 201]
     assert responses[0].json() == responses[1].json()
     assert Engagement.objects.filter(idempotency_key="public:race").count() == 1

@@ -1,20 +1,17 @@
 """Idempotency per the IETF Idempotency-Key draft: a key answers only the request it was first used for, an
 identical keyless request moments later is the same request, and the reference page sends a key per submission."""
 
-import threading
 import uuid
 from datetime import timedelta
 from http.client import HTTPConnection
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from action_engine.models import Engagement, Message
 from action_engine.services import action_company_share
-from conftest import host_client
-from salesassist.hosts import ACTION_ENGINE_API
 from tests.action_engine.factories import (
     ActionCompanyFactory,
     ActionFactory,
@@ -29,6 +26,7 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     forms_action,
     fresh_cache,
     lead,
+    post_at_once,
     public_api,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory
@@ -80,22 +78,7 @@ def test_concurrent_identical_keyless_posts_record_once(fanned_out, lead):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serializes every write, so two requests can never race; run this on PostgreSQL.")
     body = engagement_body(fanned_out, lead, uuid.uuid4(), "submitted", FIRST)
-    barrier = threading.Barrier(2)
-    responses = []
-
-    def post():
-        try:
-            client = host_client(ACTION_ENGINE_API)
-            barrier.wait(timeout=10)
-            responses.append(client.post(ENGAGEMENTS_URL, body, format="json"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = post_at_once(body)
     assert sorted(response.status_code for response in responses) == [201, 201]
     assert sorted(response.get("Idempotent-Replayed", "") for response in responses) == ["", "true"]
     assert responses[0].json() == responses[1].json()
