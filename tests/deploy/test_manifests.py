@@ -10,6 +10,7 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+from django.core.management import get_commands
 from django.urls import resolve
 
 from salesassist import settings as settings_module
@@ -133,6 +134,16 @@ def test_every_deployment_has_resources_and_every_scaled_one_a_budget_and_an_aut
         assert autoscalers[name]["spec"]["minReplicas"] > budgets[name]["spec"]["minAvailable"]
         # The autoscaler owns the replica count; a fixed one would be reset on every apply.
         assert "replicas" not in deployment["spec"]
+
+
+def test_worker_probes_run_the_liveness_command():
+    (container,) = containers(by_kind(render_kustomization(), "Deployment")["worker"])
+    for probe in ("startupProbe", "livenessProbe"):
+        program, manage_py, command = container[probe]["exec"]["command"]
+        assert (program, manage_py) == ("python", "manage.py")
+        assert command in get_commands()
+        # Django's start-up alone takes a second or two; a probe timing out would restart a healthy pod.
+        assert container[probe]["timeoutSeconds"] >= 10
 
 
 def test_worker_grace_period_outlasts_its_task_timeout_and_leases():
