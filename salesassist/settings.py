@@ -52,11 +52,11 @@ if _proxy_ssl_header:
     if len(_proxy_ssl_header) != 2:
         raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and a value: HTTP_X_FORWARDED_PROTO,https")
     SECURE_PROXY_SSL_HEADER = _proxy_ssl_header
-# Plain HTTP is redirected to HTTPS, except the health check: Kubernetes probes call the pod over plain
-# HTTP, without the proxy's header. Behind a TLS proxy this needs SECURE_PROXY_SSL_HEADER, or every request
-# looks like plain HTTP and is redirected again and again.
+# Plain HTTP is redirected to HTTPS, except the health checks (/healthz, /healthz/live, /healthz/ready):
+# Kubernetes probes call the pod over plain HTTP, without the proxy's header. Behind a TLS proxy this needs
+# SECURE_PROXY_SSL_HEADER, or every request looks like plain HTTP and is redirected again and again.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 # HSTS (sent on HTTPS answers only): browsers then refuse plain HTTP to these hosts for that long. Preload
 # lets the domain be submitted to the browsers' built-in list; turn it off before a domain that is not
 # yet HTTPS everywhere (every subdomain included) can be submitted by anyone.
@@ -151,6 +151,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Seconds to wait for a new connection: an unreachable database fails a request (and /healthz/ready) in
+    # that time rather than after the operating system's minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 else:
     # SQLite serves one developer's web server and worker: a transaction takes the write lock when it
     # begins (IMMEDIATE), so a second writer waits up to `timeout` seconds for it instead of failing at

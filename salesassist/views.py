@@ -1,19 +1,45 @@
-"""Views of the default host: the landing page and the health check."""
+"""Views of the default host: the landing page and the health checks."""
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from .core.health import health_status
+from .core.errors import PROBLEM_CONTENT_TYPE, problem_body
+from .core.exceptions import CoreError
+from .core.health import health_status, readiness_failures
 from .hosts import ACTION_ENGINE_API, CRM_API, PRODUCTS_API
 
 
 @require_GET
 @never_cache
 def healthz(request):
-    """Database and worker status as JSON; 503 only when the database is down."""
+    """Database and worker status (with the heartbeat's age) as JSON, for people and dashboards; 503 only when
+    the database is down. A missing worker is "degraded", not a reason to stop serving: probes use live/ready."""
     status = health_status()
     return JsonResponse(status, status=503 if status["status"] == "down" else 200)
+
+
+@require_GET
+@never_cache
+def healthz_live(request):
+    """Liveness: the process answers requests. No I/O, so a slow database never gets a pod restarted."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@never_cache
+def healthz_ready(request):
+    """Readiness: the database and the cache answer; otherwise 503 with a problem naming what failed."""
+    failures = readiness_failures()
+    if not failures:
+        return JsonResponse({"status": "ok", "database": {"status": "ok"}, "cache": {"status": "ok"}})
+    body = problem_body(
+        status_code=503,
+        code=CoreError.NOT_READY,
+        detail=f"Not ready to serve requests: {', '.join(sorted(failures))} failed; see errors.",
+        errors=failures,
+    )
+    return JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
 
 
 class LandingView(TemplateView):

@@ -25,6 +25,8 @@ class CoreError(StrEnum):
     INVALID_VALUE = "invalid_value"
     BAD_REQUEST = "bad_request"
     SERVER_ERROR = "server_error"
+    # /healthz/ready: the database or the cache does not answer, so this process cannot serve requests.
+    NOT_READY = "not_ready"
 
 
 class DomainError(Exception):
