@@ -25,6 +25,10 @@ class CoreError(StrEnum):
     INVALID_VALUE = "invalid_value"
     BAD_REQUEST = "bad_request"
     SERVER_ERROR = "server_error"
+    # /metrics with DEBUG off and no METRICS_TOKEN set; and a scrape without the right token.
+    METRICS_CLOSED = "metrics_closed"
+    METRICS_TOKEN_INVALID = "metrics_token_invalid"
+    NOT_AUTHENTICATED = "not_authenticated"
 
 
 class DomainError(Exception):
@@ -50,6 +54,12 @@ class NotFound(DomainError):
     """No such object (for this caller)."""
 
     code = CoreError.NOT_FOUND
+
+
+class NotAuthenticated(DomainError):
+    """The caller did not prove who it is (no credentials, or wrong ones)."""
+
+    code = CoreError.NOT_AUTHENTICATED
 
 
 class PermissionDenied(DomainError):

@@ -1,4 +1,4 @@
-"""Root URLconf of the default host: admin, health check, landing page, action pages."""
+"""Root URLconf of the default host: admin, health check, metrics, landing page, action pages."""
 from django.contrib import admin
 from django.urls import path
 
@@ -11,6 +11,7 @@ admin.site.site_title = "SalesAssist"
 urlpatterns = [
     path("", views.LandingView.as_view(), name="landing"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("a/<uuid:action_uuid>/", ActionPageView.as_view(), name="action_page"),
 ]

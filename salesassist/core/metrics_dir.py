@@ -1,0 +1,20 @@
+"""prometheus-client's multiprocess directory. No Django here: gunicorn's config imports it before Django
+is set up."""
+import os
+import shutil
+from pathlib import Path
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiproc_dir_reset() -> None:
+    """Empty the multiprocess directory before a server's first process starts: files left by an earlier
+    run (a restarted container keeps its emptyDir) would otherwise be added to this run's values. Each
+    server (the gunicorn master, `manage.py worker`) needs a directory of its own."""
+    directory = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    if not directory:
+        return
+    path = Path(directory)
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)

@@ -1,0 +1,143 @@
+"""GET /metrics on the default host: who may read it, and that what happens shows up in it."""
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import host_client
+from salesassist.hosts import ACTION_ENGINE_API, DEFAULT
+from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
+    ENGAGEMENTS_URL,
+    engagement_body,
+    forms_action,
+    lead,
+    public_api,
+)
+from tests.action_engine.test_receivers import post_call, receiver, signed_headers, third_party_body  # noqa: F401
+from tests.workflows.conftest import attach_webhook, record_engagement, sink  # noqa: F401
+from workflows.choices import DeliveryStatus
+from workflows.models import Delivery
+from workflows.services import deliveries_attempt
+
+TOKEN = "scrape-token-0123456789"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(settings):
+    settings.METRICS_TOKEN = TOKEN
+
+
+def scrape() -> dict[tuple, float]:
+    """Every sample of /metrics as {(name, sorted labels): value}."""
+    response = host_client(DEFAULT, token=TOKEN).get("/metrics")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain; version=")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def sample(samples: dict, name: str, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_a_posted_engagement_is_counted_by_system_and_stage(public_api, forms_action, lead, django_capture_on_commit_callbacks):
+    before = sample(scrape(), "salesassist_engagements_recorded_total", system="forms", stage="opened")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, uuid.uuid4(), "opened"), format="json")
+    assert response.status_code == 201, response.content
+    after = scrape()
+    assert sample(after, "salesassist_engagements_recorded_total", system="forms", stage="opened") == before + 1
+
+
+def test_an_engagement_that_does_not_commit_is_not_counted(forms_action, lead, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from action_engine.services import engagement_record
+
+    before = sample(scrape(), "salesassist_engagements_recorded_total", system="forms", stage="opened")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            engagement_record(action_company=forms_action, lead=lead, stage="opened")
+            transaction.set_rollback(True)
+    assert callbacks == []
+    assert sample(scrape(), "salesassist_engagements_recorded_total", system="forms", stage="opened") == before
+
+
+def test_requests_are_timed_per_host_method_and_status_class(public_api):
+    before = sample(
+        scrape(), "salesassist_http_request_duration_seconds_count", host=ACTION_ENGINE_API, method="GET", status="4xx"
+    )
+    assert public_api.get("/v1/no-such-path").status_code == 404
+    after = scrape()
+    labels = {"host": ACTION_ENGINE_API, "method": "GET", "status": "4xx"}
+    assert sample(after, "salesassist_http_request_duration_seconds_count", **labels) == before + 1
+    # The scrapes themselves are timed on the default host.
+    assert sample(after, "salesassist_http_request_duration_seconds_count", host=DEFAULT, method="GET", status="2xx")
+    assert not any("path" in dict(labels) for _name, labels in after)
+
+
+def test_deliveries_by_status_and_the_oldest_due_age_come_from_the_database(company, forms_action):
+    attach_webhook(forms_action, "https://hooks.example.com/a")
+    record_engagement(forms_action)
+    record_engagement(forms_action)
+    first, second = Delivery.objects.order_by("id")
+    Delivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=10))
+    Delivery.objects.filter(pk=second.pk).update(status=DeliveryStatus.DEAD)
+
+    samples = scrape()
+    assert sample(samples, "salesassist_deliveries", status="pending") == 1
+    assert sample(samples, "salesassist_deliveries", status="dead") == 1
+    assert ("salesassist_deliveries", (("status", "succeeded"),)) in samples  # 0, but present
+    assert 600 <= sample(samples, "salesassist_delivery_oldest_due_age_seconds") < 660
+
+    Delivery.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=10))
+    assert sample(scrape(), "salesassist_delivery_oldest_due_age_seconds") == 0
+
+
+def test_attempts_are_counted_by_outcome_with_their_duration(company, forms_action, sink, settings):  # noqa: F811
+    from tests.workflows.sink import Reply
+
+    settings.WORKFLOW_ALLOW_PRIVATE_TARGETS = True
+    attach_webhook(forms_action, sink.url())
+    record_engagement(forms_action)
+    record_engagement(forms_action)
+    sink.script(Reply(200), Reply(500))
+    before = scrape()
+    deliveries_attempt(delivery_ids=list(Delivery.objects.values_list("id", flat=True)))
+    after = scrape()
+    for outcome in ("succeeded", "http_error"):
+        count = "salesassist_delivery_attempts_total"
+        assert sample(after, count, outcome=outcome) == sample(before, count, outcome=outcome) + 1
+        duration = "salesassist_delivery_attempt_duration_seconds_count"
+        assert sample(after, duration, outcome=outcome) == sample(before, duration, outcome=outcome) + 1
+
+
+def test_receiver_calls_are_counted_by_outcome(public_api, receiver, lead, django_capture_on_commit_callbacks):  # noqa: F811
+    name = "salesassist_inbound_calls_total"
+    before = scrape()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_call(public_api, receiver, third_party_body(lead)).status_code == 201
+        assert post_call(public_api, receiver, third_party_body(lead, event="unknown")).status_code == 400
+        receiver.secret = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ="
+        receiver.save()
+        assert post_call(public_api, receiver, third_party_body(lead)).status_code == 401
+    after = scrape()
+    for outcome in ("processed", "failed", "rejected"):
+        labels = {"receiver": "receivercall", "outcome": outcome}
+        assert sample(after, name, **labels) == sample(before, name, **labels) + 1, outcome
+
+
+def test_metrics_are_open_in_development_without_a_token(settings):
+    settings.DEBUG, settings.METRICS_TOKEN = True, ""
+    assert host_client(DEFAULT).get("/metrics").status_code == 200
+
+
+def test_metrics_are_only_on_the_default_host():
+    assert host_client(ACTION_ENGINE_API, token=TOKEN).get("/metrics").status_code == 404
