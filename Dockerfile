@@ -19,5 +19,5 @@ RUN SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
 
 USER salesassist
 EXPOSE 8000
-# The worker runs `python manage.py qcluster`; migrations `python manage.py migrate` (deploy/).
+# The worker runs `python manage.py worker` (qcluster + its metrics port); migrations `python manage.py migrate` (deploy/).
 CMD ["gunicorn", "salesassist.wsgi", "--config", "deploy/gunicorn.conf.py"]

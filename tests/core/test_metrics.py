@@ -15,7 +15,7 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     lead,
     public_api,
 )
-from tests.action_engine.test_receivers import post_call, receiver, signed_headers, third_party_body  # noqa: F401
+from tests.action_engine.test_receivers import post_call, receiver, third_party_body  # noqa: F401
 from tests.workflows.conftest import attach_webhook, record_engagement, sink  # noqa: F401
 from workflows.choices import DeliveryStatus
 from workflows.models import Delivery
@@ -47,10 +47,13 @@ def sample(samples: dict, name: str, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def test_a_posted_engagement_is_counted_by_system_and_stage(public_api, forms_action, lead, django_capture_on_commit_callbacks):
+def test_a_posted_engagement_is_counted_by_system_and_stage(
+    public_api, forms_action, lead, django_capture_on_commit_callbacks
+):
     before = sample(scrape(), "salesassist_engagements_recorded_total", system="forms", stage="opened")
     with django_capture_on_commit_callbacks(execute=True):
-        response = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, uuid.uuid4(), "opened"), format="json")
+        body = engagement_body(forms_action, lead, uuid.uuid4(), "opened")
+        response = public_api.post(ENGAGEMENTS_URL, body, format="json")
     assert response.status_code == 201, response.content
     after = scrape()
     assert sample(after, "salesassist_engagements_recorded_total", system="forms", stage="opened") == before + 1
@@ -119,7 +122,9 @@ def test_attempts_are_counted_by_outcome_with_their_duration(company, forms_acti
         assert sample(after, duration, outcome=outcome) == sample(before, duration, outcome=outcome) + 1
 
 
-def test_receiver_calls_are_counted_by_outcome(public_api, receiver, lead, django_capture_on_commit_callbacks):  # noqa: F811
+def test_receiver_calls_are_counted_by_outcome(
+    public_api, receiver, lead, django_capture_on_commit_callbacks  # noqa: F811
+):
     name = "salesassist_inbound_calls_total"
     before = scrape()
     with django_capture_on_commit_callbacks(execute=True):
