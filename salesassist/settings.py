@@ -111,6 +111,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "salesassist.core.middleware.MetricsScrapeHostMiddleware",
     "django_hosts.middleware.HostsRequestMiddleware",
     "salesassist.core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",

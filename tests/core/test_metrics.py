@@ -146,3 +146,14 @@ def test_metrics_are_open_in_development_without_a_token(settings):
 
 def test_metrics_are_only_on_the_default_host():
     assert host_client(ACTION_ENGINE_API, token=TOKEN).get("/metrics").status_code == 404
+
+
+def test_a_scrape_by_the_pods_address_is_answered_by_the_default_host(client):
+    # Prometheus sends the pod's address as Host, which is no allowed host: Django would answer 400.
+    headers = {"HTTP_HOST": "127.0.0.1:8000", "HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+    response = client.get("/metrics", **headers)
+    assert response.status_code == 200
+    assert b"salesassist_deliveries" in response.content
+    assert client.get("/metrics", HTTP_HOST="127.0.0.1:8000").status_code == 401
+    # Only /metrics: another path on that Host is still refused as Django refuses an unknown host.
+    assert client.get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 400
