@@ -24,7 +24,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from .errors import PROBLEM_CONTENT_TYPE, problem_for
 from .exceptions import CoreError, DomainError, NotAuthenticated, PermissionDenied
-from .metrics_dir import MULTIPROC_DIR_VARIABLE
+from .metrics_dir import MULTIPROC_DIR_VARIABLE, multiproc_dir_ensure
+
+multiproc_dir_ensure()
 
 # Seconds; a request answered within 5 ms up to one that hit gunicorn's 30 s timeout.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

@@ -18,3 +18,11 @@ def multiproc_dir_reset() -> None:
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
+
+
+def multiproc_dir_ensure() -> None:
+    """Make the directory if it is missing (never empty it): a process started with the variable but without
+    a server that prepares it (a one-off command in a pod) then counts instead of failing at its first value."""
+    directory = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)

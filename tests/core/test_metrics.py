@@ -1,9 +1,17 @@
 """GET /metrics on the default host: who may read it, and that what happens shows up in it."""
+import os
+import subprocess
+import sys
+import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
+from django.conf import settings
 from django.utils import timezone
+from django_hosts.resolvers import reverse_host
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import host_client
@@ -157,3 +165,69 @@ def test_a_scrape_by_the_pods_address_is_answered_by_the_default_host(client):
     assert client.get("/metrics", HTTP_HOST="127.0.0.1:8000").status_code == 401
     # Only /metrics: another path on that Host is still refused as Django refuses an unknown host.
     assert client.get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="gunicorn's workers in other processes need a shared database: PostgreSQL",
+)
+def test_gunicorn_workers_add_up_in_multiprocess_mode(tmp_path):
+    """deploy/gunicorn.conf.py with two workers: the directory is emptied at start (a value left from an
+    earlier run is gone), each worker writes its own files, and a scrape counts every worker's requests."""
+    from tests.security.test_throttles import Gunicorn, _free_port
+
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    stale = "from prometheus_client import Counter; Counter('salesassist_stale', 'left over').inc()"
+    subprocess.run([sys.executable, "-c", stale], env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)})
+    assert list(directory.iterdir())
+
+    server = Gunicorn(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(directory), METRICS_TOKEN=TOKEN, CONN_MAX_AGE="0")
+    server.port = _free_port()
+    server.env.update(GUNICORN_BIND=f"127.0.0.1:{server.port}", GUNICORN_WORKERS="2")
+    server.process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "salesassist.wsgi", "--config", "deploy/gunicorn.conf.py"],
+        cwd=Path(settings.BASE_DIR), env=server.env, stdout=server.log.open("ab"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        headers = {"Host": reverse_host(DEFAULT)}
+        deadline = time.monotonic() + 60
+        while server.log.read_text().count("Booting worker") < 2:
+            assert time.monotonic() < deadline and server.process.poll() is None, server.log.read_text()
+            time.sleep(0.2)
+        for _ in range(20):
+            # A new connection each time, so that both workers take some.
+            assert httpx.get(f"{base}/no-such-page", headers=headers, timeout=30).status_code == 404
+        response = httpx.get(f"{base}/metrics", headers={**headers, "Authorization": f"Bearer {TOKEN}"}, timeout=30)
+        assert response.status_code == 200
+        samples = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+        }
+        labels = {"host": DEFAULT, "method": "GET", "status": "4xx"}
+        assert sample(samples, "salesassist_http_request_duration_seconds_count", **labels) == 20
+        assert not any(name.startswith("salesassist_stale") for name, _labels in samples)
+        assert list(directory.glob("histogram_*.db"))  # one file per worker process: multiprocess mode is on
+    finally:
+        server.stop()
+
+
+def test_a_one_off_command_counts_into_a_directory_it_makes(tmp_path):
+    """A process started with PROMETHEUS_MULTIPROC_DIR but without a server that prepared it (a replay run in
+    a fresh pod) counts instead of failing at its first value."""
+    directory = tmp_path / "missing" / "prometheus"
+    code = (
+        "from salesassist.core.metrics import delivery_attempt_observed as observe;"
+        "observe(succeeded=True, answered=True, seconds=0.1)"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=Path(settings.BASE_DIR), env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(directory.glob("counter_*.db"))
