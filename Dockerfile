@@ -29,5 +29,5 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin sales
 # By number: Kubernetes' runAsNonRoot can verify a numeric user only (deploy/k8s: runAsUser 10001).
 USER 10001
 EXPOSE 8000
-# The worker runs `python manage.py qcluster`; migrations `python manage.py migrate` (deploy/).
+# The worker runs `python manage.py worker` (qcluster + its metrics port); migrations `python manage.py migrate` (deploy/).
 CMD ["gunicorn", "salesassist.wsgi", "--config", "deploy/gunicorn.conf.py"]

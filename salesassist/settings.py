@@ -52,11 +52,12 @@ if _proxy_ssl_header:
     if len(_proxy_ssl_header) != 2:
         raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header and a value: HTTP_X_FORWARDED_PROTO,https")
     SECURE_PROXY_SSL_HEADER = _proxy_ssl_header
-# Plain HTTP is redirected to HTTPS, except the health checks (/healthz, /healthz/live, /healthz/ready):
-# Kubernetes probes call the pod over plain HTTP, without the proxy's header. Behind a TLS proxy this needs
-# SECURE_PROXY_SSL_HEADER, or every request looks like plain HTTP and is redirected again and again.
+# Plain HTTP is redirected to HTTPS, except the health checks (/healthz, /healthz/live, /healthz/ready) and
+# the metrics: Kubernetes probes and Prometheus call the pod over plain HTTP, without the proxy's header.
+# Behind a TLS proxy this needs SECURE_PROXY_SSL_HEADER, or every request looks like plain HTTP and is
+# redirected again and again.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
 # HSTS (sent on HTTPS answers only): browsers then refuse plain HTTP to these hosts for that long. Preload
 # lets the domain be submitted to the browsers' built-in list; turn it off before a domain that is not
 # yet HTTPS everywhere (every subdomain included) can be submitted by anyone.
@@ -111,7 +112,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "salesassist.core.middleware.MetricsScrapeHostMiddleware",
     "django_hosts.middleware.HostsRequestMiddleware",
+    "salesassist.core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -353,6 +356,16 @@ WORKFLOW_TASK_BATCH = env.int("WORKFLOW_TASK_BATCH", default=48)
 # The sweeper stays the safety net if that worker dies first. 0 leaves every retry to the sweeper.
 WORKFLOW_RETRY_TIMER_SECONDS = env.float("WORKFLOW_RETRY_TIMER_SECONDS", default=60)
 WORKFLOW_SEND_CONCURRENCY = env.int("WORKFLOW_SEND_CONCURRENCY", default=16)
+
+# --- Metrics (Prometheus; salesassist/core/metrics.py) ---------------------------------------------
+# GET /metrics on the default host answers only with `Authorization: Bearer <METRICS_TOKEN>`. Unset, it is
+# open in development (DEBUG on) and closed (403) otherwise: a deployment that forgot it shows nothing.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The worker (`manage.py worker`) serves its own metrics on this port (0: it serves none), with the same
+# token. Web and worker processes share their values through PROMETHEUS_MULTIPROC_DIR (an environment
+# variable, read by prometheus-client itself: a directory of its own per pod).
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", default="0.0.0.0")
 
 # --- Admin login lockout (django-axes; attempts are kept in the database, shown in admin) -----------
 # A username is locked out from one address after this many failed logins, for the cool-off; each further

@@ -1,12 +1,17 @@
-"""Views of the default host: the landing page and the health checks."""
-from django.http import JsonResponse
+"""Views of the default host: the landing page, the health checks and the metrics."""
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge
+
+from workflows.choices import DeliveryStatus
+from workflows.selectors import deliveries_summary
 
 from .core.errors import PROBLEM_CONTENT_TYPE, problem_body
 from .core.exceptions import CoreError
 from .core.health import health_status, readiness_failures
+from .core.metrics import metrics_exposition, metrics_refusal
 from .hosts import ACTION_ENGINE_API, CRM_API, PRODUCTS_API
 
 
@@ -40,6 +45,37 @@ def healthz_ready(request):
         errors=failures,
     )
     return JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _database_metrics() -> CollectorRegistry:
+    """The gauges read from the database at scrape time (one statement): they hold for every process."""
+    registry = CollectorRegistry()
+    counts, oldest_due_age = deliveries_summary()
+    deliveries = Gauge(
+        "salesassist_deliveries", "Deliveries by status, read from the database.", ["status"], registry=registry
+    )
+    for status in DeliveryStatus.values:
+        deliveries.labels(status=status).set(counts[status])
+    Gauge(
+        "salesassist_delivery_oldest_due_age_seconds",
+        "How long the oldest due delivery (a worker would take it now) has waited past its time; 0 when none.",
+        registry=registry,
+    ).set(oldest_due_age or 0)
+    return registry
+
+
+@require_GET
+@never_cache
+def metrics(request):
+    """Prometheus metrics of every web process (and the database gauges); a problem when refused."""
+    refusal = metrics_refusal(authorization=request.headers.get("Authorization", ""))
+    if refusal is not None:
+        status_code, body, headers = refusal
+        response = JsonResponse(body, status=status_code)
+        for name, value in headers:
+            response[name] = value
+        return response
+    return HttpResponse(metrics_exposition(_database_metrics()), content_type=CONTENT_TYPE_LATEST)
 
 
 class LandingView(TemplateView):

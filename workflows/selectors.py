@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from action_engine.models import ActionCompany
@@ -74,6 +74,24 @@ def deliveries_due_ids(*, now: datetime | None = None, requeue_after_seconds: fl
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def deliveries_summary(*, now: datetime | None = None) -> tuple[dict[str, int], float | None]:
+    """Deliveries per status (every status, 0 included), and how many seconds the oldest due one (one a
+    worker would take now: due statuses, its time come, its workflow sendable) has waited past its time, or
+    None when none is due. One aggregate statement, for a metrics scrape."""
+    now = now or timezone.now()
+    due = Q(status__in=DUE_STATUSES, next_attempt_at__lte=now, workflow_id__in=sendable_workflow_ids())
+    rows = Delivery.objects.values("status").annotate(
+        count=Count("id"), oldest_due=Min("next_attempt_at", filter=due)
+    ).order_by()
+    counts = dict.fromkeys(DeliveryStatus.values, 0)
+    oldest = None
+    for row in rows:
+        counts[row["status"]] = row["count"]
+        if row["oldest_due"] is not None and (oldest is None or row["oldest_due"] < oldest):
+            oldest = row["oldest_due"]
+    return counts, None if oldest is None else (now - oldest).total_seconds()
 
 
 def deliveries_recoverable_ids(*, workflow: Workflow, since: datetime) -> list[int]:

@@ -15,6 +15,7 @@ from action_engine.models import ActionCompany, ActionCompanyReceiver, Engagemen
 from action_engine.systems import system_spec
 from crm.models import Lead, Visitor
 from salesassist.core.exceptions import Conflict, InvalidInput, NotFound, Unprocessable
+from salesassist.core.metrics import engagement_counted
 
 VISITOR_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -257,6 +258,7 @@ def engagement_record(
                 request_fingerprint=fingerprint,
             )
             engagement_recorded.emit(engagement=engagement)
+            engagement_counted(system=action_company.action.system.slug, stage=stage)
     except IntegrityError:
         # The key was used before (a retry, a double click) or by a request running at this moment: the
         # unique constraint let exactly one in (a twin waits for it to commit, so none is ever still being

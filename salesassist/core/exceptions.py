@@ -27,6 +27,10 @@ class CoreError(StrEnum):
     SERVER_ERROR = "server_error"
     # /healthz/ready: the database or the cache does not answer, so this process cannot serve requests.
     NOT_READY = "not_ready"
+    # /metrics with DEBUG off and no METRICS_TOKEN set; and a scrape without the right token.
+    METRICS_CLOSED = "metrics_closed"
+    METRICS_TOKEN_INVALID = "metrics_token_invalid"
+    NOT_AUTHENTICATED = "not_authenticated"
 
 
 class DomainError(Exception):
@@ -52,6 +56,12 @@ class NotFound(DomainError):
     """No such object (for this caller)."""
 
     code = CoreError.NOT_FOUND
+
+
+class NotAuthenticated(DomainError):
+    """The caller did not prove who it is (no credentials, or wrong ones)."""
+
+    code = CoreError.NOT_AUTHENTICATED
 
 
 class PermissionDenied(DomainError):

@@ -1,4 +1,4 @@
-"""Root URLconf of the default host: admin, health checks, landing page, action pages."""
+"""Root URLconf of the default host: admin, health checks, metrics, landing page, action pages."""
 from django.contrib import admin
 from django.urls import path
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("healthz/live", views.healthz_live, name="healthz_live"),
     path("healthz/ready", views.healthz_ready, name="healthz_ready"),
+    path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("a/<uuid:action_uuid>/", ActionPageView.as_view(), name="action_page"),
 ]

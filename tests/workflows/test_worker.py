@@ -227,3 +227,54 @@ def test_a_short_retry_is_sent_after_its_delay_not_at_the_next_sweep(company, si
     assert 2.4 <= second.received_at - first.received_at < 10
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 2
+
+
+def test_the_worker_serves_the_metrics_of_its_forked_workers(company, sink, tmp_path):
+    """`manage.py worker` in multiprocess mode: an attempt made in a django-q2 worker process shows up on the
+    port the cluster's main process serves."""
+    import socket
+
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.action_engine.factories import ActionCompanyFactory
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cluster = QCluster(tmp_path)
+    cluster.env.update(
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+        WORKER_METRICS_PORT=str(port),
+        WORKER_METRICS_ADDRESS="127.0.0.1",
+        METRICS_TOKEN="worker-token",
+    )
+    cluster.process = subprocess.Popen(
+        [sys.executable, "manage.py", "worker"],
+        cwd=BASE_DIR,
+        env=cluster.env,
+        stdout=cluster.log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        action_company = ActionCompanyFactory(company=company)
+        attach_webhook(action_company, sink.url())
+        record_engagement(action_company)
+        sink.wait_for(1, timeout=30)
+
+        def succeeded_attempts() -> float:
+            response = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer worker-token"})
+            assert response.status_code == 200
+            return sum(
+                sample.value
+                for family in text_string_to_metric_families(response.text)
+                for sample in family.samples
+                if sample.name == "salesassist_delivery_attempts_total" and sample.labels == {"outcome": "succeeded"}
+            )
+
+        wait_until(lambda: succeeded_attempts() == 1, message="the attempt in the worker's metrics")
+        refused = httpx.get(f"http://127.0.0.1:{port}/metrics")
+        assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+    finally:
+        cluster.stop()

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from salesassist.core.metrics import delivery_attempt_observed
 from salesassist.core.parsers import storable_text
 from salesassist.core.webhook_signing import message_id_for
 
@@ -255,6 +256,12 @@ def deliveries_attempt(
             Workflow.all_objects.filter(id__in=gone_workflows, is_active=True).update(
                 is_active=False, pause_reason="Disabled: the target answered 410 Gone.", updated_at=now
             )
+    for outcome in outcomes:
+        delivery_attempt_observed(
+            succeeded=outcome.succeeded,
+            answered=outcome.response_status is not None,
+            seconds=outcome.duration_ms / 1000,
+        )
     if pause_candidates:
         workflows_pause_failing(workflow_ids=pause_candidates, now=now)
     return attempts

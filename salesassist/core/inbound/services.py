@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ..errors import INTERNAL_ERROR_STORED, problem_stored
 from ..exceptions import Conflict, CoreError, DomainError, InvalidInput, SignatureInvalid
+from ..metrics import inbound_call_counted
 from ..parsers import json_loads_bounded, storable_text
 from ..webhook_signing import SignatureFailure, secret_is_valid, signature_failure
 from .models import InboundCall, InboundOutcome
@@ -84,6 +85,7 @@ def inbound_call_reject(
         name[:REJECTED_HEADER_MAX_CHARS]: storable_text(str(value)[:REJECTED_HEADER_MAX_CHARS])
         for name, value in list(_headers_kept(headers).items())[:REJECTED_MAX_HEADERS]
     }
+    inbound_call_counted(receiver=model._meta.model_name, outcome=InboundOutcome.REJECTED)
     return model.objects.create(
         company_id=receiver.company_id,
         receiver=receiver,
@@ -113,6 +115,7 @@ def _inbound_call_failed(*, call: InboundCall, problem: dict) -> None:
     call.error = problem
     call.processed_at = timezone.now()
     call.save(update_fields=["outcome", "error", "processed_at", "updated_at"])
+    inbound_call_counted(receiver=call._meta.model_name, outcome=InboundOutcome.FAILED)
 
 
 def inbound_call_process(
@@ -137,6 +140,7 @@ def inbound_call_process(
     call.error = None
     call.processed_at = timezone.now()
     call.save(update_fields=["outcome", "error", *fields, "processed_at", "updated_at"])
+    inbound_call_counted(receiver=call._meta.model_name, outcome=InboundOutcome.PROCESSED)
     return made, None
 
 
