@@ -4,13 +4,10 @@ grace period ends is interrupted, so it can be handed back instead of hanging th
 The work itself decides what "taking new work" and "handing back" mean (workflows' attempts); this
 module only keeps the state and turns the deadline into an exception in the process's main thread.
 """
-import logging
 import os
 import signal
 import threading
 from contextlib import contextmanager
-
-logger = logging.getLogger(__name__)
 
 # Sent by the deadline timer to this process: Python runs signal handlers in the main thread, which is
 # the one blocked in the work (a socket read, or waiting for the send threads).

@@ -178,9 +178,8 @@ def deliveries_attempt(
     it succeeds.
     """
     if stop_requested():
-        # The worker is stopping: its task takes nothing, and the deliveries keep their place for the
-        # sweeper (their enqueued_at ages out after WORKFLOW_REQUEUE_AFTER_SECONDS).
-        return []
+        # A task still queued in a stopping worker: it takes nothing and hands its deliveries back.
+        raise DeliveriesReleased(list(delivery_ids))
     token, deliveries = _deliveries_lease(
         delivery_ids=delivery_ids, manual=manual, statuses=statuses, fill_to=0 if manual else fill_to
     )
@@ -277,9 +276,9 @@ def deliveries_attempt(
 
 
 class DeliveriesReleased(Exception):
-    """The worker is stopping and these sends had not ended: their leases and attempts were given back,
-    for the caller to queue them again at once (another worker takes them). No attempt is logged; a
-    receiver that did get the request sees it again, with the same webhook-id."""
+    """The worker is stopping: these deliveries were not taken, or their sends had not ended and their
+    leases and attempts were given back; the caller queues them again at once (another worker takes
+    them). No attempt is logged; a receiver that did get the request sees it again, same webhook-id."""
 
     def __init__(self, delivery_ids: list[int]):
         super().__init__(f"released deliveries {delivery_ids}")
