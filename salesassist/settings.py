@@ -366,6 +366,10 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # variable, read by prometheus-client itself: a directory of its own per pod).
 WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
 WORKER_METRICS_ADDRESS = env("WORKER_METRICS_ADDRESS", default="0.0.0.0")
+# On SIGTERM `manage.py worker` takes no new deliveries and gives its sends this long to end; the ones still
+# running are then released (lease cleared, queued again) and it exits, within this plus 20 s at most. Keep
+# the worker pod's terminationGracePeriodSeconds above that (deploy/k8s/worker.yaml).
+WORKER_SHUTDOWN_GRACE_SECONDS = env.float("WORKER_SHUTDOWN_GRACE_SECONDS", default=20)
 
 # --- Admin login lockout (django-axes; attempts are kept in the database, shown in admin) -----------
 # A username is locked out from one address after this many failed logins, for the cool-off; each further

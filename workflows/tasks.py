@@ -1,7 +1,7 @@
 """django-q2 tasks: they take ids, call a service, and never raise (the Delivery rows own the retry state)."""
 import logging
 
-from .services import deliveries_attempt, deliveries_retry_soon, task_batch_size
+from .services import DeliveriesReleased, deliveries_attempt, deliveries_enqueue, deliveries_retry_soon, task_batch_size
 from .services import deliveries_sweep as deliveries_sweep_service
 
 logger = logging.getLogger(__name__)
@@ -15,6 +15,10 @@ def deliveries_send(delivery_ids: list[int], manual: bool = False, statuses: lis
         )
         deliveries_retry_soon(deliveries=[attempt.delivery for attempt in attempts])
         return len(attempts)
+    except DeliveriesReleased as released:
+        # The worker is stopping: queued again now, another worker sends them at once.
+        deliveries_enqueue(delivery_ids=released.delivery_ids, manual=manual, statuses=statuses)
+        return 0
     except Exception:
         # The lease runs out and the sweeper queues the deliveries again: log, never raise.
         logger.exception("Sending deliveries %s failed", delivery_ids)

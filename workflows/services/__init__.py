@@ -1,5 +1,5 @@
 """Write operations of the workflows domain, one concern a module; import them from here."""
-from .attempts import deliveries_attempt, task_batch_size
+from .attempts import DeliveriesReleased, deliveries_attempt, task_batch_size
 from .fanout import deliveries_enqueue, deliveries_retry_soon, deliveries_sweep, engagement_fanout
 from .links import (
     LINK_FIELDS,
@@ -30,6 +30,7 @@ from .workflows import (
 )
 
 __all__ = [
+    "DeliveriesReleased",
     "LINK_FIELDS",
     "action_company_workflow_attach",
     "action_company_workflow_detach",

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from salesassist.core.metrics import delivery_attempt_observed
 from salesassist.core.parsers import storable_text
+from salesassist.core.shutdown import GracePeriodOver, interruptible, stop_requested
 from salesassist.core.webhook_signing import message_id_for
 
 from ..choices import AttemptError
@@ -176,12 +177,19 @@ def deliveries_attempt(
     one (a replay) takes any free delivery of the given statuses and does not change its schedule unless
     it succeeds.
     """
+    if stop_requested():
+        # A task still queued in a stopping worker: it takes nothing and hands its deliveries back.
+        raise DeliveriesReleased(list(delivery_ids))
     token, deliveries = _deliveries_lease(
         delivery_ids=delivery_ids, manual=manual, statuses=statuses, fill_to=0 if manual else fill_to
     )
     if not deliveries:
         return []
-    outcomes = _send_all(deliveries)
+    try:
+        with interruptible():
+            outcomes = _send_all(deliveries)
+    except GracePeriodOver:
+        raise DeliveriesReleased(_deliveries_release(lease_token=token, deliveries=deliveries, manual=manual))
     now = timezone.now()
     attempts, finished = [], {}
     recovered_workflows, failing_workflows, gone_workflows, pause_candidates = set(), set(), set(), set()
@@ -265,6 +273,32 @@ def deliveries_attempt(
     if pause_candidates:
         workflows_pause_failing(workflow_ids=pause_candidates, now=now)
     return attempts
+
+
+class DeliveriesReleased(Exception):
+    """The worker is stopping: these deliveries were not taken, or their sends had not ended and their
+    leases and attempts were given back; the caller queues them again at once (another worker takes
+    them). No attempt is logged; a receiver that did get the request sees it again, same webhook-id."""
+
+    def __init__(self, delivery_ids: list[int]):
+        super().__init__(f"released deliveries {delivery_ids}")
+        self.delivery_ids = delivery_ids
+
+
+def _deliveries_release(*, lease_token: uuid.UUID, deliveries: list[Delivery], manual: bool) -> list[int]:
+    """Clear the leases this attempt still holds (a lease taken over by another worker is left alone) and
+    give the attempt back: counted when taken, it was never made."""
+    changes = {"leased_until": None, "lease_token": None, "attempts": F("attempts") - 1, "enqueued_at": timezone.now()}
+    if not manual:
+        changes["scheduled_attempts"] = F("scheduled_attempts") - 1
+    with transaction.atomic():
+        held = Delivery.objects.select_for_update().filter(
+            pk__in=[delivery.pk for delivery in deliveries], lease_token=lease_token
+        )
+        released = list(held.values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=released).update(**changes)
+    logger.warning("Stopping: released deliveries %s, whose sends had not ended", released)
+    return released
 
 
 def _deliveries_finish(*, lease_token: uuid.UUID, changes_by_pk: dict[int, dict]) -> None:
