@@ -146,7 +146,9 @@ def test_an_unreachable_broker_passes_the_liveness_probe(monkeypatch, capsys):
 
 
 # django-q2 reads its settings once, at import: a fresh process shows what the environment chooses.
-SHOW_BROKER = "import django; django.setup(); from django_q.brokers import get_broker; print(type(get_broker()).__name__)"
+SHOW_BROKER = (
+    "import django; django.setup(); from django_q.brokers import get_broker; print(type(get_broker()).__name__)"
+)
 
 
 @pytest.mark.parametrize(("broker_url", "broker"), [("", "ORM"), (BROKER_URL, "Redis")])
