@@ -15,6 +15,10 @@ one company action with W webhook workflows, then:
            Checks that nothing is lost: every delivery succeeded, and exactly one request per webhook-id
            was answered 200.
 
+  --broker orm|redis|both (default both) runs live, drain and failing on the django-q2 ORM broker (the
+  default, tasks in PostgreSQL) and/or the Redis broker (Q_BROKER_URL, on --redis-url), against the one plain
+  loop: both ratios come from the same run.
+
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/fanout.py \
       --engagements 1000 --workflows 5 --workers 2
 """
@@ -27,6 +31,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from common import bench_database_url
 
@@ -79,6 +84,8 @@ def main() -> int:
     parser.add_argument("--failing-engagements", type=int, default=None, help="default: --engagements")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for each phase")
     parser.add_argument("--database", default="salesassist_bench_fanout")
+    parser.add_argument("--broker", choices=["orm", "redis", "both"], default="both")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="the Redis broker's (emptied)")
     args = parser.parse_args()
 
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -101,6 +108,8 @@ def main() -> int:
 
     django.setup()
     from django.db import connection, transaction
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
 
     from action_engine.choices import Stage
     from action_engine.models import Engagement, Message
@@ -179,6 +188,14 @@ def main() -> int:
                 received.setdefault(request.headers["webhook-id"], request.received_at)
         return received
 
+    def use_broker(broker: str) -> dict:
+        """Queue from this process through `broker` (django-q2 reads its settings once, at import) and return
+        the cluster's environment for it."""
+        Conf.ORM, Conf.REDIS = ("default", {}) if broker == "orm" else (None, args.redis_url)
+        if broker == "redis":
+            get_broker().delete_queue()
+        return {**cluster_env, "Q_BROKER_URL": args.redis_url if broker == "redis" else ""}
+
     def fresh_workflows(sink: Sink) -> None:
         Delivery.objects.all().delete()
         Workflow.objects.update(is_active=False)
@@ -188,37 +205,44 @@ def main() -> int:
     print(f"{args.engagements} engagements x {args.workflows} workflows = {expected} deliveries; qcluster with "
           f"{args.workers} worker processes, poll {args.poll} s; 2 cores shared by everything")
 
-    # --- 1. live: engagements recorded while the cluster delivers ---------------------------------------
-    sink = Sink()
-    setup_workflows(sink)
-    with Cluster(cluster_env, log):
-        time.sleep(2)  # let the cluster start: the clock starts at the first commit
-        committed = record(args.engagements, "a")
-        recorded = max(committed.values()) - min(committed.values())
-        wait_delivered(sink, expected, sweep=False)
-    received = first_success(sink)
-    assert set(received) == set(committed), "a delivery is missing"
-    elapsed = max(received.values()) - min(committed.values())
-    latencies = [received[key] - committed[key] for key in committed]
-    live_rate = expected / elapsed
-    print(f"live ({args.producers} threads record engagements while the cluster delivers):")
-    print(f"  {live_rate:8.1f} deliveries/s  (first commit -> last delivery {elapsed:.2f} s; "
-          f"recording alone took {recorded:.2f} s)")
-    print(f"  latency committed -> received: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms")
-    sink.close()
+    brokers = ["orm", "redis"] if args.broker == "both" else [args.broker]
 
-    # --- 2. drain: the same number recorded first, then the cluster delivers the backlog -------------------
-    sink = Sink()
-    fresh_workflows(sink)
-    committed = record(args.engagements, "b")
-    with Cluster(cluster_env, log):
-        wait_delivered(sink, expected, sweep=False)
-    received = sorted(first_success(sink).values())
-    assert len(received) == expected, "a delivery is missing"
-    drain_rate = (expected - 1) / (received[-1] - received[0])
-    print("drain (a backlog of recorded engagements, nothing else running):")
-    print(f"  {drain_rate:8.1f} deliveries/s  (first -> last delivery {received[-1] - received[0]:.2f} s)")
+    def live_and_drain(broker: str) -> tuple[float, float]:
+        env = use_broker(broker)
+        # --- 1. live: engagements recorded while the cluster delivers ---------------------------------------
+        sink = Sink()
+        fresh_workflows(sink)
+        with Cluster(env, log):
+            time.sleep(2)  # let the cluster start: the clock starts at the first commit
+            committed = record(args.engagements, f"a{broker}")
+            recorded = max(committed.values()) - min(committed.values())
+            wait_delivered(sink, expected, sweep=False)
+        received = first_success(sink)
+        assert set(received) == set(committed), "a delivery is missing"
+        elapsed = max(received.values()) - min(committed.values())
+        latencies = [received[key] - committed[key] for key in committed]
+        live_rate = expected / elapsed
+        print(f"{broker} broker, live ({args.producers} threads record engagements while the cluster delivers):")
+        print(f"  {live_rate:8.1f} deliveries/s  (first commit -> last delivery {elapsed:.2f} s; "
+              f"recording alone took {recorded:.2f} s)")
+        print(f"  latency committed -> received: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+              f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms")
+        sink.close()
+
+        # --- 2. drain: the same number recorded first, then the cluster delivers the backlog -------------------
+        sink = Sink()
+        fresh_workflows(sink)
+        committed = record(args.engagements, f"b{broker}")
+        with Cluster(env, log):
+            wait_delivered(sink, expected, sweep=False)
+        received = sorted(first_success(sink).values())
+        assert len(received) == expected, "a delivery is missing"
+        drain_rate = (expected - 1) / (received[-1] - received[0])
+        print(f"{broker} broker, drain (a backlog of recorded engagements, nothing else running):")
+        print(f"  {drain_rate:8.1f} deliveries/s  (first -> last delivery {received[-1] - received[0]:.2f} s)")
+        return live_rate, drain_rate
+
+    rates = {broker: live_and_drain(broker) for broker in brokers}
 
     # --- 3. the same signed requests in a plain loop -----------------------------------------------------
     plain_sink = Sink()
@@ -227,13 +251,12 @@ def main() -> int:
     for delivery in Delivery.objects.select_related(
         "workflow", "engagement__lead", "engagement__message", "engagement__action_company__action__system"
     ):
-        delivery.workflow.config = {"url": plain_sink.url(delivery.workflow.config["url"][len(sink.url("")) :])}
+        delivery.workflow.config = {"url": plain_sink.url(urlsplit(delivery.workflow.config["url"]).path)}
         prepared.append(
             handler.prepare(
                 workflow=delivery.workflow, engagement=delivery.engagement, message_id=message_id_for(delivery.uuid)
             )
         )
-    sink.close()
     plain_rates = []
     for _ in range(3):  # the machine may be shared: the median of three runs
         started = time.monotonic()
@@ -244,34 +267,40 @@ def main() -> int:
     plain_rate = statistics.median(plain_rates)
     print("plain loop (same payloads, signing, SSRF check and pinned client; one request after another):")
     print(f"  {plain_rate:8.1f} requests/s  (median of {', '.join(f'{rate:.0f}' for rate in plain_rates)})")
-    print(f"ratio drain/plain: {drain_rate / plain_rate:.2f}  (target >= 0.5);  live/plain: {live_rate / plain_rate:.2f}")
+    for broker, (live_rate, drain_rate) in rates.items():
+        print(f"{broker} broker: ratio drain/plain {drain_rate / plain_rate:.2f}  (target >= 0.5);  "
+              f"live/plain {live_rate / plain_rate:.2f}")
     plain_sink.close()
 
     # --- with a failing sink --------------------------------------------------------------------------
-    count = args.failing_engagements or args.engagements
-    failing_sink = Sink(fail_ratio=args.fail_ratio, seed=7)
-    fresh_workflows(failing_sink)
-    expected = count * args.workflows
-    print(f"failing: {count} engagements x {args.workflows} workflows, sink fails {args.fail_ratio:.0%} of requests, "
-          f"retry schedule {retry_schedule} s, swept every second")
-    with Cluster(cluster_env, log):
-        time.sleep(2)
-        committed = record(count, "c")
-        wait_delivered(failing_sink, expected, sweep=True)
-    answers = Counter(request.headers["webhook-id"] for request in failing_sink.requests if request.status == 200)
-    failures = sum(1 for request in failing_sink.requests if request.status != 200)
-    statuses = Counter(Delivery.objects.values_list("status", flat=True))
-    received = first_success(failing_sink)
-    elapsed = max(received.values()) - min(committed.values())
-    latencies = [received[key] - committed[key] for key in committed]
-    lost = set(committed) - set(answers)
-    twice = [key for key, n in answers.items() if n > 1]
-    print(f"  {expected / elapsed:8.1f} deliveries/s  ({elapsed:.2f} s), {failures} failed requests retried")
-    print(f"  latency p50 {percentile(latencies, 0.5) * 1000:7.1f} ms   p99 {percentile(latencies, 0.99) * 1000:7.1f} ms")
-    print(f"  statuses {dict(statuses)}; lost {len(lost)}; succeeded more than once {len(twice)}")
-    failing_sink.close()
-    return 0 if not lost and not twice and statuses.get(DeliveryStatus.SUCCEEDED) == expected else 1
+    def failing(broker: str) -> bool:
+        env = use_broker(broker)
+        count = args.failing_engagements or args.engagements
+        failing_sink = Sink(fail_ratio=args.fail_ratio, seed=7)
+        fresh_workflows(failing_sink)
+        expected = count * args.workflows
+        print(f"{broker} broker, failing: {count} engagements x {args.workflows} workflows, sink fails "
+              f"{args.fail_ratio:.0%} of requests, retry schedule {retry_schedule} s, swept every second")
+        with Cluster(env, log):
+            time.sleep(2)
+            committed = record(count, f"c{broker}")
+            wait_delivered(failing_sink, expected, sweep=True)
+        answers = Counter(request.headers["webhook-id"] for request in failing_sink.requests if request.status == 200)
+        failures = sum(1 for request in failing_sink.requests if request.status != 200)
+        statuses = Counter(Delivery.objects.values_list("status", flat=True))
+        received = first_success(failing_sink)
+        elapsed = max(received.values()) - min(committed.values())
+        latencies = [received[key] - committed[key] for key in committed]
+        lost = set(committed) - set(answers)
+        twice = [key for key, n in answers.items() if n > 1]
+        print(f"  {expected / elapsed:8.1f} deliveries/s  ({elapsed:.2f} s), {failures} failed requests retried")
+        print(f"  latency p50 {percentile(latencies, 0.5) * 1000:7.1f} ms   "
+              f"p99 {percentile(latencies, 0.99) * 1000:7.1f} ms")
+        print(f"  statuses {dict(statuses)}; lost {len(lost)}; succeeded more than once {len(twice)}")
+        failing_sink.close()
+        return not lost and not twice and statuses.get(DeliveryStatus.SUCCEEDED) == expected
 
+    return 0 if all([failing(broker) for broker in brokers]) else 1
 
 if __name__ == "__main__":
     sys.exit(main())

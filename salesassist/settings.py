@@ -314,13 +314,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256
 # Only the benchmark sets this: it adds an endpoint that does one INSERT, to compare against.
 BENCH_BASELINE_ENDPOINT = env.bool("BENCH_BASELINE_ENDPOINT", default=False)
 
-# --- django-q2 (the worker; Django ORM broker) ----------------------------------------------------
+# --- django-q2 (the worker; Django ORM broker, or Redis with Q_BROKER_URL) -------------------------
+# Unset: tasks wait in the database (django_q_ormq), nothing else to run. redis://host:6379/2: a Redis list
+# instead, for many workers (no table polled by every one). Either way the Delivery rows are the record and
+# the sweeper re-queues a delivery whose task was lost (a Redis list holds no lease: a worker killed after
+# taking a task loses it, and a Redis without persistence loses its queue on restart).
+Q_BROKER_URL = env.str("Q_BROKER_URL", default="")
 Q_CLUSTER = {
     "name": "salesassist",
-    "orm": "default",
+    **({"redis": Q_BROKER_URL} if Q_BROKER_URL else {"orm": "default"}),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=60),
-    # retry must stay well above timeout, or a slow task runs twice.
+    # retry must stay well above timeout, or a slow task runs twice (the ORM broker's lease; Redis has none).
     "retry": env.int("Q_RETRY", default=300),
     "max_attempts": 1,
     "poll": env.float("Q_POLL", default=0.5),
