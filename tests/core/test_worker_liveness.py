@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from tests.core.test_health import closed_port
+from tests.processes import database_url_for_processes
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
@@ -38,11 +38,9 @@ def shared_cache(settings):
 
 @pytest.fixture
 def qcluster(shared_cache, tmp_path):
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url_for_processes(),
         "CACHE_URL": f"{REDIS_URL}?key_prefix={shared_cache}",
         "SECRET_KEY": settings.SECRET_KEY,  # the cluster signs its status with it
         "Q_WORKERS": "1",

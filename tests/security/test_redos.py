@@ -19,7 +19,6 @@ import httpx
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.urls import reverse
 from django_hosts.resolvers import reverse_host
 
@@ -42,6 +41,7 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     public_api,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory
+from tests.processes import database_url_for_processes
 
 BASE_DIR = Path(settings.BASE_DIR)
 HOSTILE_LENGTH = 10_000
@@ -86,12 +86,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def gunicorn_url(django_db_setup, tmp_path_factory):
     """The project's gunicorn config (gthread, 30 s worker timeout) with one worker, on this test database."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url_for_processes(),
         "SECRET_KEY": settings.SECRET_KEY,
         "CONN_MAX_AGE": "0",
         "GUNICORN_BIND": f"127.0.0.1:{port}",

@@ -15,12 +15,12 @@ import httpx
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django_hosts.resolvers import reverse_host
 
 from conftest import host_client
 from salesassist.hosts import ACTION_ENGINE_API, CRM_API
 from tests.action_engine.public_fixtures import forms_action, lead, page_query  # noqa: F401  (fixtures)
+from tests.processes import database_url_for_processes
 from tests.security.conftest import REDIS_URL
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -37,12 +37,10 @@ class Gunicorn:
     """`gunicorn salesassist.wsgi` with two worker processes on 127.0.0.1, on this test database."""
 
     def __init__(self, tmp_path: Path, **environment: str):
-        db = connection.settings_dict
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         self.port = _free_port()
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "DATABASE_URL": database_url_for_processes(),
             "SECRET_KEY": settings.SECRET_KEY,
             **environment,
         }

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_q.models import OrmQ
 
+from tests.processes import database_url_for_processes
 from tests.workflows.conftest import attach_webhook, record_engagement
 from tests.workflows.sink import Reply
 from workflows.choices import DeliveryStatus
@@ -36,12 +37,12 @@ pytestmark = [
 class QCluster:
     """`manage.py qcluster` in its own process group, on this test database."""
 
+    command = "qcluster"
+
     def __init__(self, tmp_path: Path):
-        db = connection.settings_dict
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "DATABASE_URL": database_url_for_processes(),
             "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
             "WORKFLOW_ALLOW_PRIVATE_TARGETS": "true",
             "WORKFLOW_LEASE_SECONDS": str(LEASE_SECONDS),
@@ -51,12 +52,12 @@ class QCluster:
             "Q_SYNC": "false",
             "CONN_MAX_AGE": "0",
         }
-        self.log = tmp_path / "qcluster.log"
+        self.log = tmp_path / f"{self.command}.log"
         self.process = None
 
     def start(self):
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
+            [sys.executable, "manage.py", self.command],
             cwd=BASE_DIR,
             env=self.env,
             stdout=self.log.open("ab"),

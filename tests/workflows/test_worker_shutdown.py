@@ -3,17 +3,16 @@ it takes no new deliveries, finishes or releases the one in flight within its gr
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_q.models import OrmQ
 
 from tests.workflows.conftest import attach_webhook, record_engagement
 from tests.workflows.sink import Reply
+from tests.workflows.test_worker import QCluster, wait_until
 from workflows.choices import DeliveryStatus
 from workflows.models import Delivery, DeliveryAttempt
 
@@ -32,35 +31,16 @@ pytestmark = [
 ]
 
 
-class Worker:
-    """`manage.py worker` in its own process group, on this test database."""
+class Worker(QCluster):
+    """`manage.py worker` in its own process group, on this test database, with a short grace period."""
+
+    command = "worker"
 
     def __init__(self, tmp_path: Path):
-        db = connection.settings_dict
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-            "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed with it
-            "WORKFLOW_ALLOW_PRIVATE_TARGETS": "true",
-            "WORKER_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
-            "Q_WORKERS": "1",
-            "Q_POLL": "0.1",
-            "Q_SYNC": "false",
-            "CONN_MAX_AGE": "0",
-        }
-        self.log = tmp_path / "worker.log"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "worker"],
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        super().__init__(tmp_path)
+        # The default lease and retry schedule: a delivery released at shutdown must not also expire.
+        del self.env["WORKFLOW_LEASE_SECONDS"], self.env["WORKFLOW_RETRY_SCHEDULE"]
+        self.env["WORKER_SHUTDOWN_GRACE_SECONDS"] = str(GRACE_SECONDS)
 
     def wait_running(self):
         wait_until(lambda: "running." in self.log.read_text(errors="replace"), message="the cluster to run")
@@ -97,15 +77,6 @@ def worker(tmp_path):
     process = Worker(tmp_path)
     yield process
     process.stop()
-
-
-def wait_until(predicate, timeout: float = 20.0, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def _one_delivery(company, sink):
