@@ -19,7 +19,8 @@ def host_client(host_name: str, token: str | None = None) -> APIClient:
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rate-limit counters (failed API keys among them) live in the cache: every test starts from zero."""
+    """Rate-limit counters (failed API keys among them) and cached CORS origins live in the cache: every test
+    starts from zero."""
     cache.clear()
     yield
     cache.clear()

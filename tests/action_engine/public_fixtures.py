@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -27,14 +26,6 @@ from tests.crm.factories import LeadFactory
 from tests.products.factories import ContentFactory, ProductFactory, VariantFactory
 
 ENGAGEMENTS_URL = "/v1/public/engagements"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Throttle counters and cached CORS origins live in the cache: every test starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     engagement_body,
     forms_action,
-    fresh_cache,
     lead,
     post_at_once,
     public_api,

@@ -13,7 +13,6 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     content_action,
     engagement_body,
     forms_action,
-    fresh_cache,
     lead,
     public_api,
 )

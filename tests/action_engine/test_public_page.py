@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from tests.action_engine.public_fixtures import forms_action, fresh_cache, lead  # noqa: F401
+from tests.action_engine.public_fixtures import forms_action, lead  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from crm.models import Visitor
 from salesassist.core.exceptions import PermissionDenied
 from salesassist.hosts import ACTION_ENGINE_API
 from tests.action_engine.factories import EngagementFactory
-from tests.action_engine.public_fixtures import forms_action, fresh_cache, lead, public_api  # noqa: F401
+from tests.action_engine.public_fixtures import forms_action, lead, public_api  # noqa: F401
 from tests.crm.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db

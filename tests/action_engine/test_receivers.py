@@ -13,7 +13,7 @@ from action_engine.models import Engagement, ReceiverCall
 from conftest import host_client
 from salesassist.core.inbound.models import InboundOutcome
 from salesassist.hosts import ACTION_ENGINE_API
-from tests.action_engine.public_fixtures import forms_action, fresh_cache, lead, public_api  # noqa: F401
+from tests.action_engine.public_fixtures import forms_action, lead, public_api  # noqa: F401
 from tests.crm.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db

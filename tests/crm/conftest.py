@@ -1,18 +1,9 @@
-"""Fixtures of the lead receiver tests: an anonymous CRM client, and rate-limit counters from zero."""
+"""Fixtures of the lead receiver tests: an anonymous CRM client."""
 
 import pytest
-from django.core.cache import cache
 
 from conftest import host_client
 from salesassist.hosts import CRM_API
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Throttle counters live in the cache: every test starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from action_engine.models import Engagement, ReceiverCall
 from conftest import host_client
 from crm.models import Lead, LeadReceiverAttempt
 from salesassist.hosts import ACTION_ENGINE_API, CRM_API
-from tests.action_engine.public_fixtures import forms_action, fresh_cache, lead  # noqa: F401
+from tests.action_engine.public_fixtures import forms_action, lead  # noqa: F401
 from tests.crm.factories import LeadReceiverFactory
 
 pytestmark = pytest.mark.django_db

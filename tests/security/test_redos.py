@@ -37,7 +37,6 @@ from tests.action_engine.factories import (
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     engagement_body,
-    fresh_cache,
     public_api,
 )
 from tests.crm.factories import CompanyFactory, LeadFactory

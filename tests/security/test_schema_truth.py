@@ -15,7 +15,6 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     engagement_body,
     forms_action,
-    fresh_cache,
     lead,
     public_api,
 )
