@@ -136,6 +136,9 @@ class Visitor(BaseModel):
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
+    # The first touch: utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer and landing_url
+    # of the first engagement that carried any; later touches are kept on each engagement's meta.
+    first_touch = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

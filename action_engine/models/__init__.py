@@ -5,7 +5,7 @@ from .company_actions import (
     ActionCompanySystemModule,
     ReceiverCall,
 )
-from .engagements import Engagement, Message
+from .engagements import Engagement, LeadActionState, Message
 from .forms import Form
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "Form",
     "Engagement",
     "Message",
+    "LeadActionState",
 ]

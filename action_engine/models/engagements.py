@@ -42,6 +42,9 @@ class Engagement(BaseModel):
     # a key sent again with another request is refused, a keyless repeat within seconds is answered as the
     # first. Empty on rows recorded before it was kept.
     request_fingerprint = models.CharField(max_length=64, blank=True)
+    # What the request said about where it came from and how it was sent: attribution (utm_*, referrer,
+    # landing_url) and the channel a link went out on. Never personal data beyond what the lead gave.
+    meta = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -60,3 +63,49 @@ class Engagement(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.lead} {self.stage} {self.action_company}"
+
+
+class LeadActionState(models.Model):
+    """Where one lead stands on one company action: the furthest stage it reached, when it first reached
+    each stage, its last engagement and how many it had.
+
+    Derived from the engagements, never edited by hand: `engagement_record` writes it in the engagement's
+    transaction, and `manage.py rebuild_lead_action_states` recomputes it from the history. The board,
+    the lead lists' stage and the funnel read it instead of the engagements.
+    """
+
+    company = models.ForeignKey("crm.Company", on_delete=models.PROTECT, related_name="+")
+    action_company = models.ForeignKey(
+        "action_engine.ActionCompany", on_delete=models.PROTECT, related_name="lead_states"
+    )
+    lead = models.ForeignKey("crm.Lead", on_delete=models.PROTECT, related_name="action_states")
+    # The furthest stage reached, and its position in the action system's pipeline (0 = its first stage):
+    # "reached X" is stage_rank >= X's rank, as in the funnel, where a later stage counts for earlier ones.
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    stage_rank = models.PositiveSmallIntegerField()
+    # When each stage was first reached (null: never recorded, even if a later stage was).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+    purchased_at = models.DateTimeField(null=True, blank=True)
+    first_engaged_at = models.DateTimeField()
+    last_engaged_at = models.DateTimeField()
+    last_engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    engagement_count = models.PositiveIntegerField(default=0)
+    # The first touch's utm_source on this action (its first engagement that carried one), for the funnel.
+    utm_source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["action_company", "lead"], name="ae_lead_action_state_unique")
+        ]
+        indexes = [
+            models.Index(fields=["action_company", "stage_rank", "-last_engaged_at"], name="ae_state_board"),
+            models.Index(fields=["company", "lead"], name="ae_state_lead"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.stage} on {self.action_company_id}"
