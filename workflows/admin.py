@@ -60,13 +60,13 @@ ADMIN_RECOVER_DEFAULT = timedelta(days=7)
 
 class WorkflowAdminForm(ServiceRulesForm):
     """The API's checks (services.workflow_check): the kind's config (SSRF of a webhook URL included), the
-    conditions and the stages."""
+    events, the conditions and the stages."""
 
     def check_rules(self, cleaned_data):
         workflow = self.instance if self.instance.pk else None
         if workflow is None and "kind" not in cleaned_data:
             return  # an unknown kind is the kind field's own error; its config cannot be checked
-        workflow_check(workflow=workflow, **cleaned_fields(self, ("kind", "config", "stages", "conditions")))
+        workflow_check(workflow=workflow, **cleaned_fields(self, ("kind", "config", "events", "stages", "conditions")))
 
 
 class RecentDeliveryInline(ReadOnlyTabularInline):
@@ -74,7 +74,7 @@ class RecentDeliveryInline(ReadOnlyTabularInline):
 
     model = Delivery
     formset = RecentRowsFormSet
-    fields = ("created_at", "engagement", "status", "attempts", "last_status_code", "next_attempt_at")
+    fields = ("created_at", "event_type", "engagement", "status", "attempts", "last_status_code", "next_attempt_at")
     readonly_fields = fields
     verbose_name_plural = f"recent deliveries (newest {RecentRowsFormSet.recent_limit})"
 
@@ -87,7 +87,7 @@ class WorkflowAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     """A delivery to a third party. Its signing secrets are never shown here."""
 
     form = WorkflowAdminForm
-    list_display = ("name", "company", "kind", "is_active", "stages", "paused_at", "created_at")
+    list_display = ("name", "company", "kind", "is_active", "events", "stages", "paused_at", "created_at")
     list_filter = ("kind", "is_active", ScopeFilter, COMPANY_FILTER, "created_at")
     search_fields = ("name", "=uuid")
     autocomplete_fields = ("company",)
@@ -146,16 +146,26 @@ class DeliveryAttemptInline(ReadOnlyTabularInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(HistoryModelAdmin):
-    """Workflow runs, one per (workflow, engagement), with every attempt.
+    """Workflow runs, one per workflow and event (never two per workflow and engagement), with every attempt.
 
     The fan-out and the workers write these rows; staff act on them through admin actions only.
     """
 
-    list_display = ("created_at", "workflow", "engagement", "status", "attempts", "last_status_code", "next_attempt_at")
-    list_filter = ("status", ("workflow", admin.RelatedOnlyFieldListFilter), COMPANY_FILTER, "created_at")
-    search_fields = ("=uuid", "=engagement__uuid", "workflow__name", "last_error")
+    list_display = (
+        "created_at", "workflow", "event_type", "engagement", "status", "attempts", "last_status_code",
+        "next_attempt_at",
+    )
+    list_filter = (
+        "status", "event_type", ("workflow", admin.RelatedOnlyFieldListFilter), COMPANY_FILTER, "created_at"
+    )
+    search_fields = ("=uuid", "=engagement__uuid", "=lead__uuid", "workflow__name", "last_error")
     # An engagement reads as its lead and company action.
     list_select_related = ("workflow", "company", "engagement__lead", "engagement__action_company")
+    readonly_fields = ("payload_display",)
+
+    @admin.display(description="payload (the body sent, for events other than engagements)")
+    def payload_display(self, obj):
+        return pretty_json(obj.payload) if obj.payload is not None else "—"
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
     actions = ("replay_deliveries",)

@@ -2,15 +2,20 @@ from django.apps import AppConfig
 
 
 class WorkflowsConfig(AppConfig):
-    """Workflows that deliver engagements to third parties, with every delivery and attempt."""
+    """Workflows that deliver events (engagements, leads, dead deliveries) to third parties, with every
+    delivery and attempt."""
 
     name = "workflows"
     verbose_name = "Workflows"
 
     def ready(self):
         from action_engine.events import engagement_recorded
+        from crm.events import lead_created, lead_erased, lead_updated
 
-        from .services import engagement_fanout
+        from .services import engagement_fanout, lead_created_fanout, lead_erased_fanout, lead_updated_fanout
 
-        # Every recorded engagement gets its deliveries in its own transaction.
+        # Every event gets its deliveries in its own transaction (the outbox).
         engagement_recorded.subscribe(engagement_fanout)
+        lead_created.subscribe(lead_created_fanout)
+        lead_updated.subscribe(lead_updated_fanout)
+        lead_erased.subscribe(lead_erased_fanout)

@@ -42,3 +42,20 @@ class ConditionOperator(models.TextChoices):
 
 
 LEAD_OWNER_RECIPIENT = "lead_owner"
+
+
+class WorkflowEvent(models.TextChoices):
+    """What a workflow can subscribe to (its `events`): every engagement event, or one other event type.
+
+    `engagement.*` stands for every `engagement.<stage>`; the workflow's `stages` choose among them.
+    """
+
+    ENGAGEMENT = "engagement.*", "Every engagement.<stage> its stages allow"
+    LEAD_CREATED = "lead.created", "A lead was created"
+    LEAD_UPDATED = "lead.updated", "A lead was changed"
+    LEAD_ERASED = "lead.erased", "A lead's personal data was erased"
+    DELIVERY_DEAD = "delivery.dead", "Another workflow's delivery died"
+
+
+# What a workflow subscribes to when nothing is said: what every workflow received before `events` existed.
+DEFAULT_WORKFLOW_EVENTS = (WorkflowEvent.ENGAGEMENT,)

@@ -4,13 +4,17 @@ from django.db.models import Q
 
 from salesassist.core.models import BaseModel, SoftDeleteModel
 
-from .choices import DeliveryStatus, WorkflowKind
+from .choices import DEFAULT_WORKFLOW_EVENTS, DeliveryStatus, WorkflowKind
 
 __all__ = ["Workflow", "ActionWorkflow", "ActionCompanyWorkflow", "Delivery", "DeliveryAttempt"]
 
 
+def default_workflow_events() -> list[str]:
+    return list(DEFAULT_WORKFLOW_EVENTS)
+
+
 class Workflow(SoftDeleteModel):
-    """A delivery to a third party, fired on chosen stages. Global when `company` is empty."""
+    """A delivery to a third party, fired on the events it subscribes to. Global when `company` is empty."""
 
     company = models.ForeignKey(
         "crm.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="workflows"
@@ -18,7 +22,14 @@ class Workflow(SoftDeleteModel):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=WorkflowKind.choices, default=WorkflowKind.WEBHOOK)
     config = models.JSONField(default=dict, blank=True, help_text="Kind-specific: a webhook's url and headers…")
-    stages = models.JSONField(default=list, blank=True, help_text="Stages it fires on; empty means every stage.")
+    events = models.JSONField(
+        default=default_workflow_events,
+        help_text='Event types it subscribes to (workflows.choices.WorkflowEvent); "engagement.*" is every '
+        "engagement event its stages allow.",
+    )
+    stages = models.JSONField(
+        default=list, blank=True, help_text="Stages of the engagement events it fires on; empty means every stage."
+    )
     conditions = models.JSONField(default=list, blank=True, help_text="Extra conditions on the engagement.")
     is_active = models.BooleanField(default=True)
     # Standard Webhooks signing secrets; the previous one keeps signing until it expires (rotation).
@@ -71,13 +82,21 @@ class ActionCompanyWorkflow(BaseModel):
 
 
 class Delivery(BaseModel):
-    """One workflow run for one engagement; owns its retry state. Never two for the same pair."""
+    """One event sent by one workflow; owns its retry state. Never two for the same workflow and engagement.
+
+    An engagement event's body is built from its engagement at send time (engagements never change); any other
+    event's body is the `payload` snapshot taken when it was emitted, so later changes (an erasure included)
+    never alter what is sent.
+    """
 
     company = models.ForeignKey("crm.Company", on_delete=models.PROTECT, related_name="deliveries")
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="deliveries")
+    event_type = models.CharField(max_length=50, help_text="The catalogue's type (workflows/event_types.py).")
     engagement = models.ForeignKey(
-        "action_engine.Engagement", on_delete=models.PROTECT, related_name="deliveries"
+        "action_engine.Engagement", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
     )
+    lead = models.ForeignKey("crm.Lead", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
+    payload = models.JSONField(null=True, blank=True, editable=False, help_text="The body, for non-engagement events.")
     status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0, help_text="Every attempt, manual replays included.")
     scheduled_attempts = models.PositiveIntegerField(
@@ -108,11 +127,15 @@ class Delivery(BaseModel):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["workflow", "engagement"], name="workflows_delivery_once_per_engagement")
+            models.UniqueConstraint(fields=["workflow", "engagement"], name="workflows_delivery_once_per_engagement"),
+            # What `prepare` sends: an engagement's body, or the snapshot.
+            models.CheckConstraint(
+                condition=Q(engagement__isnull=False) | Q(payload__isnull=False), name="workflows_delivery_has_body"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.workflow} → {self.engagement_id} ({self.status})"
+        return f"{self.workflow} → {self.event_type} ({self.status})"
 
 
 class DeliveryAttempt(BaseModel):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from action_engine.models import ActionCompany
 from crm.models import Visitor
 
-from .choices import DeliveryStatus
+from .choices import DeliveryStatus, WorkflowEvent
 from .conditions import conditions_hold
 from .models import ActionCompanyWorkflow, ActionWorkflow, Delivery, Workflow
 
@@ -36,7 +36,8 @@ WORKFLOWS_OF_ACTION_SQL = f"""
 
 
 def workflows_for_engagement(*, engagement) -> list[Workflow]:
-    """Active workflows of the engagement's company action that fire on its stage and conditions, each once.
+    """Active workflows of the engagement's company action that subscribe to engagement events and fire on its
+    stage and conditions, each once.
 
     The catalogue action's defaults come first, then the company action's own, each in its set order,
     in one query. Stages and conditions are matched in Python: an action has a handful of workflows,
@@ -50,11 +51,24 @@ def workflows_for_engagement(*, engagement) -> list[Workflow]:
     seen: set[int] = set()
     matching = []
     for workflow in attached:
-        fires = not workflow.stages or engagement.stage in workflow.stages
+        subscribed = WorkflowEvent.ENGAGEMENT in workflow.events
+        fires = subscribed and (not workflow.stages or engagement.stage in workflow.stages)
         if fires and workflow.pk not in seen and conditions_hold(workflow.conditions, engagement=engagement):
             seen.add(workflow.pk)
             matching.append(workflow)
     return matching
+
+
+def workflows_for_event(*, company_id: int, event: str, exclude_workflow_id: int | None = None) -> list[Workflow]:
+    """The company's own active workflows that subscribe to a non-engagement event type, oldest first.
+
+    Global workflows reach companies only through the actions they are linked to, so never through these events.
+    Subscriptions are matched in Python: a company has a handful of workflows, and SQLite has no JSON containment.
+    """
+    workflows = Workflow.objects.filter(company_id=company_id, is_active=True, paused_at__isnull=True)
+    if exclude_workflow_id is not None:
+        workflows = workflows.exclude(pk=exclude_workflow_id)
+    return [workflow for workflow in workflows.order_by("created_at", "id") if event in workflow.events]
 
 
 def sendable_workflow_ids() -> QuerySet:
@@ -116,8 +130,13 @@ def deliveries_for_sending(*, lease_token) -> list[Delivery]:
     )
     if not deliveries:
         return deliveries
-    engagements = [delivery.engagement for delivery in deliveries]
     workflows = Workflow.all_objects.in_bulk({delivery.workflow_id for delivery in deliveries})
+    for delivery in deliveries:
+        delivery.workflow = workflows[delivery.workflow_id]
+    # Other events send their snapshot: only engagements are read.
+    engagements = [delivery.engagement for delivery in deliveries if delivery.payload is None]
+    if not engagements:
+        return deliveries
     action_companies = ActionCompany.all_objects.select_related("action__system").in_bulk(
         {engagement.action_company_id for engagement in engagements}
     )
@@ -125,9 +144,7 @@ def deliveries_for_sending(*, lease_token) -> list[Delivery]:
     visitors = Visitor.objects.only("id", "uuid", "company_id").in_bulk(visitor_ids) if visitor_ids else {}
     owner_ids = {engagement.lead.owner_id for engagement in engagements if engagement.lead.owner_id}
     owners = get_user_model().objects.in_bulk(owner_ids) if owner_ids else {}
-    for delivery in deliveries:
-        engagement = delivery.engagement
-        delivery.workflow = workflows[delivery.workflow_id]
+    for engagement in engagements:
         engagement.action_company = action_companies[engagement.action_company_id]
         engagement.visitor = visitors.get(engagement.visitor_id) if engagement.visitor_id else None
         engagement.lead.owner = owners.get(engagement.lead.owner_id) if engagement.lead.owner_id else None
@@ -136,4 +153,4 @@ def deliveries_for_sending(*, lease_token) -> list[Delivery]:
 
 def delivery_list(*, company) -> QuerySet:
     """A company's deliveries for the API, newest first, with what the list shows."""
-    return Delivery.objects.filter(company=company).select_related("workflow", "engagement")
+    return Delivery.objects.filter(company=company).select_related("workflow", "engagement", "lead")

@@ -22,7 +22,7 @@ from ..choices import LeadStatus
 from ..errors import CrmError
 from ..models import Company, Lead, LeadReceiver, LeadReceiverAttempt
 from .companies import company_has_member
-from .leads import lead_normalize, normalize_email, normalize_phone
+from .leads import lead_normalize, lead_save_emit, lead_values, normalize_email, normalize_phone
 
 LEAD_RECEIVER_FIELDS = ("name", "template", "default_owner", "source", "is_active")
 
@@ -193,6 +193,7 @@ def _lead_match(*, company_id: int, email: str, phone: str) -> Lead | None:
 
 
 def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceiver, defaulted: frozenset) -> Lead:
+    before = lead_values(lead=lead)
     for name, value in fields.items():
         # An existing email or phone is the lead's identity: fill it when empty, never swap it. A
         # template default only fills an empty field: it must not reset what the lead already has.
@@ -204,8 +205,7 @@ def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceive
         lead.owner_id = receiver.default_owner_id
     lead_normalize(lead=lead)
     try:
-        with transaction.atomic():
-            lead.save()
+        lead_save_emit(lead=lead, before=before)
     except IntegrityError as exc:
         # The phone (or email) it would gain belongs to another lead of the company.
         raise Conflict(
@@ -237,8 +237,7 @@ def lead_receive_upsert(
         )
         lead_normalize(lead=lead)
         try:
-            with transaction.atomic():
-                lead.save()
+            lead_save_emit(lead=lead, before=None)
             return lead, False
         except IntegrityError:
             existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))

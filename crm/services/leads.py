@@ -1,4 +1,5 @@
-"""Leads, their dedupe keys, and the visitors linked to them."""
+"""Leads, their dedupe keys, the events of their writes (lead_created, lead_updated), and the visitors linked
+to them."""
 import re
 
 from django.db import IntegrityError, transaction
@@ -6,6 +7,7 @@ from django.db import IntegrityError, transaction
 from salesassist.core.exceptions import InvalidInput
 
 from ..errors import CrmError
+from ..events import lead_created, lead_updated
 from ..models import Company, Lead, Visitor
 from .companies import company_has_member
 
@@ -67,12 +69,41 @@ def lead_validate(*, lead: Lead) -> None:
         )
 
 
-def _lead_save(*, lead: Lead) -> Lead:
+def lead_values(*, lead: Lead) -> dict:
+    """The lead's fields as they are now (the owner by id): what lead_save_emit compares a write against."""
+    return {name: getattr(lead, "owner_id" if name == "owner" else name) for name in LEAD_FIELDS}
+
+
+def lead_changed_fields(*, lead: Lead, before: dict | None) -> list[str]:
+    """The names of the fields that differ from `before`; for a new lead (no `before`), those given a value."""
+    after = lead_values(lead=lead)
+    if before is None:
+        return [name for name, value in after.items() if value not in (None, "", {})]
+    return [name for name in LEAD_FIELDS if after[name] != before[name]]
+
+
+def lead_save_emit(*, lead: Lead, before: dict | None) -> list[str]:
+    """Save the (normalized) lead and emit, in the same transaction, lead_created (no `before`) or lead_updated
+    with the names of the fields changed since `before` (lead_values) — no event when none changed.
+
+    Every lead write goes through here (the API, admin, lead receivers, imports), so subscribers see them all;
+    an IntegrityError of the save reaches the caller, which knows what it means.
+    """
+    changed = lead_changed_fields(lead=lead, before=before)
+    with transaction.atomic():
+        lead.save()
+        if before is None:
+            lead_created.emit(lead=lead, changed=changed)
+        elif changed:
+            lead_updated.emit(lead=lead, changed=changed)
+    return changed
+
+
+def _lead_save(*, lead: Lead, before: dict | None) -> Lead:
     """Save after the checks; the database constraints still decide when two writes race."""
     lead_validate(lead=lead_normalize(lead=lead))
     try:
-        with transaction.atomic():
-            lead.save()
+        lead_save_emit(lead=lead, before=before)
     except IntegrityError as exc:
         # A concurrent write took the email or phone between our check and the insert.
         text = str(exc)
@@ -88,14 +119,15 @@ def _lead_save(*, lead: Lead) -> Lead:
 def lead_create(*, company: Company, **fields) -> Lead:
     """A new lead of the company; an email or phone another alive lead has is a field error."""
     fields = {"custom_fields": {}, **_known_fields(fields, LEAD_FIELDS, "lead_create")}
-    return _lead_save(lead=Lead(company=company, **fields))
+    return _lead_save(lead=Lead(company=company, **fields), before=None)
 
 
 def lead_update(*, lead: Lead, **fields) -> Lead:
     """Change a lead's fields; the same dedupe rules as on create."""
+    before = lead_values(lead=lead)
     for name, value in _known_fields(fields, LEAD_FIELDS, "lead_update").items():
         setattr(lead, name, value)
-    return _lead_save(lead=lead)
+    return _lead_save(lead=lead, before=before)
 
 
 def lead_soft_delete(*, lead: Lead) -> Lead:

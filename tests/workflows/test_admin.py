@@ -37,6 +37,7 @@ def post_workflow(admin_client, workflow, **changes):
             "name": "Renamed",
             "kind": workflow.kind,
             "config": '{"url": "http://127.0.0.1:9/hook"}',
+            "events": '["engagement.*"]',
             "stages": '["submitted"]',
             "conditions": "[]",
             "is_active": "on",

@@ -59,6 +59,7 @@ def test_admin_refuses_a_blocked_webhook_url_and_gives_new_webhooks_a_secret(adm
         "name": "Internal",
         "kind": "webhook",
         "config": '{"url": "http://169.254.169.254/latest"}',
+        "events": '["engagement.*"]',
         "stages": "[]",
         "conditions": "[]",
         "is_active": "on",

@@ -4,6 +4,7 @@ import django_filters
 from salesassist.core.filters import UuidFilter
 
 from ..choices import DeliveryStatus, WorkflowKind
+from ..event_types import EVENT_TYPES
 from ..models import Delivery, Workflow
 
 
@@ -19,8 +20,10 @@ class WorkflowFilterSet(django_filters.FilterSet):
 class DeliveryFilterSet(django_filters.FilterSet):
     workflow = UuidFilter(field_name="workflow__uuid", help_text="A workflow's uuid.")
     engagement = UuidFilter(field_name="engagement__uuid", help_text="An engagement's uuid.")
+    lead = UuidFilter(field_name="lead__uuid", help_text="A lead's uuid.")
+    event_type = django_filters.ChoiceFilter(choices=[(name, name) for name in EVENT_TYPES])
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
 
     class Meta:
         model = Delivery
-        fields = ["workflow", "engagement", "status"]
+        fields = ["workflow", "engagement", "lead", "event_type", "status"]

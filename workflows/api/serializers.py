@@ -6,7 +6,8 @@ from crm.api.tenancy import CompanyUuidRelatedField
 from salesassist.core.api import StrictModelSerializer, StrictSerializer, UuidField
 from salesassist.core.positions import MAX_POSITION
 
-from ..choices import AttemptError, DeliveryStatus, WorkflowKind
+from ..choices import AttemptError, DeliveryStatus, WorkflowEvent, WorkflowKind
+from ..event_types import EVENT_TYPES
 from ..models import Delivery, DeliveryAttempt, Workflow
 
 CONFIG_HELP = (
@@ -24,10 +25,17 @@ class WorkflowSerializer(StrictModelSerializer):
 
     kind = serializers.ChoiceField(choices=WorkflowKind.choices, help_text="Cannot be changed after creation.")
     config = serializers.DictField(help_text=CONFIG_HELP)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WorkflowEvent.choices),
+        required=False,
+        min_length=1,
+        help_text='The event types it subscribes to (docs/webhooks.md); default ["engagement.*"], every engagement '
+        "event its stages allow. Lead and delivery.dead events come from the company's own rows.",
+    )
     stages = serializers.ListField(
         child=serializers.ChoiceField(choices=Stage.choices),
         required=False,
-        help_text="The stages it fires on; empty means every stage.",
+        help_text="The stages of the engagement events it fires on; empty means every stage.",
     )
     conditions = serializers.ListField(
         child=serializers.DictField(), required=False, max_length=20, help_text=CONDITIONS_HELP
@@ -49,6 +57,7 @@ class WorkflowSerializer(StrictModelSerializer):
             "name",
             "kind",
             "config",
+            "events",
             "stages",
             "conditions",
             "is_active",
@@ -106,7 +115,15 @@ class WorkflowTestInputSerializer(StrictSerializer):
     """Options of a test send."""
 
     stage = serializers.ChoiceField(
-        choices=Stage.choices, required=False, help_text="The sample's stage; default: the workflow's first."
+        choices=Stage.choices,
+        required=False,
+        help_text="An engagement sample at this stage; default: the workflow's first stage.",
+    )
+    event_type = serializers.ChoiceField(
+        choices=[(name, name) for name in EVENT_TYPES],
+        required=False,
+        help_text="A sample of this event type instead (not with stage); default: an engagement if the workflow "
+        "subscribes to engagement events, else its first event type.",
     )
 
 
@@ -179,10 +196,16 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    """One workflow run for one engagement, with its retry state."""
+    """One event sent by one workflow, with its retry state."""
 
     workflow = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
-    engagement = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    event_type = serializers.CharField(read_only=True, help_text="The event's type (docs/webhooks.md).")
+    engagement = serializers.SlugRelatedField(
+        slug_field="uuid", read_only=True, allow_null=True, help_text="The engagement of an engagement event."
+    )
+    lead = serializers.SlugRelatedField(
+        slug_field="uuid", read_only=True, allow_null=True, help_text="The lead the event is about, if any."
+    )
     status = serializers.ChoiceField(
         choices=DeliveryStatus.choices,
         read_only=True,
@@ -195,7 +218,9 @@ class DeliverySerializer(serializers.ModelSerializer):
         fields = [
             "uuid",
             "workflow",
+            "event_type",
             "engagement",
+            "lead",
             "status",
             "attempt_count",
             "next_attempt_at",

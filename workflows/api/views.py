@@ -74,7 +74,7 @@ WRITE_PROBLEMS = (400, 401, 403, 404, 415)
     ),
 )
 class WorkflowViewSet(CompanyServiceModelViewSet):
-    """A company's workflows: deliveries of its engagements to third parties (webhook, email)."""
+    """A company's workflows: deliveries of its events to third parties (webhook, email)."""
 
     queryset = Workflow.objects.all()
     serializer_class = WorkflowSerializer
@@ -132,9 +132,9 @@ class WorkflowViewSet(CompanyServiceModelViewSet):
 
     @extend_schema(
         operation_id="workflows_test",
-        summary="Send a sample engagement now",
-        description="Sends a made-up engagement through the workflow at once (signed like a real delivery) and "
-        "returns the exact request and the response. Nothing is stored.",
+        summary="Send a sample event now",
+        description="Sends a made-up event (an engagement, or the event type asked for) through the workflow at "
+        "once (signed like a real delivery) and returns the exact request and the response. Nothing is stored.",
         tags=[TAG_WORKFLOWS],
         request=WorkflowTestInputSerializer,
         responses={200: WorkflowTestResultSerializer, **problem_responses(*WRITE_PROBLEMS)},
@@ -144,7 +144,11 @@ class WorkflowViewSet(CompanyServiceModelViewSet):
         workflow = self.get_object()
         serializer = WorkflowTestInputSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
-        outcome = services.workflow_test(workflow=workflow, stage=serializer.validated_data.get("stage"))
+        outcome = services.workflow_test(
+            workflow=workflow,
+            stage=serializer.validated_data.get("stage"),
+            event_type=serializer.validated_data.get("event_type"),
+        )
         return Response(WorkflowTestResultSerializer(outcome).data)
 
 
@@ -152,7 +156,8 @@ class WorkflowViewSet(CompanyServiceModelViewSet):
     list=extend_schema(
         operation_id="deliveries_list",
         summary="List deliveries",
-        description="Newest first, cursor paged. Filter by workflow, engagement (uuids) and status.",
+        description="Newest first, cursor paged. Filter by workflow, engagement, lead (uuids), event type and "
+        "status.",
         tags=[TAG_DELIVERIES],
         responses={200: DeliverySerializer(many=True), **problem_responses(400, 401, 403)},
     ),
@@ -164,7 +169,7 @@ class WorkflowViewSet(CompanyServiceModelViewSet):
     ),
 )
 class DeliveryViewSet(CompanyReadOnlyViewSet):
-    """The company's deliveries: one per workflow and engagement, with every attempt."""
+    """The company's deliveries: one per workflow and event, with every attempt."""
 
     serializer_class = DeliverySerializer
     filterset_class = DeliveryFilterSet

@@ -37,8 +37,9 @@ class WorkflowKindHandler:
         """The config, cleaned; raises InvalidInput with `config.<key>` errors."""
         raise NotImplementedError
 
-    def prepare(self, *, workflow, engagement, message_id: str) -> Any:
-        """Everything the send needs, read from the database in the caller's thread."""
+    def prepare(self, *, workflow, event: dict, message_id: str) -> Any:
+        """Everything the send needs, from the workflow and the event's body (a catalogue shape:
+        workflows/event_types.py); runs in the caller's thread."""
         raise NotImplementedError
 
     def send(self, prepared: Any) -> AttemptOutcome:

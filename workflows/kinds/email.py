@@ -1,4 +1,4 @@
-"""The email kind: the engagement, rendered with templates/workflows/engagement_email.*, through Django's backend."""
+"""The email kind: the event, rendered with templates/workflows/event_email.*, through Django's backend."""
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,13 +12,13 @@ from django.template.loader import render_to_string
 from salesassist.core.exceptions import InvalidInput
 
 from ..choices import LEAD_OWNER_RECIPIENT, AttemptError, WorkflowKind
-from ..payloads import engagement_payload
+from ..event_types import ENGAGEMENT_PREFIX
 from .base import REQUEST_BODY_STORE_LIMIT, AttemptOutcome, WorkflowKindHandler
 
 MAX_RECIPIENTS = 20
-TEMPLATE_TEXT = "workflows/engagement_email.txt"
-TEMPLATE_HTML = "workflows/engagement_email.html"
-SUBJECT_TEMPLATE = "workflows/engagement_email_subject.txt"
+TEMPLATE_TEXT = "workflows/event_email.txt"
+TEMPLATE_HTML = "workflows/event_email.html"
+SUBJECT_TEMPLATE = "workflows/event_email_subject.txt"
 DEFAULT_EMAIL_TIMEOUT = 15  # seconds, when settings.EMAIL_TIMEOUT is unset: a send never waits forever
 
 
@@ -41,7 +41,7 @@ class PreparedEmail:
 
 
 class EmailKind(WorkflowKindHandler):
-    """Email the engagement to config["recipients"]: addresses, or "lead_owner" (the lead's owner)."""
+    """Email the event to config["recipients"]: addresses, or "lead_owner" (the owner of the event's lead)."""
 
     kind = WorkflowKind.EMAIL
 
@@ -80,24 +80,30 @@ class EmailKind(WorkflowKindHandler):
             cleaned["subject"] = subject
         return cleaned
 
-    def prepare(self, *, workflow, engagement, message_id: str) -> PreparedEmail:
+    def prepare(self, *, workflow, event: dict, message_id: str) -> PreparedEmail:
         config = workflow.config if isinstance(workflow.config, Mapping) else {}
+        data = event["data"]
         recipients = []
         for recipient in config.get("recipients") or []:
             if recipient == LEAD_OWNER_RECIPIENT:
-                owner = engagement.lead.owner if engagement.lead.owner_id else None
-                if owner and owner.email:
-                    recipients.append(owner.email)
+                owner = (data.get("lead") or {}).get("owner")
+                if owner and owner.get("email"):
+                    recipients.append(owner["email"])
             elif isinstance(recipient, str):
                 recipients.append(recipient)
         recipients = list(dict.fromkeys(recipients))
         if not recipients:
             return PreparedEmail(message=None, problem="No recipient: the lead has no owner with an email address.")
-        payload = engagement_payload(engagement=engagement)
-        message_fields = flatten_message(payload["data"]["message"]) if payload["data"]["message"] else []
+        # An engagement's email lists its message; any other event's lists its data.
+        is_engagement = event["type"].startswith(ENGAGEMENT_PREFIX)
+        if is_engagement:
+            message_fields = flatten_message(data["message"]) if data["message"] else []
+        else:
+            message_fields = flatten_message(data)
         context = {
-            "payload": payload,
-            "data": payload["data"],
+            "payload": event,
+            "is_engagement": is_engagement,
+            "data": data,
             "message_fields": message_fields[:200],
             "workflow_name": workflow.name,
         }

@@ -12,7 +12,6 @@ from salesassist.core.webhook_signing import signature_header
 
 from .. import transport
 from ..choices import AttemptError, WorkflowKind
-from ..payloads import engagement_payload
 from ..ssrf import BlockedTarget, resolve_target
 from .base import REDACTED, REQUEST_BODY_STORE_LIMIT, RESPONSE_STORE_LIMIT, AttemptOutcome, WorkflowKindHandler
 
@@ -114,12 +113,12 @@ class WebhookKind(WorkflowKindHandler):
             raise InvalidInput("The webhook configuration is invalid; see errors.", errors=errors)
         return {"url": url, "headers": dict(headers)}
 
-    def prepare(self, *, workflow, engagement, message_id: str) -> PreparedWebhook:
+    def prepare(self, *, workflow, event: dict, message_id: str) -> PreparedWebhook:
         config = workflow.config if isinstance(workflow.config, Mapping) else {}
         headers = config.get("headers")
         return PreparedWebhook(
             url=str(config.get("url") or ""),
-            body=payload_body(engagement_payload(engagement=engagement)),
+            body=payload_body(event),
             message_id=message_id,
             secrets=live_secrets(workflow),
             custom_headers=dict(headers) if isinstance(headers, Mapping) else {},

@@ -1,6 +1,16 @@
 """Write operations of the workflows domain, one concern a module; import them from here."""
-from .attempts import DeliveriesReleased, deliveries_attempt, task_batch_size
-from .fanout import deliveries_enqueue, deliveries_retry_soon, deliveries_sweep, engagement_fanout
+from .attempts import DeliveriesReleased, deliveries_attempt, delivery_event
+from .fanout import (
+    deliveries_enqueue,
+    deliveries_retry_soon,
+    deliveries_sweep,
+    delivery_dead_fanout,
+    engagement_fanout,
+    lead_created_fanout,
+    lead_erased_fanout,
+    lead_updated_fanout,
+    task_batch_size,
+)
 from .links import (
     LINK_FIELDS,
     action_company_workflow_attach,
@@ -18,6 +28,7 @@ from .retry import next_state, retry_delay
 from .workflows import (
     WORKFLOW_FIELDS,
     delivery_replay,
+    events_validate,
     stages_validate,
     workflow_check,
     workflow_create,
@@ -46,8 +57,14 @@ __all__ = [
     "deliveries_enqueue",
     "deliveries_retry_soon",
     "deliveries_sweep",
+    "delivery_dead_fanout",
+    "delivery_event",
     "delivery_replay",
     "engagement_fanout",
+    "events_validate",
+    "lead_created_fanout",
+    "lead_erased_fanout",
+    "lead_updated_fanout",
     "next_state",
     "retry_delay",
     "stages_validate",

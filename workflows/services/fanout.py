@@ -1,4 +1,4 @@
-"""The outbox: an engagement's deliveries written in its transaction, queued on commit, swept up when lost."""
+"""The outbox: an event's deliveries written in its transaction, queued on commit, swept up when lost."""
 import logging
 import threading
 
@@ -7,9 +7,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..choices import DeliveryStatus
+from ..event_types import DELIVERY_DEAD, LEAD_CREATED, LEAD_ERASED, LEAD_UPDATED, engagement_event_type
 from ..models import Delivery
-from ..selectors import deliveries_due_ids, workflows_for_engagement
-from .attempts import task_batch_size
+from ..payloads import delivery_dead_payload, lead_erased_payload, lead_payload
+from ..selectors import deliveries_due_ids, workflows_for_engagement, workflows_for_event
 
 logger = logging.getLogger(__name__)
 
@@ -27,21 +28,107 @@ def engagement_fanout(*, engagement) -> list[Delivery]:
     if not workflows:
         return []
     now = timezone.now()
-    deliveries = Delivery.objects.bulk_create(
+    event_type = engagement_event_type(engagement.stage)
+    return _deliveries_write(
         [
             Delivery(
                 company_id=engagement.company_id,
                 workflow=workflow,
+                event_type=event_type,
                 engagement=engagement,
+                lead_id=engagement.lead_id,
                 next_attempt_at=now,
                 enqueued_at=now,
             )
             for workflow in workflows
         ]
     )
+
+
+def _deliveries_write(deliveries: list[Delivery]) -> list[Delivery]:
+    """Insert the pending deliveries in the caller's transaction; queue their first attempt when it commits."""
+    deliveries = Delivery.objects.bulk_create(deliveries)
     delivery_ids = [delivery.pk for delivery in deliveries]
     transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=delivery_ids))
     return deliveries
+
+
+def _event_fanout(*, company_id: int, event_type: str, payload, lead=None, exclude_workflow_id=None) -> list[Delivery]:
+    """One pending delivery, carrying the body as it is now, per company workflow subscribed to the event type.
+
+    `payload` is called only when some workflow subscribes: an event nobody listens to costs one query.
+    """
+    workflows = workflows_for_event(company_id=company_id, event=event_type, exclude_workflow_id=exclude_workflow_id)
+    if not workflows:
+        return []
+    body = payload()
+    now = timezone.now()
+    return _deliveries_write(
+        [
+            Delivery(
+                company_id=company_id,
+                workflow=workflow,
+                event_type=event_type,
+                lead=lead,
+                payload=body,
+                next_attempt_at=now,
+                enqueued_at=now,
+            )
+            for workflow in workflows
+        ]
+    )
+
+
+def lead_created_fanout(*, lead, changed: list[str]) -> list[Delivery]:
+    """`lead.created` for the company's subscribed workflows, in the lead's transaction (crm's lead_created)."""
+    return _event_fanout(
+        company_id=lead.company_id,
+        event_type=LEAD_CREATED,
+        lead=lead,
+        payload=lambda: lead_payload(event_type=LEAD_CREATED, lead=lead, changed=changed),
+    )
+
+
+def lead_updated_fanout(*, lead, changed: list[str]) -> list[Delivery]:
+    """`lead.updated` for the company's subscribed workflows, in the lead's transaction (crm's lead_updated)."""
+    return _event_fanout(
+        company_id=lead.company_id,
+        event_type=LEAD_UPDATED,
+        lead=lead,
+        payload=lambda: lead_payload(event_type=LEAD_UPDATED, lead=lead, changed=changed),
+    )
+
+
+def lead_erased_fanout(*, lead, erased_at) -> list[Delivery]:
+    """`lead.erased` (the lead's uuid, no personal data) for the company's subscribed workflows, in the
+    erasure's transaction (crm's lead_erased)."""
+    return _event_fanout(
+        company_id=lead.company_id,
+        event_type=LEAD_ERASED,
+        lead=lead,
+        payload=lambda: lead_erased_payload(lead=lead, erased_at=erased_at),
+    )
+
+
+def delivery_dead_fanout(*, delivery: Delivery, died_at) -> list[Delivery]:
+    """`delivery.dead` for the company's other workflows subscribed to it, in the transaction that marks the
+    delivery dead. Never to the delivery's own workflow, and never for a `delivery.dead` delivery: two
+    failing workflows subscribed to each other's deaths would otherwise feed each other forever."""
+    if delivery.event_type == DELIVERY_DEAD:
+        return []
+    return _event_fanout(
+        company_id=delivery.company_id,
+        event_type=DELIVERY_DEAD,
+        lead=delivery.lead if delivery.lead_id else None,
+        exclude_workflow_id=delivery.workflow_id,
+        payload=lambda: delivery_dead_payload(delivery=delivery, died_at=died_at),
+    )
+
+
+def task_batch_size() -> int:
+    """Deliveries one task may send: WORKFLOW_TASK_BATCH, at most three rounds of parallel sends, so a task
+    whose every send times out (15 s) still ends within django-q2's 60 s task timeout."""
+    return max(1, min(settings.WORKFLOW_TASK_BATCH, 3 * max(1, settings.WORKFLOW_SEND_CONCURRENCY)))
 
 
 def deliveries_enqueue(*, delivery_ids: list[int], manual: bool = False, statuses: list[str] | None = None) -> int:

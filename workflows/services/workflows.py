@@ -9,11 +9,12 @@ from action_engine.choices import Stage
 from salesassist.core.exceptions import Conflict, InvalidInput
 from salesassist.core.webhook_signing import message_id_for, secret_generate
 
-from ..choices import DeliveryStatus, WorkflowKind
+from ..choices import DEFAULT_WORKFLOW_EVENTS, DeliveryStatus, WorkflowEvent, WorkflowKind
 from ..conditions import conditions_validate
 from ..kinds import AttemptOutcome, kind_handler
 from ..models import Delivery, DeliveryAttempt, Workflow
-from ..payloads import engagement_sample
+from ..event_types import EVENT_TYPES, engagement_event_type
+from ..payloads import event_sample
 from ..selectors import deliveries_recoverable_ids
 from .attempts import deliveries_attempt
 from .fanout import deliveries_enqueue
@@ -41,14 +42,31 @@ def workflow_recover(*, workflow: Workflow, since: datetime) -> int:
     )
 
 
-def workflow_test(*, workflow: Workflow, stage: str | None = None) -> AttemptOutcome:
-    """Send a sample engagement through the workflow now and report the exact request and response.
+def workflow_test_event_type(*, workflow: Workflow, event_type: str | None = None, stage: str | None = None) -> str:
+    """The type a test send samples: the one asked for, else an engagement at `stage` (default: the workflow's
+    first stage, or submitted), or, for a workflow without engagement events, its first event type."""
+    if event_type:
+        return event_type
+    if stage or WorkflowEvent.ENGAGEMENT in workflow.events or not workflow.events:
+        return engagement_event_type(stage or (workflow.stages or [Stage.SUBMITTED])[0])
+    return workflow.events[0]
+
+
+def workflow_test(*, workflow: Workflow, stage: str | None = None, event_type: str | None = None) -> AttemptOutcome:
+    """Send a sample event through the workflow now and report the exact request and response.
 
     Nothing is stored: no engagement, no delivery, no attempt.
     """
-    engagement = engagement_sample(company=workflow.company, stage=stage or (workflow.stages or [None])[0])
+    if event_type and stage:
+        raise InvalidInput("Give a stage or an event type, not both.", errors={"stage": ["Not with event_type."]})
+    if event_type and event_type not in EVENT_TYPES:
+        raise InvalidInput("Unknown event type.", errors={"event_type": [f"One of: {', '.join(EVENT_TYPES)}."]})
+    event = event_sample(
+        event_type=workflow_test_event_type(workflow=workflow, event_type=event_type, stage=stage),
+        company=workflow.company,
+    )
     handler = kind_handler(workflow.kind)
-    prepared = handler.prepare(workflow=workflow, engagement=engagement, message_id=message_id_for(uuid.uuid4()))
+    prepared = handler.prepare(workflow=workflow, event=event, message_id=message_id_for(uuid.uuid4()))
     return handler.send(prepared)
 
 
@@ -65,6 +83,19 @@ def stages_validate(stages) -> list[str]:
     return list(dict.fromkeys(stages))
 
 
+def events_validate(events) -> list[str]:
+    """The event types a workflow subscribes to: at least one of WorkflowEvent, each once; none given is the
+    default (engagement events, what every workflow received before it could choose)."""
+    if events is None:
+        return list(DEFAULT_WORKFLOW_EVENTS)
+    if not isinstance(events, list) or not events or any(event not in WorkflowEvent.values for event in events):
+        raise InvalidInput(
+            "Unknown events.",
+            errors={"events": [f"A non-empty list of event types among: {', '.join(WorkflowEvent.values)}."]},
+        )
+    return list(dict.fromkeys(events))
+
+
 def _kind_validate(kind) -> str:
     if kind not in WorkflowKind.values:
         raise InvalidInput("Unknown kind.", errors={"kind": [f"One of: {', '.join(WorkflowKind.values)}."]})
@@ -72,12 +103,12 @@ def _kind_validate(kind) -> str:
 
 
 # What create and update take besides the kind (fixed once created) and the company.
-WORKFLOW_FIELDS = ("name", "config", "stages", "conditions", "is_active")
+WORKFLOW_FIELDS = ("name", "config", "events", "stages", "conditions", "is_active")
 
 
 def workflow_check(*, workflow: Workflow | None = None, **fields) -> dict:
     """The fields a workflow is created with (no `workflow`) or changed to, as they will be stored: a known kind
-    that never changes, the kind's config, the stages and the conditions, each checked and cleaned.
+    that never changes, the kind's config, the events, the stages and the conditions, each checked and cleaned.
 
     InvalidInput names every field that fails (the one field's own error when only one does).
     """
@@ -86,6 +117,7 @@ def workflow_check(*, workflow: Workflow | None = None, **fields) -> dict:
     kind = fields["kind"] = workflow.kind if workflow is not None else _kind_validate(fields.get("kind"))
     checks = {
         "config": kind_handler(kind).config_validate,
+        "events": events_validate,
         "stages": stages_validate,
         "conditions": conditions_validate,
     }
@@ -110,12 +142,13 @@ def workflow_create(
     name: str,
     kind: str,
     config: dict,
+    events: list[str] | None = None,
     stages: list[str] | None = None,
     conditions: list | None = None,
     is_active: bool = True,
 ) -> Workflow:
     """A company's workflow; a webhook gets a new signing secret (the caller shows it once)."""
-    fields = workflow_check(kind=kind, config=config, stages=stages, conditions=conditions)
+    fields = workflow_check(kind=kind, config=config, events=events, stages=stages, conditions=conditions)
     workflow = Workflow(
         company=company,
         name=name,
