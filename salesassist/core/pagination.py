@@ -33,6 +33,15 @@ class StrictPageSizeMixin:
     def page_size_parameter_schema(self) -> dict:
         return {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
 
+    def get_paginated_response_schema(self, schema):
+        # DRF writes OpenAPI 3.0's `nullable: true` on next/previous; the schemas are OpenAPI 3.1, where
+        # `nullable` means nothing and null is one of the types.
+        paged = super().get_paginated_response_schema(schema)
+        for field in paged["properties"].values():
+            if field.pop("nullable", False):
+                field["type"] = [field["type"], "null"]
+        return paged
+
 
 class PageNumberPagination(StrictPageSizeMixin, pagination.PageNumberPagination):
     """`?page=` (from 1) and `?page_size=` (1 to 200)."""

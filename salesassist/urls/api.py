@@ -18,13 +18,14 @@ DOCS_CSP = {"img-src": ["data:"]}
 REDOC_CSP = {**DOCS_CSP, "style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
 
 
-def schema_urls(urlconf: str, title: str) -> list:
-    """/v1/schema/ and /v1/docs/ (Swagger UI) and /v1/redoc/ for the host whose URLconf is `urlconf`."""
+def schema_urls(urlconf: str, schema_settings: dict) -> list:
+    """/v1/schema/ and /v1/docs/ (Swagger UI) and /v1/redoc/ for the host whose URLconf is `urlconf`; its schema
+    made with the host's own drf-spectacular settings (`SCHEMA_SETTINGS` in the URLconf: title, webhooks)."""
     return optional_slash(
         [
             path(
                 "v1/schema/",
-                SpectacularAPIView.as_view(urlconf=urlconf, custom_settings={"TITLE": title}),
+                SpectacularAPIView.as_view(urlconf=urlconf, custom_settings=schema_settings),
                 name="schema",
             ),
             path(
