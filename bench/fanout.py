@@ -122,7 +122,7 @@ def main() -> int:
     from workflows.choices import DeliveryStatus
     from workflows.kinds import kind_handler
     from workflows.models import Delivery, Workflow
-    from workflows.services import deliveries_sweep, engagement_fanout
+    from workflows.services import deliveries_sweep, delivery_event, engagement_fanout
 
     log = Path("/tmp/bench_fanout_qcluster.log")
     log.write_text("")
@@ -254,7 +254,7 @@ def main() -> int:
         delivery.workflow.config = {"url": plain_sink.url(urlsplit(delivery.workflow.config["url"]).path)}
         prepared.append(
             handler.prepare(
-                workflow=delivery.workflow, engagement=delivery.engagement, message_id=message_id_for(delivery.uuid)
+                workflow=delivery.workflow, event=delivery_event(delivery), message_id=message_id_for(delivery.uuid)
             )
         )
     plain_rates = []
