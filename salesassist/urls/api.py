@@ -1,7 +1,13 @@
 """What every API host's root URLconf shares: its OpenAPI schema, docs, and problem-details errors."""
+from functools import cache
+from pathlib import Path
+
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
-from django.urls import path, re_path
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
+from django.urls import path, re_path, reverse
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -12,10 +18,33 @@ from salesassist.core.errors import page_not_found
 # served as a file of its own (the split view) and our templates move drf-spectacular's inline styles to files;
 # both UIs draw icons from data: URLs. Redoc alone styles its markup with <style> elements it writes at run
 # time, so its page also allows inline styles, and it parses the schema in a worker it starts from a blob: URL
-# of its own script. Scripts stay 'self' only everywhere. Redoc's logo from its CDN
-# stays refused: the docs load nothing from a third party.
+# of its own script. Scripts stay 'self' only everywhere. The docs load nothing from a third party: no fonts
+# (our templates), and no Redocly logo (redoc_bundle).
 DOCS_CSP = {"img-src": ["data:"]}
 REDOC_CSP = {**DOCS_CSP, "style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]}
+
+REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+# Redoc 2 draws Redocly's logo from its CDN under the menu, with no option to leave it out.
+REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@cache
+def _redoc_bundle_source() -> bytes:
+    """The sidecar's Redoc with the logo's address emptied: an empty src loads nothing, and Redoc drops an
+    image that fails. A Redoc without that address is served as it is."""
+    return Path(finders.find(REDOC_BUNDLE)).read_bytes().replace(REDOC_CDN_LOGO, b"")
+
+
+@cache_control(public=True, max_age=24 * 3600)
+def redoc_bundle(request):
+    return HttpResponse(_redoc_bundle_source(), content_type="text/javascript; charset=utf-8")
+
+
+class LocalRedocView(SpectacularRedocView):
+    """Redoc from redoc_bundle, on the host that serves the page."""
+
+    def _redoc_standalone(self):
+        return reverse("redoc_bundle")
 
 
 def schema_urls(urlconf: str, schema_settings: dict) -> list:
@@ -38,10 +67,11 @@ def schema_urls(urlconf: str, schema_settings: dict) -> list:
             path(
                 "v1/redoc/",
                 csp_update(REDOC_CSP)(
-                    SpectacularRedocView.as_view(url_name="schema", template_name="salesassist/redoc.html")
+                    LocalRedocView.as_view(url_name="schema", template_name="salesassist/redoc.html")
                 ),
                 name="redoc",
             ),
+            path("v1/redoc/redoc.standalone.js", redoc_bundle, name="redoc_bundle"),
         ]
     )
 

@@ -43,16 +43,40 @@ def test_the_admin_logs_in_and_edits_under_the_policy(live_server, page):
     assert not page.csp_violations
 
 
+# The action-engine schema (its webhooks included) is half a megabyte: Redoc takes a while on a busy machine.
+DOCS_RENDER_TIMEOUT = 60_000
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("host_name", API_SUBDOMAINS)
 def test_the_api_docs_render_under_their_policy(live_server, page, host_name):
     page.goto(on_host(live_server, API_SUBDOMAINS[host_name], "/v1/docs/"))
-    page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+    page.wait_for_selector(".swagger-ui .opblock", timeout=DOCS_RENDER_TIMEOUT)
     assert "SalesAssist" in page.inner_text(".swagger-ui .info .title")
     assert not page.csp_violations
-    # Redoc renders too; the one thing refused there is the logo it would fetch from its own CDN.
     page.goto(on_host(live_server, API_SUBDOMAINS[host_name], "/v1/redoc/"))
-    page.wait_for_selector("redoc h1", timeout=15_000)
+    page.wait_for_selector("redoc h1", timeout=DOCS_RENDER_TIMEOUT)
     assert "SalesAssist" in page.inner_text("redoc h1")
-    assert page.csp_violations
-    assert all("https://cdn.redoc.ly/redoc/logo-mini.svg" in violation for violation in page.csp_violations)
+    assert not page.csp_violations
+
+
+DOCS_PAGES = {"/v1/docs/": ".swagger-ui .opblock", "/v1/redoc/": "redoc h1"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("host_name", API_SUBDOMAINS)
+@pytest.mark.parametrize("docs_path", DOCS_PAGES)
+def test_the_docs_pages_load_nothing_from_outside_the_server(live_server, page, host_name, docs_path):
+    """Every request the page makes, its scripts' included, goes to the server that served it (no CDN, no
+    fonts, no logo): the machines that run this have no internet."""
+    origin = on_host(live_server, API_SUBDOMAINS[host_name], "")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(origin + docs_path)
+    page.wait_for_selector(DOCS_PAGES[docs_path], timeout=DOCS_RENDER_TIMEOUT)
+    page.wait_for_load_state("networkidle")
+    outside = [url for url in requested if not url.startswith((origin + "/", "data:", "blob:"))]
+    assert requested and not outside
+    assert not page.csp_violations
