@@ -1,0 +1,72 @@
+"""The http kind: the event in the target's own shape (a CRM's contact API…): a JSON template rendered from the
+event, sent signed (Standard Webhooks) with the configured method and headers to a checked public address."""
+from collections.abc import Mapping
+
+from salesassist.core.exceptions import InvalidInput
+
+from ..choices import WorkflowKind
+from ..payloads import engagement_payload
+from .base import AttemptOutcome, WorkflowKindHandler
+from .outbound import (
+    PreparedRequest,
+    configured_headers,
+    headers_problems,
+    json_body,
+    live_secrets,
+    request_attempt,
+    unknown_keys_problem,
+    url_problems,
+)
+from .template import template_problems, template_render
+
+METHODS = ("POST", "PUT", "PATCH")
+
+
+class HttpKind(WorkflowKindHandler):
+    """Send config["template"] rendered from the event (strings name dot paths as {{ data.lead.email }}, see
+    workflows.kinds.template) with config["method"] to config["url"], config["headers"] added."""
+
+    kind = WorkflowKind.HTTP
+    signed = True
+
+    def config_validate(self, config) -> dict:
+        if not isinstance(config, Mapping):
+            raise InvalidInput(
+                "config must be an object.",
+                errors={"config": ['Must be an object {"url", "method", "headers", "template"}.']},
+            )
+        errors = unknown_keys_problem(config, {"url", "method", "headers", "template"})
+        url = config.get("url")
+        if problems := url_problems(url):
+            errors["config.url"] = problems
+        method = config.get("method", "POST")
+        if method not in METHODS:
+            errors["config.method"] = [f"One of: {', '.join(METHODS)}."]
+        headers = config.get("headers") or {}
+        errors.update(headers_problems(headers))
+        if "template" not in config:
+            errors["config.template"] = ['The JSON to send, e.g. {"email": "{{ data.lead.email }}"}.']
+        else:
+            errors.update(template_problems(config["template"], key="config.template"))
+        if errors:
+            raise InvalidInput("The HTTP configuration is invalid; see errors.", errors=errors)
+        return {"url": url, "method": method, "headers": dict(headers), "template": config["template"]}
+
+    def prepare(self, *, workflow, engagement, message_id: str) -> PreparedRequest:
+        payload = engagement_payload(engagement=engagement)
+        return self.request_for(workflow=workflow, payload=payload, message_id=message_id)
+
+    def request_for(self, *, workflow, payload: dict, message_id: str) -> PreparedRequest:
+        """The templated request of one event payload."""
+        config = workflow.config if isinstance(workflow.config, Mapping) else {}
+        return PreparedRequest(
+            url=str(config.get("url") or ""),
+            method=config.get("method") if config.get("method") in METHODS else "POST",
+            body=json_body(template_render(config.get("template"), payload)),
+            message_id=message_id,
+            secrets=live_secrets(workflow),
+            custom_headers=configured_headers(config),
+        )
+
+    def send(self, prepared: PreparedRequest) -> AttemptOutcome:
+        return request_attempt(prepared, signed=True)
