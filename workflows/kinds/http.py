@@ -7,16 +7,8 @@ from salesassist.core.exceptions import InvalidInput
 from ..choices import WorkflowKind
 from ..payloads import engagement_payload
 from .base import AttemptOutcome, WorkflowKindHandler
-from .outbound import (
-    PreparedRequest,
-    configured_headers,
-    headers_problems,
-    json_body,
-    live_secrets,
-    request_attempt,
-    unknown_keys_problem,
-    url_problems,
-)
+from . import outbound
+from .outbound import PreparedRequest
 from .template import template_problems, template_render
 
 METHODS = ("POST", "PUT", "PATCH")
@@ -35,22 +27,19 @@ class HttpKind(WorkflowKindHandler):
                 "config must be an object.",
                 errors={"config": ['Must be an object {"url", "method", "headers", "template"}.']},
             )
-        errors = unknown_keys_problem(config, {"url", "method", "headers", "template"})
-        url = config.get("url")
-        if problems := url_problems(url):
-            errors["config.url"] = problems
+        keys = {"url", "method", "headers", "template"}
+        errors = {**outbound.unknown_keys_problem(config, keys), **outbound.endpoint_problems(config)}
         method = config.get("method", "POST")
         if method not in METHODS:
             errors["config.method"] = [f"One of: {', '.join(METHODS)}."]
-        headers = config.get("headers") or {}
-        errors.update(headers_problems(headers))
         if "template" not in config:
             errors["config.template"] = ['The JSON to send, e.g. {"email": "{{ data.lead.email }}"}.']
         else:
             errors.update(template_problems(config["template"], key="config.template"))
         if errors:
             raise InvalidInput("The HTTP configuration is invalid; see errors.", errors=errors)
-        return {"url": url, "method": method, "headers": dict(headers), "template": config["template"]}
+        headers = outbound.configured_headers(config)
+        return {"url": config["url"], "method": method, "headers": headers, "template": config["template"]}
 
     def prepare(self, *, workflow, engagement, message_id: str) -> PreparedRequest:
         payload = engagement_payload(engagement=engagement)
@@ -62,11 +51,11 @@ class HttpKind(WorkflowKindHandler):
         return PreparedRequest(
             url=str(config.get("url") or ""),
             method=config.get("method") if config.get("method") in METHODS else "POST",
-            body=json_body(template_render(config.get("template"), payload)),
+            body=outbound.json_body(template_render(config.get("template"), payload)),
             message_id=message_id,
-            secrets=live_secrets(workflow),
-            custom_headers=configured_headers(config),
+            secrets=outbound.live_secrets(workflow),
+            custom_headers=outbound.configured_headers(config),
         )
 
     def send(self, prepared: PreparedRequest) -> AttemptOutcome:
-        return request_attempt(prepared, signed=True)
+        return outbound.request_attempt(prepared, signed=True)

@@ -86,6 +86,13 @@ def headers_problems(headers, *, key: str = "config.headers") -> dict[str, list[
     return errors
 
 
+def endpoint_problems(config: Mapping) -> dict[str, list[str]]:
+    """Problems of where a request goes: config["url"] (SSRF checks included) and config["headers"]."""
+    errors = {"config.url": problems} if (problems := url_problems(config.get("url"))) else {}
+    errors.update(headers_problems(config.get("headers") or {}))
+    return errors
+
+
 def unknown_keys_problem(config: Mapping, allowed: set[str]) -> dict[str, list[str]]:
     unknown = set(config) - allowed
     return {"config": [f"Unknown keys: {', '.join(sorted(map(str, unknown)))}."]} if unknown else {}

@@ -10,12 +10,11 @@ from .base import AttemptOutcome, WorkflowKindHandler
 from .outbound import (
     PreparedRequest,
     configured_headers,
-    headers_problems,
+    endpoint_problems,
     json_body,
     live_secrets,
     request_attempt,
     unknown_keys_problem,
-    url_problems,
 )
 
 
@@ -28,15 +27,10 @@ class WebhookKind(WorkflowKindHandler):
     def config_validate(self, config) -> dict:
         if not isinstance(config, Mapping):
             raise InvalidInput("config must be an object.", errors={"config": ['Must be an object {"url", "headers"}.']})
-        errors = unknown_keys_problem(config, {"url", "headers"})
-        url = config.get("url")
-        if problems := url_problems(url):
-            errors["config.url"] = problems
-        headers = config.get("headers") or {}
-        errors.update(headers_problems(headers))
+        errors = {**unknown_keys_problem(config, {"url", "headers"}), **endpoint_problems(config)}
         if errors:
             raise InvalidInput("The webhook configuration is invalid; see errors.", errors=errors)
-        return {"url": url, "headers": dict(headers)}
+        return {"url": config["url"], "headers": configured_headers(config)}
 
     def prepare(self, *, workflow, engagement, message_id: str) -> PreparedRequest:
         config = workflow.config if isinstance(workflow.config, Mapping) else {}

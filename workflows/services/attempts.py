@@ -202,9 +202,9 @@ def deliveries_attempt(
                 is_manual=manual,
                 request_url=_storable(outcome.request_url)[:2000],
                 request_headers=_storable(outcome.request_headers),
-                # A failed attempt keeps the body it sent, for debugging; a succeeded one's body is the
-                # delivery's payload, which engagement_payload() rebuilds: not stored once per delivery.
-                request_body="" if outcome.succeeded else _storable(outcome.request_body),
+                # Every attempt keeps what it sent (the kinds cut it at REQUEST_BODY_STORE_LIMIT), so an
+                # operator sees what a working target got too; retention blanks it later (core.retention).
+                request_body=_storable(outcome.request_body),
                 response_status=outcome.response_status,
                 response_headers=_storable(outcome.response_headers),
                 response_body=_storable(outcome.response_body),
