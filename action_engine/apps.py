@@ -21,3 +21,27 @@ class ActionEngineConfig(AppConfig):
         # What a page shows stays until it is detached from the page.
         product_deleting.subscribe(module_target_delete_check)
         content_deleting.subscribe(module_target_delete_check)
+
+        from crm.retention import RetentionRule, retention_rule_register
+
+        from .models import Message, ReceiverCall
+
+        # Raw calls go once their time is up; a message keeps its row (its engagement, the feed and the
+        # funnel refer to it) with an empty body.
+        retention_rule_register(
+            RetentionRule(
+                name="raw receiver calls",
+                setting="inbound_call_retention_days",
+                rows=ReceiverCall.objects.all,
+                company_field="company_id",
+            )
+        )
+        retention_rule_register(
+            RetentionRule(
+                name="message bodies",
+                setting="message_retention_days",
+                rows=Message.objects.all,
+                company_field="company_id",
+                blank={"body": {}},
+            )
+        )

@@ -14,3 +14,18 @@ class WorkflowsConfig(AppConfig):
 
         # Every recorded engagement gets its deliveries in its own transaction.
         engagement_recorded.subscribe(engagement_fanout)
+
+        from crm.retention import RetentionRule, retention_rule_register
+
+        from .models import DeliveryAttempt
+
+        # An attempt's row stays (the delivery's history); what it sent and got back is emptied.
+        retention_rule_register(
+            RetentionRule(
+                name="delivery attempt bodies",
+                setting="attempt_body_retention_days",
+                rows=DeliveryAttempt.objects.all,
+                company_field="delivery__company_id",
+                blank={"request_body": "", "response_body": ""},
+            )
+        )

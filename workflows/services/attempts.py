@@ -203,7 +203,7 @@ def deliveries_attempt(
                 request_url=_storable(outcome.request_url)[:2000],
                 request_headers=_storable(outcome.request_headers),
                 # Every attempt keeps what it sent (the kinds cut it at REQUEST_BODY_STORE_LIMIT), so an
-                # operator sees what a working target got too; retention blanks it later (core.retention).
+                # operator sees what a working target got too; retention blanks it later (crm.retention).
                 request_body=_storable(outcome.request_body),
                 response_status=outcome.response_status,
                 response_headers=_storable(outcome.response_headers),
