@@ -28,20 +28,8 @@ class ActionEngineConfig(AppConfig):
 
         # Raw calls go once their time is up; a message keeps its row (its engagement, the feed and the
         # funnel refer to it) with an empty body.
+        calls, messages = ReceiverCall.objects.all, Message.objects.all
+        retention_rule_register(RetentionRule("raw receiver calls", "inbound_call_retention_days", calls, "company_id"))
         retention_rule_register(
-            RetentionRule(
-                name="raw receiver calls",
-                setting="inbound_call_retention_days",
-                rows=ReceiverCall.objects.all,
-                company_field="company_id",
-            )
-        )
-        retention_rule_register(
-            RetentionRule(
-                name="message bodies",
-                setting="message_retention_days",
-                rows=Message.objects.all,
-                company_field="company_id",
-                blank={"body": {}},
-            )
+            RetentionRule("message bodies", "message_retention_days", messages, "company_id", blank={"body": {}})
         )

@@ -12,11 +12,5 @@ class CrmConfig(AppConfig):
         from .retention import RetentionRule, retention_rule_register
 
         # Nothing refers to a raw call: once its time is up the row goes.
-        retention_rule_register(
-            RetentionRule(
-                name="raw lead receiver calls",
-                setting="inbound_call_retention_days",
-                rows=LeadReceiverAttempt.objects.all,
-                company_field="company_id",
-            )
-        )
+        calls, key = LeadReceiverAttempt.objects.all, "inbound_call_retention_days"
+        retention_rule_register(RetentionRule("raw lead receiver calls", key, calls, "company_id"))

@@ -20,12 +20,6 @@ class WorkflowsConfig(AppConfig):
         from .models import DeliveryAttempt
 
         # An attempt's row stays (the delivery's history); what it sent and got back is emptied.
-        retention_rule_register(
-            RetentionRule(
-                name="delivery attempt bodies",
-                setting="attempt_body_retention_days",
-                rows=DeliveryAttempt.objects.all,
-                company_field="delivery__company_id",
-                blank={"request_body": "", "response_body": ""},
-            )
-        )
+        attempts, bodies = DeliveryAttempt.objects.all, {"request_body": "", "response_body": ""}
+        key = "attempt_body_retention_days"
+        retention_rule_register(RetentionRule("delivery attempt bodies", key, attempts, "delivery__company_id", bodies))

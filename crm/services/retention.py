@@ -37,10 +37,9 @@ def retention_settings_check(*, company_settings) -> None:
 def retention_in_effect(*, company: Company) -> dict[str, int | None]:
     """Days each retention setting keeps for the company (None: forever): its own value, else the default."""
     own = company.settings if isinstance(company.settings, dict) else {}
-    return {
-        key: own[key] if key in own and (own[key] is None or _days_valid(own[key])) else getattr(settings, default) or None
-        for key, default in RETENTION_SETTINGS.items()
-    }
+    kept = {key: getattr(settings, default) or None for key, default in RETENTION_SETTINGS.items()}
+    kept.update({key: own[key] for key in kept if key in own and (own[key] is None or _days_valid(own[key]))})
+    return kept
 
 
 @dataclass

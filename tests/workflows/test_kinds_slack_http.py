@@ -32,7 +32,7 @@ ANSWERS = {"answers": {"interest": "pricing", "seats": 12}}
 
 
 def compact(value) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
 
 
 def attach(action_company, kind, config, **fields):
@@ -62,7 +62,10 @@ def test_a_slack_message_is_rendered_from_the_event(action_company, sink, django
             "blocks": [
                 {
                     "type": "section",
-                    "text": {"type": "mrkdwn", "text": f'*{lead.email}*: {{"answers": {{"interest": "pricing", "seats": 12}}}}'},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f'*{lead.email}*: {{"answers": {{"interest": "pricing", "seats": 12}}}}',
+                    },
                 }
             ],
         }
@@ -117,7 +120,8 @@ def test_an_http_template_is_sent_in_the_targets_shape_and_signed(
 def test_http_retries_goes_dead_and_is_replayed_with_the_same_id(
     action_company, sink, fast_retries, django_capture_on_commit_callbacks
 ):
-    workflow = attach(action_company, WorkflowKind.HTTP, {"url": sink.url(), "template": {"e": "{{ data.lead.email }}"}})
+    config = {"url": sink.url(), "template": {"e": "{{ data.lead.email }}"}}
+    workflow = attach(action_company, WorkflowKind.HTTP, config)
     sink.script(Reply(500), Reply(503), Reply(502))
 
     engagement = fan_out(django_capture_on_commit_callbacks, action_company)

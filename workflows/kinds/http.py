@@ -51,7 +51,7 @@ class HttpKind(WorkflowKindHandler):
         return PreparedRequest(
             url=str(config.get("url") or ""),
             method=config.get("method") if config.get("method") in METHODS else "POST",
-            body=outbound.json_body(template_render(config.get("template"), payload)),
+            body=outbound.json_body(template_render(config.get("template"), payload), sort_keys=True),
             message_id=message_id,
             secrets=outbound.live_secrets(workflow),
             custom_headers=outbound.configured_headers(config),

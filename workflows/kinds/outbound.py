@@ -128,8 +128,10 @@ def live_secrets(workflow) -> list[str]:
     return live
 
 
-def json_body(value) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+def json_body(value, *, sort_keys: bool = False) -> bytes:
+    """Compact JSON; `sort_keys` for a body rendered from a stored template, whose key order PostgreSQL's jsonb
+    does not keep: so the same template sends the same bytes on either database."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=sort_keys).encode()
 
 
 def configured_headers(config: Mapping) -> dict:

@@ -73,7 +73,11 @@ class SlackKind(WorkflowKindHandler):
             message["blocks"] = template_render(config["blocks"], payload)
         url = str(config.get("url") or "")
         return PreparedRequest(
-            url=url, body=json_body(message), message_id=message_id, secrets=[], logged_url=logged_url(url)
+            url=url,
+            body=json_body(message, sort_keys=True),
+            message_id=message_id,
+            secrets=[],
+            logged_url=logged_url(url),
         )
 
     def send(self, prepared: PreparedRequest) -> AttemptOutcome:

@@ -76,7 +76,7 @@ def _as_text(value) -> str:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
 def text_render(text: str, payload) -> str:

@@ -149,7 +149,9 @@ def workflow_delete(*, workflow: Workflow) -> None:
 def workflow_rotate_secret(*, workflow: Workflow) -> str:
     """A new signing secret; the old one keeps signing (second signature) for 24 hours."""
     if not kind_handler(workflow.kind).signed:
-        raise InvalidInput("Only webhook and http workflows are signed.", errors={"kind": ["This workflow has no signing secret."]})
+        raise InvalidInput(
+            "Only webhook and http workflows are signed.", errors={"kind": ["This workflow has no signing secret."]}
+        )
     new_secret = secret_generate()
     workflow.previous_secret = workflow.secret
     workflow.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP if workflow.secret else None

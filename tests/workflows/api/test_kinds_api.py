@@ -21,9 +21,12 @@ PUBLIC = "https://93.184.216.34/hook"
             {"url": PUBLIC, "template": {"email": "{{ data..email }}", "list": ["ok", "{{ }}"], "n": "{{ a"}},
             ["config.template.email", "config.template.list.1", "config.template.n"],
         ),
-        ({"url": PUBLIC, "template": {"a": "{{ has space }}"}, "method": "GET"}, ["config.template.a", "config.method"]),
+        ({"url": PUBLIC, "template": {"a": "{{ a b }}"}, "method": "GET"}, ["config.template.a", "config.method"]),
         ({"url": "http://127.0.0.1/hook", "template": {}}, ["config.url"]),
-        ({"url": "http://169.254.169.254/latest", "template": {}, "headers": {"Host": "x"}}, ["config.url", "config.headers.Host"]),
+        (
+            {"url": "http://169.254.169.254/latest", "template": {}, "headers": {"Host": "x"}},
+            ["config.url", "config.headers.Host"],
+        ),
         ({"url": PUBLIC}, ["config.template"]),
         ({"url": PUBLIC, "template": {}, "body": {}}, ["config"]),
     ],
@@ -76,9 +79,14 @@ def test_http_test_mode_shows_the_rendered_request_with_credentials_redacted(act
         "url": sink.url("/contacts"),
         "method": "PATCH",
         "headers": {"Authorization": "Bearer crm-token", "X-Portal": "42"},
-        "template": {"email": "{{ data.lead.email }}", "stage": "{{ data.engagement.stage }}", "answers": "{{ data.message }}"},
+        "template": {
+            "email": "{{ data.lead.email }}",
+            "stage": "{{ data.engagement.stage }}",
+            "answers": "{{ data.message }}",
+        },
     }
-    created = action_engine_api.post(WORKFLOWS, {"name": "CRM", "kind": "http", "config": config}, format="json").json()
+    body = {"name": "CRM", "kind": "http", "config": config}
+    created = action_engine_api.post(WORKFLOWS, body, format="json").json()
     sink.script(Reply(200, body=b'{"id": 7}'))
 
     result = action_engine_api.post(f"{WORKFLOWS}{created['uuid']}/test", {"stage": "opened"}, format="json").json()
@@ -93,7 +101,8 @@ def test_http_test_mode_shows_the_rendered_request_with_credentials_redacted(act
         "answers": {"data": {"email": "sam.sample@example.com"}},
     }
     assert request["body"].encode() == received.body
-    assert request["headers"]["Authorization"] == "[redacted]" and received.headers["authorization"] == "Bearer crm-token"
+    assert request["headers"]["Authorization"] == "[redacted]"
+    assert received.headers["authorization"] == "Bearer crm-token"
     assert request["headers"]["X-Portal"] == "42"
     assert request["headers"]["webhook-signature"] == received.headers["webhook-signature"]
     Webhook(created["secret"]).verify(received.body, received.headers)
@@ -102,7 +111,8 @@ def test_http_test_mode_shows_the_rendered_request_with_credentials_redacted(act
 
 def test_slack_test_mode_hides_the_webhook_path(action_engine_api, sink):
     config = {"url": sink.url("/services/T1/B2/secret"), "text": "{{ data.lead.first_name }} {{ type }}"}
-    created = action_engine_api.post(WORKFLOWS, {"name": "Ops", "kind": "slack", "config": config}, format="json").json()
+    body = {"name": "Ops", "kind": "slack", "config": config}
+    created = action_engine_api.post(WORKFLOWS, body, format="json").json()
 
     result = action_engine_api.post(f"{WORKFLOWS}{created['uuid']}/test", format="json").json()
 
