@@ -21,3 +21,15 @@ class ActionEngineConfig(AppConfig):
         # What a page shows stays until it is detached from the page.
         product_deleting.subscribe(module_target_delete_check)
         content_deleting.subscribe(module_target_delete_check)
+
+        from crm.retention import RetentionRule, retention_rule_register
+
+        from .models import Message, ReceiverCall
+
+        # Raw calls go once their time is up; a message keeps its row (its engagement, the feed and the
+        # funnel refer to it) with an empty body.
+        calls, messages = ReceiverCall.objects.all, Message.objects.all
+        retention_rule_register(RetentionRule("raw receiver calls", "inbound_call_retention_days", calls, "company_id"))
+        retention_rule_register(
+            RetentionRule("message bodies", "message_retention_days", messages, "company_id", blank={"body": {}})
+        )

@@ -35,6 +35,7 @@ from .services import (
     api_key_create,
     api_key_revoke,
     api_key_update,
+    company_check,
     company_create,
     company_may_set_active,
     company_membership_add,
@@ -53,6 +54,7 @@ from .services import (
     lead_soft_delete,
     lead_update,
     lead_validate,
+    retention_in_effect,
     visitor_create,
     visitor_update,
     visitor_validate,
@@ -81,10 +83,19 @@ class CompanyMembershipInline(ScopedTabularInline):
     readonly_fields = ("created_at",)
 
 
+class CompanyAdminForm(ServiceRulesForm):
+    """The company services' checks (the retention keys of its settings) as form errors."""
+
+    def check_rules(self, cleaned_data):
+        if "settings" in cleaned_data:
+            company_check(settings=cleaned_data["settings"])
+
+
 @admin.register(Company)
 class CompanyAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     """A tenant, with the staff who belong to it."""
 
+    form = CompanyAdminForm
     create_service = company_create
     service_fields = COMPANY_FIELDS
     list_display = ("name", "slug", "is_active", "created_at")
@@ -94,6 +105,12 @@ class CompanyAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
     inlines = (CompanyMembershipInline,)
     tenant_paths = ("pk",)
 
+    @admin.display(description="retention in effect")
+    def retention(self, obj):
+        """Days each stored body is kept (its settings' *_retention_days, else the platform's default)."""
+        kept = retention_in_effect(company=obj)
+        return "; ".join(f"{key}: {'forever' if days is None else f'{days} days'}" for key, days in kept.items())
+
     # Tenants are made and removed by platform staff; company staff may at most edit their own.
     def has_add_permission(self, request):
         return request.user.is_superuser and super().has_add_permission(request)
@@ -102,7 +119,7 @@ class CompanyAdmin(ServiceWritesAdminMixin, BaseModelAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
+        fields = (*super().get_readonly_fields(request, obj), "retention")
         return fields if company_may_set_active(user=request.user) else (*fields, "is_active")
 
     def update_row(self, request, row, form):

@@ -363,6 +363,16 @@ WORKFLOW_TASK_BATCH = env.int("WORKFLOW_TASK_BATCH", default=48)
 WORKFLOW_RETRY_TIMER_SECONDS = env.float("WORKFLOW_RETRY_TIMER_SECONDS", default=60)
 WORKFLOW_SEND_CONCURRENCY = env.int("WORKFLOW_SEND_CONCURRENCY", default=16)
 
+# --- Retention (crm/retention.py; per company in Company.settings, see README) -----------------------
+# Days each kind of stored body is kept; 0 keeps it forever. A company's settings override each one.
+RETENTION_ATTEMPT_BODY_DAYS = env.int("RETENTION_ATTEMPT_BODY_DAYS", default=30)
+RETENTION_INBOUND_CALL_DAYS = env.int("RETENTION_INBOUND_CALL_DAYS", default=90)
+RETENTION_MESSAGE_DAYS = env.int("RETENTION_MESSAGE_DAYS", default=0)
+# Rows changed or deleted per transaction; and how long one scheduled run works (below Q_TIMEOUT: the
+# next run, an hour later, carries on where it stopped).
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+RETENTION_TASK_SECONDS = env.float("RETENTION_TASK_SECONDS", default=40)
+
 # --- Metrics (Prometheus; salesassist/core/metrics.py) ---------------------------------------------
 # GET /metrics on the default host answers only with `Authorization: Bearer <METRICS_TOKEN>`. Unset, it is
 # open in development (DEBUG on) and closed (403) otherwise: a deployment that forgot it shows nothing.

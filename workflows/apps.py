@@ -19,3 +19,12 @@ class WorkflowsConfig(AppConfig):
         lead_created.subscribe(lead_created_fanout)
         lead_updated.subscribe(lead_updated_fanout)
         lead_erased.subscribe(lead_erased_fanout)
+
+        from crm.retention import RetentionRule, retention_rule_register
+
+        from .models import DeliveryAttempt
+
+        # An attempt's row stays (the delivery's history); what it sent and got back is emptied.
+        attempts, bodies = DeliveryAttempt.objects.all, {"request_body": "", "response_body": ""}
+        key = "attempt_body_retention_days"
+        retention_rule_register(RetentionRule("delivery attempt bodies", key, attempts, "delivery__company_id", bodies))

@@ -6,6 +6,8 @@ class WorkflowKind(models.TextChoices):
 
     WEBHOOK = "webhook", "Webhook"
     EMAIL = "email", "Email"
+    SLACK = "slack", "Slack message"
+    HTTP = "http", "HTTP request (templated)"
 
 
 class DeliveryStatus(models.TextChoices):

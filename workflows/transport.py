@@ -1,4 +1,5 @@
-"""Outbound HTTP: one POST to a checked, pinned public address, over within a deadline, that never raises."""
+"""Outbound HTTP: one request (POST, PUT or PATCH) to a checked, pinned public address, over within a deadline,
+that never raises."""
 import email.utils
 import socket
 import threading
@@ -23,7 +24,7 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 @dataclass
 class Exchange:
-    """One POST: the headers sent, and the answer (status, headers, the start of the body) or why none came."""
+    """One request: the headers sent, and the answer (status, headers, the start of the body) or why none came."""
 
     request_headers: dict = field(default_factory=dict)  # as sent, Host included; empty if nothing was sent
     status: int | None = None
@@ -184,14 +185,17 @@ def retry_after_seconds(value: str | None) -> float | None:
     return min(max(0.0, (when - datetime.now(dt_timezone.utc)).total_seconds()), RETRY_AFTER_MAX)
 
 
-def post(url: str, *, body: bytes, headers: dict, timeout: float) -> Exchange:
-    """POST the body to the URL's checked address, all of it (DNS, connect, send, answer) within `timeout`
-    seconds. Host is set here (from the URL), and the answer is asked for unencoded, as it is read raw."""
+def send(url: str, *, body: bytes, headers: dict, timeout: float, method: str = "POST") -> Exchange:
+    """Send the body (POST by default) to the URL's checked address, all of it (DNS, connect, send, answer)
+    within `timeout` seconds. Host is set here (from the URL), and the answer is asked for unencoded, as it
+    is read raw."""
     started = time.monotonic()
     exchange = Exchange()
     _deadline.at, _deadline.seconds = started + timeout, timeout
     try:
-        _post(url, body=body, headers=headers, exchange=exchange, deadline=_deadline.at, timeout=timeout)
+        _send(
+            url, method=method, body=body, headers=headers, exchange=exchange, deadline=_deadline.at, timeout=timeout
+        )
     except BlockedTarget as exc:
         exchange.error_class = AttemptError.DNS if exc.unresolvable else AttemptError.BLOCKED_TARGET
         exchange.error_message = str(exc)
@@ -210,14 +214,16 @@ def post(url: str, *, body: bytes, headers: dict, timeout: float) -> Exchange:
     return exchange
 
 
-def _post(url: str, *, body: bytes, headers: dict, exchange: Exchange, deadline: float, timeout: float) -> None:
+def _send(
+    url: str, *, method: str, body: bytes, headers: dict, exchange: Exchange, deadline: float, timeout: float
+) -> None:
     target = resolve_target(url, timeout=_time_left(ExchangeTimeout))
     sent = {"Host": target.host_header, **headers, "Accept-Encoding": "identity"}
     exchange.request_headers = sent
     remaining = max(0.1, deadline - time.monotonic())
     client = _client_for(target.host)
     request = client.build_request(
-        "POST",
+        method,
         target.pinned_url,
         content=body,
         headers=sent,

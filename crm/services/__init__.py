@@ -3,6 +3,7 @@ from .api_keys import api_key_authenticate, api_key_create, api_key_hash, api_ke
 from .companies import (
     COMPANY_FIELDS,
     MEMBERSHIP_FIELDS,
+    company_check,
     company_create,
     company_has_member,
     company_may_set_active,
@@ -40,6 +41,7 @@ from .leads import (
     visitor_update,
     visitor_validate,
 )
+from .retention import RetentionReport, retention_apply, retention_in_effect, retention_settings_check
 
 __all__ = [
     "COMPANY_FIELDS",
@@ -48,11 +50,13 @@ __all__ = [
     "MEMBERSHIP_FIELDS",
     "VISITOR_FIELDS",
     "LeadReceived",
+    "RetentionReport",
     "api_key_authenticate",
     "api_key_create",
     "api_key_hash",
     "api_key_revoke",
     "api_key_update",
+    "company_check",
     "company_create",
     "company_has_member",
     "company_may_set_active",
@@ -81,4 +85,7 @@ __all__ = [
     "visitor_create",
     "visitor_update",
     "visitor_validate",
+    "retention_apply",
+    "retention_in_effect",
+    "retention_settings_check",
 ]

@@ -5,6 +5,7 @@ from salesassist.core.exceptions import PermissionDenied
 
 from ..choices import MembershipRole
 from ..models import Company, CompanyMembership
+from .retention import retention_settings_check
 
 COMPANY_FIELDS = ("name", "slug", "settings", "is_active")
 MEMBERSHIP_FIELDS = ("user", "role")
@@ -28,7 +29,14 @@ def company_update(*, company: Company, user, **fields) -> Company:
     return _company_save(company=company, fields=fields, name="company_update")
 
 
+def company_check(**fields) -> None:
+    """InvalidInput for values a company may not have: its settings' retention keys are checked."""
+    if "settings" in fields:
+        retention_settings_check(company_settings=fields["settings"])
+
+
 def _company_save(*, company: Company, fields: dict, name: str) -> Company:
+    company_check(**fields)
     for field, value in fields.items():
         if field not in COMPANY_FIELDS:
             raise TypeError(f"{name}() got an unexpected field {field!r}")

@@ -76,6 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = _handle
     do_GET = _handle
     do_PUT = _handle
+    do_PATCH = _handle
 
 
 class _Server(ThreadingHTTPServer):

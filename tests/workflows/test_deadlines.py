@@ -8,8 +8,9 @@ import pytest
 from salesassist.core.webhook_signing import secret_generate
 from workflows import ssrf, transport
 from workflows.choices import AttemptError
-from workflows.kinds import webhook
-from workflows.kinds.webhook import PreparedWebhook, WebhookKind
+from workflows.kinds import outbound
+from workflows.kinds.outbound import PreparedRequest
+from workflows.kinds.webhook import WebhookKind
 
 
 class TricklingServer:
@@ -55,12 +56,12 @@ def trickling():
 
 
 def prepared(url):
-    return PreparedWebhook(url=url, body=b"{}", message_id="msg_test", secrets=[secret_generate()])
+    return PreparedRequest(url=url, body=b"{}", message_id="msg_test", secrets=[secret_generate()])
 
 
 def test_headers_trickled_one_line_a_second_end_at_the_total_deadline(trickling, monkeypatch, settings):
     settings.WORKFLOW_ALLOW_PRIVATE_TARGETS = True
-    monkeypatch.setattr(webhook, "TOTAL_TIMEOUT", 2.5)
+    monkeypatch.setattr(outbound, "TOTAL_TIMEOUT", 2.5)
     started = time.monotonic()
     outcome = WebhookKind().send(prepared(f"http://127.0.0.1:{trickling.port}/hook"))
     took = time.monotonic() - started

@@ -170,7 +170,7 @@ def test_429_waits_at_least_a_minute_and_retry_after_is_honoured_up_to_a_day():
 
 
 def test_timeouts_wait_at_least_a_minute(action_company, sink, settings, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr("workflows.kinds.webhook.TOTAL_TIMEOUT", 0.5)
+    monkeypatch.setattr("workflows.kinds.outbound.TOTAL_TIMEOUT", 0.5)
     settings.WORKFLOW_RETRY_SCHEDULE = [0, 5]
     attach_webhook(action_company, sink.url())
     sink.script(Reply(200, delay=3))

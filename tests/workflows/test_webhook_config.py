@@ -6,7 +6,8 @@ import pytest
 from salesassist.core.webhook_signing import secret_generate
 from tests.workflows.sink import Reply
 from workflows import ssrf
-from workflows.kinds.webhook import PreparedWebhook, WebhookKind
+from workflows.kinds.outbound import PreparedRequest
+from workflows.kinds.webhook import WebhookKind
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_an_idn_host_is_sent_in_its_idna_form(sink, idn_resolves_to_localhost):
     WebhookKind().config_validate({"url": url})  # accepted at save
     sink.script(Reply(200))
     outcome = WebhookKind().send(
-        PreparedWebhook(url=url, body=b"{}", message_id="msg_idn", secrets=[secret_generate()])
+        PreparedRequest(url=url, body=b"{}", message_id="msg_idn", secrets=[secret_generate()])
     )
     assert outcome.succeeded, outcome.error_message
     (request,) = sink.requests

@@ -279,3 +279,32 @@ def test_the_worker_serves_the_metrics_of_its_forked_workers(company, sink, tmp_
         assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
     finally:
         cluster.stop()
+
+
+def test_a_worker_delivers_slack_and_templated_http_workflows(company, sink, qcluster):
+    from standardwebhooks.webhooks import Webhook
+
+    from tests.action_engine.factories import ActionCompanyFactory
+    from tests.workflows.factories import ActionCompanyWorkflowFactory, WorkflowFactory
+    from workflows.choices import WorkflowKind
+
+    action_company = ActionCompanyFactory(company=company)
+    slack = WorkflowFactory(
+        company=company, kind=WorkflowKind.SLACK, secret="", config={"url": sink.url("/slack"), "text": "{{ type }}"}
+    )
+    http = WorkflowFactory(
+        company=company,
+        kind=WorkflowKind.HTTP,
+        config={"url": sink.url("/crm"), "method": "PUT", "template": {"email": "{{ data.lead.email }}"}},
+    )
+    for workflow in (slack, http):
+        ActionCompanyWorkflowFactory(action_company=action_company, workflow=workflow)
+    engagement = record_engagement(action_company)
+
+    qcluster.start()
+    wait_until(lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 2, message="2 deliveries")
+    by_path = {request.path: request for request in sink.requests}
+    assert by_path["/slack"].body == b'{"text":"engagement.submitted"}'
+    assert by_path["/crm"].method == "PUT"
+    assert by_path["/crm"].body == f'{{"email":"{engagement.lead.email}"}}'.encode()
+    Webhook(http.secret).verify(by_path["/crm"].body, by_path["/crm"].headers)

@@ -12,7 +12,12 @@ from ..models import Delivery, DeliveryAttempt, Workflow
 
 CONFIG_HELP = (
     'Per kind. webhook: {"url": "https://…", "headers": {"X-Name": "value"}} — the URL must reach a public '
-    'address. email: {"recipients": ["ops@example.com", "lead_owner"], "subject": "optional"}.'
+    'address. email: {"recipients": ["ops@example.com", "lead_owner"], "subject": "optional"}. '
+    'slack: {"url": "<Slack incoming-webhook URL>", "text": "{{ data.lead.email }} submitted", "blocks": [optional]}. '
+    'http: {"url": "https://…", "method": "POST" | "PUT" | "PATCH", "headers": {…}, "template": <any JSON>} — '
+    'the template is sent as JSON; a string "{{ <dot path> }}" becomes the event\'s value there (its own type), '
+    'placeholders inside other text become text. Dot paths read the event payload: type, timestamp, '
+    'data.engagement…, data.lead…, data.company_action…, data.message…; `$` is the whole payload.'
 )
 CONDITIONS_HELP = (
     'Every condition must hold: [{"field": "stage" | "previous_stage" | "message.<dot path>", '
@@ -77,7 +82,7 @@ class WorkflowCreatedSerializer(WorkflowSerializer):
     secret = serializers.CharField(
         read_only=True,
         allow_null=True,
-        help_text="The whsec_ signing secret of a webhook, shown this once (null for other kinds).",
+        help_text="The whsec_ signing secret of a webhook or http workflow, shown this once (null for other kinds).",
     )
 
     class Meta(WorkflowSerializer.Meta):
@@ -147,7 +152,8 @@ class WorkflowTestResultSerializer(serializers.Serializer):
 
     succeeded = serializers.BooleanField()
     request = serializers.DictField(
-        help_text="Webhook: method, url, headers (with the real signature) and body. Email: to, subject, body."
+        help_text="webhook, http, slack: method, url (a Slack URL's secret path redacted), headers (the real "
+        "signature; credentials such as Authorization redacted) and the rendered body. email: to, subject, body."
     )
     response = WorkflowTestResponseSerializer(allow_null=True)
     error = WorkflowTestErrorSerializer(allow_null=True)

@@ -2,6 +2,8 @@
 from ..choices import WorkflowKind
 from .base import AttemptOutcome, WorkflowKindHandler
 from .email import EmailKind
+from .http import HttpKind
+from .slack import SlackKind
 from .webhook import WebhookKind
 
 __all__ = ["AttemptOutcome", "WorkflowKindHandler", "kind_handler", "KIND_HANDLERS"]
@@ -9,6 +11,8 @@ __all__ = ["AttemptOutcome", "WorkflowKindHandler", "kind_handler", "KIND_HANDLE
 KIND_HANDLERS: dict[str, WorkflowKindHandler] = {
     WorkflowKind.WEBHOOK: WebhookKind(),
     WorkflowKind.EMAIL: EmailKind(),
+    WorkflowKind.SLACK: SlackKind(),
+    WorkflowKind.HTTP: HttpKind(),
 }
 
 

@@ -32,6 +32,7 @@ class WorkflowKindHandler:
     """A workflow kind: validates its config, prepares a send (may read the database), sends (must not)."""
 
     kind: str = ""
+    signed: bool = False  # its deliveries carry Standard Webhooks signatures: the workflow gets a secret
 
     def config_validate(self, config: Any) -> dict:
         """The config, cleaned; raises InvalidInput with `config.<key>` errors."""

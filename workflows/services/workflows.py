@@ -147,13 +147,13 @@ def workflow_create(
     conditions: list | None = None,
     is_active: bool = True,
 ) -> Workflow:
-    """A company's workflow; a webhook gets a new signing secret (the caller shows it once)."""
+    """A company's workflow; a signed kind's (webhook, http) gets a new signing secret (the caller shows it once)."""
     fields = workflow_check(kind=kind, config=config, events=events, stages=stages, conditions=conditions)
     workflow = Workflow(
         company=company,
         name=name,
         is_active=is_active,
-        secret=secret_generate() if fields["kind"] == WorkflowKind.WEBHOOK else "",
+        secret=secret_generate() if kind_handler(fields["kind"]).signed else "",
         **fields,
     )
     workflow.save()
@@ -181,8 +181,10 @@ def workflow_delete(*, workflow: Workflow) -> None:
 
 def workflow_rotate_secret(*, workflow: Workflow) -> str:
     """A new signing secret; the old one keeps signing (second signature) for 24 hours."""
-    if workflow.kind != WorkflowKind.WEBHOOK:
-        raise InvalidInput("Only webhooks are signed.", errors={"kind": ["This workflow has no signing secret."]})
+    if not kind_handler(workflow.kind).signed:
+        raise InvalidInput(
+            "Only webhook and http workflows are signed.", errors={"kind": ["This workflow has no signing secret."]}
+        )
     new_secret = secret_generate()
     workflow.previous_secret = workflow.secret
     workflow.previous_secret_expires_at = timezone.now() + SECRET_OVERLAP if workflow.secret else None

@@ -1,0 +1,23 @@
+"""Two more workflow kinds: slack and http (a templated request)."""
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("workflows", "0005_move_workflow_links")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="workflow",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("webhook", "Webhook"),
+                    ("email", "Email"),
+                    ("slack", "Slack message"),
+                    ("http", "HTTP request (templated)"),
+                ],
+                default="webhook",
+                max_length=20,
+            ),
+        ),
+    ]
