@@ -3,7 +3,7 @@ request SalesAssist sends and the answers it expects. The action-engine host pub
 from drf_spectacular.utils import OpenApiWebhook
 
 from ..event_types import EVENT_TYPES, EventType
-from ..kinds.webhook import TOTAL_TIMEOUT, USER_AGENT
+from ..kinds.outbound import TOTAL_TIMEOUT, USER_AGENT
 from ..payloads import event_sample
 
 SIGNATURE_HEADERS = [

@@ -17,10 +17,12 @@ from salesassist.core.parsers import storable_text
 from salesassist.core.shutdown import GracePeriodOver, interruptible, stop_requested
 from salesassist.core.webhook_signing import message_id_for
 
-from ..choices import AttemptError
+from ..choices import AttemptError, DeliveryStatus
 from ..kinds import AttemptOutcome, kind_handler
 from ..models import Delivery, DeliveryAttempt, Workflow
+from ..payloads import engagement_payload
 from ..selectors import DUE_STATUSES, deliveries_for_sending, sendable_workflow_ids
+from .fanout import delivery_dead_fanout
 from .notifications import workflows_pause_failing
 from .retry import next_state
 
@@ -105,12 +107,6 @@ _executor_pid: int | None = None
 _executor_lock = threading.Lock()
 
 
-def task_batch_size() -> int:
-    """Deliveries one task may send: WORKFLOW_TASK_BATCH, at most three rounds of parallel sends, so a task
-    whose every send times out (15 s) still ends within django-q2's 60 s task timeout."""
-    return max(1, min(settings.WORKFLOW_TASK_BATCH, 3 * max(1, settings.WORKFLOW_SEND_CONCURRENCY)))
-
-
 def _send_executor() -> ThreadPoolExecutor:
     """A thread pool per process (made after django-q2 forks its workers, never inherited)."""
     global _executor, _executor_pid
@@ -123,12 +119,19 @@ def _send_executor() -> ThreadPoolExecutor:
         return _executor
 
 
+def delivery_event(delivery: Delivery) -> dict:
+    """The body the delivery sends: its snapshot, or, for an engagement event, built from the engagement."""
+    if delivery.payload is not None:
+        return delivery.payload
+    return engagement_payload(engagement=delivery.engagement)
+
+
 def _prepare(delivery: Delivery):
     """The kind's send, ready to run without the database; or the outcome that explains why not."""
     try:
         handler = kind_handler(delivery.workflow.kind)
         prepared = handler.prepare(
-            workflow=delivery.workflow, engagement=delivery.engagement, message_id=message_id_for(delivery.uuid)
+            workflow=delivery.workflow, event=delivery_event(delivery), message_id=message_id_for(delivery.uuid)
         )
     except Exception as exc:
         logger.exception("Could not prepare delivery %s", delivery.uuid)
@@ -191,7 +194,7 @@ def deliveries_attempt(
     except GracePeriodOver:
         raise DeliveriesReleased(_deliveries_release(lease_token=token, deliveries=deliveries, manual=manual))
     now = timezone.now()
-    attempts, finished = [], {}
+    attempts, finished, died = [], {}, []
     recovered_workflows, failing_workflows, gone_workflows, pause_candidates = set(), set(), set(), set()
     pause_cutoff = now - timedelta(hours=settings.WORKFLOW_PAUSE_AFTER_HOURS)
     for delivery, outcome in zip(deliveries, outcomes):
@@ -234,7 +237,9 @@ def deliveries_attempt(
             "updated_at": now,
             **state,
         }
-        for field, value in state.items():
+        if state.get("status") == DeliveryStatus.DEAD and delivery.status != DeliveryStatus.DEAD:
+            died.append(delivery)
+        for field, value in finished[delivery.pk].items():
             setattr(delivery, field, value)
         # The workflow rows were read with the deliveries: write them only when their state changes.
         failing_since = delivery.workflow.failing_since
@@ -250,6 +255,17 @@ def deliveries_attempt(
                 pause_candidates.add(delivery.workflow_id)
     with transaction.atomic():
         _relaxed_commit()
+        if died:
+            # Only deliveries this worker still holds die here (the finishing UPDATE is fenced the same way).
+            # Relaxed like the rest: if the commit were lost, the delivery would be sent, and die, again.
+            held = set(
+                Delivery.objects.filter(pk__in=[delivery.pk for delivery in died], lease_token=token).values_list(
+                    "pk", flat=True
+                )
+            )
+            for delivery in died:
+                if delivery.pk in held:
+                    delivery_dead_fanout(delivery=delivery, died_at=now)
         _deliveries_finish(lease_token=token, changes_by_pk=finished)
         DeliveryAttempt.objects.bulk_create(attempts)
         if recovered_workflows:

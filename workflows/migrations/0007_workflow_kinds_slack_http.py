@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0005_move_workflow_links")]
+    dependencies = [("workflows", "0006_workflow_events_and_deliveries_of_any_event")]
 
     operations = [
         migrations.AlterField(
