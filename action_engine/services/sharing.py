@@ -123,10 +123,13 @@ def action_company_share(
     the channel, and the email's Message-ID."""
     if lead.company_id != action_company.company_id:
         raise NotFound("No such lead.")
-    if channel == ShareChannel.EMAIL:
-        action_share_email_check(lead=lead)
     expires_at = timezone.now() + action_link_ttl(company=action_company.company)
     with transaction.atomic():
+        if channel == ShareChannel.EMAIL:
+            # Read under the lead's lock: an unsubscribe at this moment waits for this share, or this share sees it.
+            action_share_email_check(
+                lead=Lead.objects.select_for_update().only("email", "unsubscribed_at").get(pk=lead.pk)
+            )
         # Every share gets its own visitor: the link identifies one delivery of it, one browser.
         visitor = Visitor.objects.create(company_id=lead.company_id, lead=lead)
         # Signed inside the transaction: if building the link fails, no visitor or `sent` is left behind.
