@@ -23,9 +23,8 @@ def lead_unsubscribe_token(*, lead: Lead) -> str:
 
 def lead_unsubscribe_url(*, lead: Lead) -> str:
     """The lead's unsubscribe page (crm/pages.py) on the default host, with its token: for the emails we send."""
-    url = reverse(
-        "lead_unsubscribe", kwargs={"lead_uuid": lead.uuid}, host=DEFAULT_HOST, scheme=f"{settings.PUBLIC_URL_SCHEME}://"
-    )
+    scheme = f"{settings.PUBLIC_URL_SCHEME}://"
+    url = reverse("lead_unsubscribe", kwargs={"lead_uuid": lead.uuid}, host=DEFAULT_HOST, scheme=scheme)
     return f"{url}?{urlencode({'token': lead_unsubscribe_token(lead=lead)})}"
 
 
