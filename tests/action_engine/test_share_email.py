@@ -54,6 +54,15 @@ def test_email_sends_the_link_to_the_lead_and_records_channel_and_message_id(act
     assert urlsplit(unsubscribe_url(message)).path == f"/u/{lead.uuid}/"
 
 
+def test_replies_go_to_the_leads_owner(action_engine_api, forms_action, lead, staff_user):
+    staff_user.email = "rep@acme.example"
+    staff_user.save()
+    lead.owner = staff_user
+    lead.save()
+    share(action_engine_api, forms_action, lead, channel="email")
+    assert mail.outbox[0].reply_to == ["rep@acme.example"]
+
+
 def test_link_is_the_default_channel_and_sends_nothing(action_engine_api, forms_action, lead):
     body = share(action_engine_api, forms_action, lead).json()
     assert (body["channel"], body["email_message_id"]) == ("link", None)
