@@ -11,6 +11,13 @@ class Stage(models.TextChoices):
     PURCHASED = "purchased", "Purchased"
 
 
+class ShareChannel(models.TextChoices):
+    """How a shared link reaches the lead: returned for the rep to send, or emailed by us."""
+
+    LINK = "link", "Link"
+    EMAIL = "email", "Email"
+
+
 class SystemSlug(models.TextChoices):
     """The action systems this code implements (action_engine/systems/<slug>.py)."""
 

@@ -11,6 +11,10 @@ class ActionEngineError(StrEnum):
     MODULE_KIND_NOT_ALLOWED = "module_kind_not_allowed"
     INVALID_SCHEMA = "invalid_schema"
     ACTION_NOT_SHAREABLE = "action_not_shareable"
+    # Sharing by email.
+    LEAD_UNSUBSCRIBED = "lead_unsubscribed"
+    LEAD_WITHOUT_EMAIL = "lead_without_email"
+    EMAIL_NOT_SENT = "email_not_sent"
     # Action links and the engagements recorded through them.
     TOKEN_REQUIRED = "token_required"
     TOKEN_INVALID = "token_invalid"

@@ -233,6 +233,8 @@ class LeadAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     autocomplete_fields = ("company", "owner")
     list_select_related = ("company", "owner")
     date_hierarchy = "created_at"
+    # Set by the lead alone, through the unsubscribe link of an email.
+    readonly_fields = ("unsubscribed_at",)
     inlines = (LeadVisitorInline,)
 
 

@@ -96,6 +96,8 @@ class Lead(SoftDeleteModel):
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
     source = models.CharField(max_length=100, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Set once the lead follows the unsubscribe link of an email we sent them: no email goes to them after.
+    unsubscribed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,6 +1,6 @@
 """API-key endpoints of the public flow: share an action with a lead, read its funnel, replay receiver calls."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -45,10 +45,35 @@ class CompanyActionShareView(APIView):
         description=(
             "Creates a visitor for the lead and a `sent` engagement, and returns the action page URL with the "
             "lead, the visitor and a signed token that expires (30 days, or the company's "
-            'settings["link_ttl_days"]). Sharing twice gives two visitors.'
+            'settings["link_ttl_days"]). Sharing twice gives two visitors. With `"channel": "email"` the link is '
+            "also emailed to the lead, with the company's template (settings[\"share_email\"]: subject and body "
+            "with the placeholders {first_name}, {last_name}, {full_name}, {action_name}, {company_name}, {link}) "
+            "and an unsubscribe link; the engagement's meta records the channel and the email's Message-ID. A lead "
+            "who unsubscribed is a 409 `lead_unsubscribed`, one without an email a 422 `lead_without_email`."
         ),
         tags=[TAG_COMPANY_ACTIONS],
         request=ActionShareCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "Email the link",
+                value={"lead": "3f0c8a4e-1b2d-4c5e-9f60-7a8b9c0d1e2f", "channel": "email"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Emailed",
+                value={
+                    "url": "https://localhost:8000/a/5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9d/?lead=3f0c8a4e-1b2d-4c5e"
+                    "-9f60-7a8b9c0d1e2f&visitor=0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d&token=eyJh...",
+                    "visitor": "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d",
+                    "engagement": "9e8d7c6b-5a49-4382-a716-152433221100",
+                    "expires_at": "2026-01-31T12:00:00Z",
+                    "channel": "email",
+                    "email_message_id": "<176500000000.12345.6789012345678901234@salesassist.example>",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
         responses={
             201: ActionSharedSerializer,
             **problem_responses(
@@ -56,7 +81,9 @@ class CompanyActionShareView(APIView):
                 _400="Invalid input: the lead is not one of the company's.",
                 _403="The key is read-only.",
                 _404="No such company action.",
-                _409="The company action is inactive or unpublished.",
+                _409="The company action is inactive or unpublished, or the lead unsubscribed from emails.",
+                _422="Channel email: the lead has no email address.",
+                _503="Channel email: the email server did not take the email (nothing was recorded).",
             ),
         },
     )
@@ -72,7 +99,9 @@ class CompanyActionShareView(APIView):
             raise Conflict(
                 "An inactive or unpublished action cannot be shared.", code=ActionEngineError.ACTION_NOT_SHAREABLE
             )
-        shared = action_company_share(action_company=action_company, lead=lead)
+        shared = action_company_share(
+            action_company=action_company, lead=lead, channel=serializer.validated_data["channel"]
+        )
         return Response(ActionSharedSerializer(shared).data, status=status.HTTP_201_CREATED)
 
 

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from action_engine.choices import ModuleKind, Stage
+from action_engine.choices import ModuleKind, ShareChannel, Stage
 from salesassist.core.api import JsonTypesMixin, StrictSerializer, UuidField
 from salesassist.core.inbound.models import InboundOutcome
 
@@ -177,9 +177,17 @@ class ReceiverCallRecordedSerializer(EngagementRecordedSerializer):
 
 
 class ActionShareCreateSerializer(StrictSerializer):
-    """Which lead to send the action to (an unknown key is a 400, as on every API-key write)."""
+    """Which lead to send the action to, and how (an unknown key is a 400, as on every API-key write)."""
 
     lead = UuidField()
+    channel = serializers.ChoiceField(
+        choices=ShareChannel.choices,
+        default=ShareChannel.LINK,
+        help_text=(
+            "`link`: the link is returned for you to send. `email`: we email it to the lead with the company's "
+            'template (settings["share_email"]), with an unsubscribe link.'
+        ),
+    )
 
 
 class ActionSharedSerializer(serializers.Serializer):
@@ -189,6 +197,10 @@ class ActionSharedSerializer(serializers.Serializer):
     visitor = UuidField(source="visitor.uuid")
     engagement = UuidField(source="engagement.uuid", help_text="The `sent` engagement.")
     expires_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=ShareChannel.choices)
+    email_message_id = serializers.CharField(
+        allow_null=True, help_text="The Message-ID of the email sent to the lead (channel `email`), else null."
+    )
 
 
 class DateOrDateTimeField(serializers.DateTimeField):

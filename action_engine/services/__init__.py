@@ -53,10 +53,12 @@ from .sharing import (
     ActionShared,
     action_company_share,
     action_link_check,
+    action_share_email_check,
     action_link_sign,
     action_link_ttl,
     action_link_url,
 )
+from .share_email import SHARE_EMAIL_PLACEHOLDERS, SHARE_EMAIL_SETTING, share_email_build, share_email_values
 
 __all__ = [
     "ACTION_COMPANY_FIELDS",
@@ -67,6 +69,8 @@ __all__ = [
     "MODULE_FIELDS",
     "RECEIVER_FIELDS",
     "RECEIVER_MAPPING_KEYS",
+    "SHARE_EMAIL_PLACEHOLDERS",
+    "SHARE_EMAIL_SETTING",
     "VISITOR_TOUCH_INTERVAL",
     "ActionShared",
     "EngagementRecorded",
@@ -93,6 +97,7 @@ __all__ = [
     "action_link_sign",
     "action_link_ttl",
     "action_link_url",
+    "action_share_email_check",
     "action_soft_delete",
     "action_system_check",
     "action_update",
@@ -111,4 +116,6 @@ __all__ = [
     "receiver_default_stage_check",
     "receiver_mapping_check",
     "receiver_payload_map",
+    "share_email_build",
+    "share_email_values",
 ]

@@ -196,6 +196,7 @@ def engagement_record(
     idempotency_key: str = "",
     deduplicate: bool | None = None,
     user_agent: str = "",
+    meta: dict | None = None,
 ) -> EngagementRecorded:
     """Record that a lead (given, or by uuid) reached a stage on a company action, with the system-validated
     message.
@@ -206,7 +207,8 @@ def engagement_record(
     another request with it is refused. With `deduplicate` (by default: when there is no key), a request
     identical to one recorded for the lead within ENGAGEMENT_DEDUPE_SECONDS is answered as that one; the
     lead's lock makes this hold for two at the same moment too. Engagement, message and what the subscribers
-    of `engagement_recorded` write (the workflows' deliveries) commit together.
+    of `engagement_recorded` write (the workflows' deliveries) commit together. `meta` is how the stage came
+    about (a share's channel and email Message-ID, attribution), kept on the engagement as given.
     """
     spec = system_spec(action_company.action.system.slug)
     if stage not in spec.pipeline:
@@ -256,6 +258,7 @@ def engagement_record(
                 message=message_row,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
+                meta=meta or {},
             )
             engagement_recorded.emit(engagement=engagement)
             engagement_counted(system=action_company.action.system.slug, stage=stage)

@@ -1,22 +1,25 @@
-"""Sharing a company action with a lead: the signed link, its lifetime and its check."""
+"""Sharing a company action with a lead: the signed link, its lifetime and its check, and its email."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 from django_hosts.resolvers import reverse
 
-from action_engine.choices import Stage
+from action_engine.choices import ShareChannel, Stage
 from action_engine.errors import ActionEngineError
 from action_engine.models import ActionCompany, Engagement
 from crm.models import Company, Lead, Visitor
-from salesassist.core.exceptions import NotFound, PermissionDenied
+from crm.services import lead_unsubscribe_url
+from salesassist.core.exceptions import Conflict, NotFound, PermissionDenied, Unavailable, Unprocessable
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 
 from .engagements import engagement_record
+from .share_email import share_email_build
 
 ACTION_LINK_SALT = "action_engine.action_link"
 # The longest a company may make its links live: ten years (and far from datetime's limits).
@@ -88,6 +91,18 @@ def action_link_url(*, action_company: ActionCompany, lead: Lead, visitor: Visit
     return f"{url}?{urlencode(params)}"
 
 
+def action_share_email_check(*, lead: Lead) -> None:
+    """Refuse to email a lead who unsubscribed (409) or has no email address (422)."""
+    if lead.unsubscribed_at is not None:
+        raise Conflict(
+            "The lead unsubscribed from emails; share the link another way.", code=ActionEngineError.LEAD_UNSUBSCRIBED
+        )
+    if not lead.email:
+        raise Unprocessable(
+            "The lead has no email address; share the link another way.", code=ActionEngineError.LEAD_WITHOUT_EMAIL
+        )
+
+
 @dataclass(frozen=True)
 class ActionShared:
     """What sharing an action with a lead produced."""
@@ -96,19 +111,61 @@ class ActionShared:
     visitor: Visitor
     engagement: Engagement
     expires_at: datetime
+    channel: ShareChannel
+    email_message_id: str | None = None
 
 
-def action_company_share(*, action_company: ActionCompany, lead: Lead) -> ActionShared:
-    """A new visitor for the lead, a `sent` engagement and the signed link to send them."""
+def action_company_share(
+    *, action_company: ActionCompany, lead: Lead, channel: ShareChannel = ShareChannel.LINK
+) -> ActionShared:
+    """A new visitor for the lead, a `sent` engagement and the signed link: returned for the rep to send
+    (`link`), or emailed to the lead with the company's template (`email`). The engagement's meta records
+    the channel, and the email's Message-ID."""
     if lead.company_id != action_company.company_id:
         raise NotFound("No such lead.")
     expires_at = timezone.now() + action_link_ttl(company=action_company.company)
     with transaction.atomic():
+        if channel == ShareChannel.EMAIL:
+            # Read under the lead's lock: an unsubscribe at this moment waits for this share, or this share sees it.
+            action_share_email_check(
+                lead=Lead.objects.select_for_update().only("email", "unsubscribed_at").get(pk=lead.pk)
+            )
         # Every share gets its own visitor: the link identifies one delivery of it, one browser.
         visitor = Visitor.objects.create(company_id=lead.company_id, lead=lead)
-        recorded = engagement_record(action_company=action_company, lead=lead, visitor=visitor, stage=Stage.SENT)
         # Signed inside the transaction: if building the link fails, no visitor or `sent` is left behind.
         token = action_link_sign(action_company=action_company, lead=lead, visitor=visitor, expires_at=expires_at)
         url = action_link_url(action_company=action_company, lead=lead, visitor=visitor, token=token)
-    return ActionShared(url=url, visitor=visitor, engagement=recorded.engagement, expires_at=expires_at)
+        email = None
+        meta = {"channel": str(channel)}
+        if channel == ShareChannel.EMAIL:
+            email = share_email_build(
+                action_company=action_company, lead=lead, url=url, unsubscribe_url=lead_unsubscribe_url(lead=lead)
+            )
+            meta["email_message_id"] = email.extra_headers["Message-ID"]
+        recorded = engagement_record(
+            action_company=action_company, lead=lead, visitor=visitor, stage=Stage.SENT, meta=meta
+        )
+        if email is not None:
+            # Sent last, inside the transaction: an email the server refused leaves no `sent` behind (a failure
+            # of the commit itself after the send is the one case that would leave an email without its record).
+            _share_email_send(email)
+    return ActionShared(
+        url=url,
+        visitor=visitor,
+        engagement=recorded.engagement,
+        expires_at=expires_at,
+        channel=channel,
+        email_message_id=meta.get("email_message_id"),
+    )
+
+
+def _share_email_send(email) -> None:
+    try:
+        email.connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+        email.send(fail_silently=False)
+    except Exception as exc:  # SMTP, socket and TLS errors alike: the lead got nothing, the share did not happen
+        raise Unavailable(
+            "The email server did not take the email; nothing was recorded. Try again later.",
+            code=ActionEngineError.EMAIL_NOT_SENT,
+        ) from exc
 

@@ -51,10 +51,14 @@ class LeadSerializer(StrictModelSerializer):
             "status",
             "source",
             "custom_fields",
+            "unsubscribed_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["uuid", "created_at", "updated_at"]
+        read_only_fields = ["uuid", "unsubscribed_at", "created_at", "updated_at"]
+        extra_kwargs = {
+            "unsubscribed_at": {"help_text": "When the lead unsubscribed from our emails (their link), or null."}
+        }
 
     def validate_custom_fields(self, value):
         if not isinstance(value, dict):

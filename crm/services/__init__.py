@@ -42,11 +42,19 @@ from .leads import (
     visitor_validate,
 )
 from .retention import RetentionReport, retention_apply, retention_in_effect, retention_settings_check
+from .unsubscribe import (
+    LEAD_UNSUBSCRIBE_SALT,
+    lead_unsubscribe,
+    lead_unsubscribe_link_check,
+    lead_unsubscribe_token,
+    lead_unsubscribe_url,
+)
 
 __all__ = [
     "COMPANY_FIELDS",
     "LEAD_FIELDS",
     "LEAD_RECEIVER_FIELDS",
+    "LEAD_UNSUBSCRIBE_SALT",
     "MEMBERSHIP_FIELDS",
     "VISITOR_FIELDS",
     "LeadReceived",
@@ -78,6 +86,10 @@ __all__ = [
     "lead_receiver_update",
     "lead_receiver_validate",
     "lead_soft_delete",
+    "lead_unsubscribe",
+    "lead_unsubscribe_link_check",
+    "lead_unsubscribe_token",
+    "lead_unsubscribe_url",
     "lead_update",
     "lead_validate",
     "normalize_email",

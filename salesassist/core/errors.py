@@ -26,6 +26,7 @@ from .exceptions import (
     NotFound,
     PermissionDenied,
     SignatureInvalid,
+    Unavailable,
     Unprocessable,
 )
 
@@ -44,6 +45,7 @@ PROBLEM_KINDS: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not found"),
     Conflict: (409, "Conflict"),
     Unprocessable: (422, "Unprocessable content"),
+    Unavailable: (503, "Service unavailable"),
 }
 
 # What a stored inbound call keeps when our code, not the sender, failed it: it can be replayed once fixed.

@@ -31,6 +31,7 @@ class CoreError(StrEnum):
     METRICS_CLOSED = "metrics_closed"
     METRICS_TOKEN_INVALID = "metrics_token_invalid"
     NOT_AUTHENTICATED = "not_authenticated"
+    UNAVAILABLE = "unavailable"
 
 
 class DomainError(Exception):
@@ -81,6 +82,12 @@ class Unprocessable(DomainError):
     another request than the one it was first used for (the IETF Idempotency-Key draft answers it 422)."""
 
     code = CoreError.UNPROCESSABLE
+
+
+class Unavailable(DomainError):
+    """A service this request needs (the email server) did not take it; nothing was kept, it may be tried again."""
+
+    code = CoreError.UNAVAILABLE
 
 
 class SignatureInvalid(DomainError):

@@ -1,8 +1,9 @@
-"""Root URLconf of the default host: admin, health checks, metrics, landing page, action pages."""
+"""Root URLconf of the default host: admin, health checks, metrics, landing page, action pages, unsubscribe."""
 from django.contrib import admin
 from django.urls import path
 
 from action_engine.pages import ActionPageView
+from crm.pages import LeadUnsubscribeView
 from salesassist import views
 
 admin.site.site_header = "SalesAssist Action Engine"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("a/<uuid:action_uuid>/", ActionPageView.as_view(), name="action_page"),
+    path("u/<uuid:lead_uuid>/", LeadUnsubscribeView.as_view(), name="lead_unsubscribe"),
 ]
