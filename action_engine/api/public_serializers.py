@@ -1,7 +1,9 @@
 """Serializers of the public flow: action pages, engagements, receivers, share links and funnels."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from action_engine.attribution import URL_MAX_LENGTH, URL_PATTERN, UTM_MAX_LENGTH, attribution_url_valid
 from action_engine.choices import ModuleKind, Stage
 from salesassist.core.api import JsonTypesMixin, StrictSerializer, UuidField
 from salesassist.core.inbound.models import InboundOutcome
@@ -102,6 +104,44 @@ class PublicActionPageSerializer(serializers.Serializer):
 # --- Engagements ----------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "maxLength": URL_MAX_LENGTH, "pattern": URL_PATTERN})
+class AttributionUrlField(serializers.CharField):
+    """An absolute http(s) URL, as a browser gives it (action_engine/attribution.py: URL_PATTERN)."""
+
+    default_error_messages = {"invalid_url": "Must be an absolute http(s) URL of printable ASCII characters."}
+
+    def __init__(self, **kwargs):
+        # Not trimmed: the schema's pattern refuses spaces, so must the server.
+        super().__init__(max_length=URL_MAX_LENGTH, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not attribution_url_valid(value):
+            self.fail("invalid_url")
+        return value
+
+
+def _utm_field(help_text: str):
+    return serializers.CharField(required=False, allow_blank=True, max_length=UTM_MAX_LENGTH, help_text=help_text)
+
+
+class AttributionSerializer(StrictSerializer):
+    """Where the lead came from, as the page saw it: its URL's utm_* parameters, the referrer, the landing URL.
+
+    Kept on the engagement (`meta`) and, the first time a visitor carries any, as the visitor's first touch.
+    """
+
+    utm_source = _utm_field("The page URL's utm_source, e.g. newsletter.")
+    utm_medium = _utm_field("The page URL's utm_medium, e.g. email.")
+    utm_campaign = _utm_field("The page URL's utm_campaign.")
+    utm_term = _utm_field("The page URL's utm_term.")
+    utm_content = _utm_field("The page URL's utm_content.")
+    referrer = AttributionUrlField(required=False, help_text="document.referrer, when there is one.")
+    landing_url = AttributionUrlField(
+        required=False, help_text="The URL the page was opened at; its `token` parameter is never stored."
+    )
+
+
 class PublicEngagementCreateSerializer(JsonTypesMixin, serializers.Serializer):
     """A stage a lead reached on an action page, with the result's message."""
 
@@ -124,6 +164,9 @@ class PublicEngagementCreateSerializer(JsonTypesMixin, serializers.Serializer):
     )
     honeypot = serializers.CharField(
         required=False, allow_blank=True, help_text="Must stay empty: only bots fill it, and are dropped."
+    )
+    attribution = AttributionSerializer(
+        required=False, help_text="utm_* of the page URL, referrer and landing URL; unknown keys are refused."
     )
 
 
