@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from action_engine.cors import request_origin_allowed_for
 from action_engine.errors import ActionEngineError
+from action_engine.pages import default_host_origin
 from action_engine.models import ActionCompanyReceiver, ReceiverCall
 from action_engine.selectors import PUBLIC_NOT_FOUND, action_page_data, public_action_company_get, public_lead_get
 from action_engine.services import (
@@ -110,7 +111,7 @@ class PublicActionPageView(PublicEndpointMixin, APIView):
             visitor_uuid=query.validated_data["visitor"],
             token=query.validated_data.get("token", ""),
         )
-        data = action_page_data(action_company=action_company, lead=lead)
+        data = action_page_data(action_company=action_company, lead=lead, site_origin=default_host_origin(request))
         return Response(PublicActionPageSerializer(data).data)
 
 

@@ -78,7 +78,8 @@ class PublicModuleSerializer(serializers.Serializer):
     # content
     title = serializers.CharField(required=False)
     content_kind = serializers.CharField(required=False)
-    url = serializers.CharField(required=False)
+    url = serializers.CharField(required=False, help_text="Where to open the content; the engine serves articles.")
+    download_url = serializers.CharField(required=False, help_text="Where to download it.")
     body = serializers.CharField(required=False)
     # form
     schema = serializers.JSONField(required=False, help_text="The form's JSON Schema (draft 2020-12).")
@@ -87,10 +88,16 @@ class PublicModuleSerializer(serializers.Serializer):
 
 
 class PublicLeadSerializer(serializers.Serializer):
-    """What a page may know about its lead: the first name and the stage reached on this action."""
+    """What a page may know about its lead: the first name, the stage reached on this action and the values the
+    company lets the page prefill."""
 
     first_name = serializers.CharField()
     stage = serializers.CharField(help_text="The furthest stage reached on this action; empty if none.")
+    prefill = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The lead's values for the fields the company action's config[\"prefill\"] lists (first_name, "
+        "last_name, name, email, phone); empty unless it lists some.",
+    )
 
 
 class PublicActionPageSerializer(serializers.Serializer):
