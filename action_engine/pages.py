@@ -18,6 +18,7 @@ from django.views.decorators.http import condition, require_safe
 from django.views.generic import TemplateView
 
 from action_engine.selectors import public_action_article_get
+from salesassist.core.exceptions import NotFound
 from salesassist.hosts import ACTION_ENGINE_API, API_SUBDOMAINS
 
 
@@ -99,7 +100,12 @@ class ActionArticleView(TemplateView):
     template_name = "action_page/article.html"
 
     def get(self, request, *args, **kwargs):
-        content = public_action_article_get(action_uuid=kwargs["action_uuid"], content_uuid=kwargs["content_uuid"])
+        try:
+            content = public_action_article_get(
+                action_uuid=kwargs["action_uuid"], content_uuid=kwargs["content_uuid"]
+            )
+        except NotFound as exc:  # the default host answers HTML: Django's 404 page
+            raise Http404(str(exc)) from exc
         if "download" in request.GET:
             response = HttpResponse(f"{content.title}\n\n{content.body}\n", content_type="text/plain; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{slugify(content.title) or "article"}.txt"'
