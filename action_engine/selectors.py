@@ -91,7 +91,8 @@ def public_action_article_get(*, action_uuid, content_uuid) -> Content:
 
 def _article_url(*, site_origin: str, action_company: ActionCompany, content: Content) -> str:
     """Where the default host serves an article, on `site_origin` (the default host as the caller reaches it)."""
-    url = reverse("action_article", kwargs={"action_uuid": action_company.uuid, "content_uuid": content.uuid}, host=DEFAULT_HOST)
+    kwargs = {"action_uuid": action_company.uuid, "content_uuid": content.uuid}
+    url = reverse("action_article", kwargs=kwargs, host=DEFAULT_HOST)
     return f"{site_origin}{urlsplit(url).path}"
 
 

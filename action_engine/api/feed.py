@@ -60,7 +60,9 @@ class FeedEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Engagement
-        fields = ["uuid", "stage", "previous_stage", "action", "visitor", "message", "meta", "first_touch", "created_at"]
+        fields = [
+            "uuid", "stage", "previous_stage", "action", "visitor", "message", "meta", "first_touch", "created_at"
+        ]
         read_only_fields = fields
 
     @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})

@@ -50,7 +50,8 @@ def test_each_engagement_keeps_its_attribution_and_the_visitor_its_first(public_
     assert Visitor.objects.get(uuid=visitor).first_touch == first_meta
 
     entries = crm_api.get(f"/v1/leads/{lead.uuid}/feed").json()["results"]
-    assert [(entry["meta"], entry["first_touch"]) for entry in entries] == [(later, first_meta), (first_meta, first_meta)]
+    shown = [(entry["meta"], entry["first_touch"]) for entry in entries]
+    assert shown == [(later, first_meta), (first_meta, first_meta)]
 
     payload = engagement_payload(engagement=Engagement.objects.get(uuid=second.json()["uuid"]))
     assert payload["data"]["engagement"]["meta"] == later
@@ -61,7 +62,8 @@ def test_a_first_touch_waits_for_the_first_attribution_and_blank_values_are_not_
     visitor = uuid.uuid4()
     assert post(public_api, forms_action, lead, visitor, None, HTTP_IDEMPOTENCY_KEY="a").status_code == 201
     assert Visitor.objects.get(uuid=visitor).first_touch == {}
-    response = post(public_api, forms_action, lead, visitor, {"utm_source": "ads", "utm_term": ""}, HTTP_IDEMPOTENCY_KEY="b")
+    attribution = {"utm_source": "ads", "utm_term": ""}
+    response = post(public_api, forms_action, lead, visitor, attribution, HTTP_IDEMPOTENCY_KEY="b")
     assert response.status_code == 201, response.content
     assert Visitor.objects.get(uuid=visitor).first_touch == {"utm_source": "ads"}
     assert Engagement.objects.get(uuid=response.json()["uuid"]).meta == {"utm_source": "ads"}

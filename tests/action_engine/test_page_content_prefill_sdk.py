@@ -91,7 +91,8 @@ def test_an_article_is_served_by_the_default_host(public_api, company, content_a
     )
     (shown,) = [module for module in response.json()["modules"] if module["uuid"] == str(article.uuid)]
     path = f"/a/{content_action.uuid}/content/{article.uuid}/"
-    assert (shown["url"], shown["download_url"]) == (f"http://localhost:8123{path}", f"http://localhost:8123{path}?download")
+    url = f"http://localhost:8123{path}"
+    assert (shown["url"], shown["download_url"]) == (url, f"{url}?download")
     (document,) = [module for module in response.json()["modules"] if module["uuid"] != str(article.uuid)]
     assert document["url"] == document["download_url"] and document["url"].startswith("https://example.com/")
 
