@@ -1,7 +1,8 @@
-"""The reference action page on the default host: a Django template and plain JavaScript.
+"""What the default host serves action pages: the reference page, the articles pages show, the page SDK.
 
-The page is a thin shell; its script reads the action's data from the public API on the action
-engine host and posts `opened` and the result stage there (CORS allows the default host's origin).
+The reference page is a thin shell; its script reads the action's data from the public API on the action
+engine host and posts `opened` and the result stage there through the page SDK (CORS allows the default
+host's origin). The SDK (`/sdk/salesassist.js`) does the same for pages on any origin a company allows.
 """
 
 import hashlib

@@ -1,9 +1,8 @@
 """Read queries of the action engine domain."""
 from collections.abc import Iterator
 from datetime import datetime
-from uuid import UUID
-
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 from django_hosts.resolvers import reverse
