@@ -1,24 +1,68 @@
-"""The reference action page on the default host: a Django template and plain JavaScript.
+"""What the default host serves action pages: the reference page, the articles pages show, the page SDK.
 
-The page is a thin shell; its script reads the action's data from the public API on the action
-engine host and posts `opened` and the result stage there (CORS allows the default host's origin).
+The reference page is a thin shell; its script reads the action's data from the public API on the action
+engine host and posts `opened` and the result stage there through the page SDK (CORS allows the default
+host's origin). The SDK (`/sdk/salesassist.js`) does the same for pages on any origin a company allows.
 """
 
+import hashlib
+from functools import cache
+from pathlib import Path
+
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import condition, require_safe
 from django.views.generic import TemplateView
 
+from action_engine.selectors import public_action_article_get
+from salesassist.core.exceptions import NotFound
 from salesassist.hosts import ACTION_ENGINE_API, API_SUBDOMAINS
+
+
+SDK_FILE = Path(__file__).parent / "static" / "sdk" / "salesassist.js"
+# Pages load the SDK by a fixed URL, so it cannot be cached for good: an hour, then revalidated by its ETag.
+SDK_MAX_AGE_SECONDS = 3600
+
+
+@cache
+def _sdk_source() -> tuple[bytes, str]:
+    source = SDK_FILE.read_bytes()
+    return source, hashlib.sha256(source).hexdigest()[:32]
+
+
+@require_safe
+@condition(etag_func=lambda request: _sdk_source()[1])
+def sdk_script(request):
+    """`/sdk/salesassist.js`: the page SDK (docs/sdk.md), for pages on any origin to load with a script tag."""
+    source, _ = _sdk_source()
+    response = HttpResponse(source, content_type="text/javascript; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=SDK_MAX_AGE_SECONDS)
+    # Pages on other origins may load it with crossorigin (and Subresource Integrity): it holds no secret.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _origin_on(request, host_name: str) -> str:
+    """`host_name`'s origin as seen from this request: the same scheme and port."""
+    host = request.get_host()
+    _, _, port = host.rpartition(":") if ":" in host else ("", "", "")
+    port_part = f":{port}" if port else ""
+    return f"{request.scheme}://{host_name}{port_part}"
 
 
 def public_api_origin(request) -> str:
     """The action engine API's origin as seen from this request: same scheme and port, the API's host name."""
-    host = request.get_host()
-    _, _, port = host.rpartition(":") if ":" in host else ("", "", "")
-    port_part = f":{port}" if port else ""
-    return f"{request.scheme}://{API_SUBDOMAINS[ACTION_ENGINE_API]}.{settings.PARENT_HOST}{port_part}"
+    return _origin_on(request, f"{API_SUBDOMAINS[ACTION_ENGINE_API]}.{settings.PARENT_HOST}")
+
+
+def default_host_origin(request) -> str:
+    """The default host's origin (the reference page, articles) as seen from a request to any host."""
+    return _origin_on(request, settings.PARENT_HOST)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -47,3 +91,24 @@ class ActionPageView(TemplateView):
         # origin alone (django-csp adds a response's `_csp_update` to the policy, as its csp_update does).
         response._csp_update = {"connect-src": [public_api_origin(self.request)]}
         return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class ActionArticleView(TemplateView):
+    """`/a/<action uuid>/content/<content uuid>/`: an article (content with a body and no URL or file) that a
+    published action shows, as a page to read; `?download` gives it as a text file."""
+
+    template_name = "action_page/article.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            content = public_action_article_get(
+                action_uuid=kwargs["action_uuid"], content_uuid=kwargs["content_uuid"]
+            )
+        except NotFound as exc:  # the default host answers HTML: Django's 404 page
+            raise Http404(str(exc)) from exc
+        if "download" in request.GET:
+            response = HttpResponse(f"{content.title}\n\n{content.body}\n", content_type="text/plain; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{slugify(content.title) or "article"}.txt"'
+            return response
+        return self.render_to_response(self.get_context_data(content=content))

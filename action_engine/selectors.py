@@ -1,17 +1,21 @@
 """Read queries of the action engine domain."""
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
+from django_hosts.resolvers import reverse
 
 from crm.models import Lead
-from products.models import Variant
+from products.models import Content, Variant
 from salesassist.core.exceptions import NotFound
 from salesassist.core.json_schema import schema_pattern_errors
+from salesassist.hosts import DEFAULT as DEFAULT_HOST
 
 from .choices import ModuleKind
 from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form
+from .prefill import lead_prefill
 from .systems import system_spec
 
 # One answer for every reason a public action cannot be served, so a caller learns nothing from it.
@@ -61,7 +65,47 @@ def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
     return spec.furthest_stage(reached)
 
 
-def _module_data(module: ActionCompanySystemModule) -> dict | None:
+def content_is_article(content: Content) -> bool:
+    """Content the engine serves itself: a body to read, and no URL or file of its own."""
+    return bool(content.body) and not content.url and not content.file
+
+
+def public_action_article_get(*, action_uuid, content_uuid) -> Content:
+    """An article that a page may show: published, alive, shown by an action pages may use; 404 otherwise."""
+    action_company = public_action_company_get(action_uuid=action_uuid)
+    module = (
+        action_company.modules.filter(
+            kind=ModuleKind.CONTENT,
+            content__uuid=content_uuid,
+            content__deleted_at__isnull=True,
+            content__is_published=True,
+        )
+        .select_related("content")
+        .first()
+    )
+    if module is None or not content_is_article(module.content):
+        raise NotFound("No such article.")
+    return module.content
+
+
+def _article_url(*, site_origin: str, action_company: ActionCompany, content: Content) -> str:
+    """Where the default host serves an article, on `site_origin` (the default host as the caller reaches it)."""
+    kwargs = {"action_uuid": action_company.uuid, "content_uuid": content.uuid}
+    url = reverse("action_article", kwargs=kwargs, host=DEFAULT_HOST)
+    return f"{site_origin}{urlsplit(url).path}"
+
+
+def _content_urls(*, content: Content, action_company: ActionCompany, site_origin: str) -> dict:
+    if content.url or content.file:
+        url = content.url or content.file.url
+        return {"url": url, "download_url": url}
+    if content_is_article(content):
+        url = _article_url(site_origin=site_origin, action_company=action_company, content=content)
+        return {"url": url, "download_url": f"{url}?download"}
+    return {"url": "", "download_url": ""}
+
+
+def _module_data(module: ActionCompanySystemModule, *, site_origin: str) -> dict | None:
     if module.kind == ModuleKind.PRODUCT:
         product = module.product
         if product.deleted_at is not None or not product.is_published:
@@ -95,7 +139,7 @@ def _module_data(module: ActionCompanySystemModule) -> dict | None:
             "uuid": str(content.uuid),
             "title": content.title,
             "content_kind": content.kind,
-            "url": content.url or (content.file.url if content.file else ""),
+            **_content_urls(content=content, action_company=module.action_company, site_origin=site_origin),
             "body": content.body,
         }
     form = module.form
@@ -112,8 +156,9 @@ def _module_data(module: ActionCompanySystemModule) -> dict | None:
     }
 
 
-def action_page_data(*, action_company: ActionCompany, lead: Lead) -> dict:
-    """All a page needs to render: the action, its modules in order, the lead's stage and first name."""
+def action_page_data(*, action_company: ActionCompany, lead: Lead, site_origin: str) -> dict:
+    """All a page needs to render: the action, its modules in order, the lead's stage and first name, and the
+    lead's values the company lets its form prefill (action_engine/prefill.py; none by default)."""
     spec = system_spec(action_company.action.system.slug)
     modules = (
         action_company.modules.select_related("product", "content", "form")
@@ -131,10 +176,13 @@ def action_page_data(*, action_company: ActionCompany, lead: Lead) -> dict:
             "pipeline": [stage.value for stage in spec.pipeline],
             "result_stage": spec.result_stage.value,
         },
-        "modules": [data for data in (_module_data(module) for module in modules) if data is not None],
+        "modules": [
+            data for data in (_module_data(module, site_origin=site_origin) for module in modules) if data is not None
+        ],
         "lead": {
             "first_name": lead.first_name,
             "stage": lead_stage_on_action(action_company=action_company, lead=lead),
+            "prefill": lead_prefill(config=action_company.config, lead=lead),
         },
     }
 

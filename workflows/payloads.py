@@ -61,6 +61,9 @@ def engagement_payload(*, engagement) -> dict:
                 "previous_stage": engagement.previous_stage or None,
                 "visitor": str(engagement.visitor.uuid) if engagement.visitor_id else None,
                 "created_at": _iso(engagement.created_at),
+                # This request's attribution (utm_*, referrer, landing_url) and the visitor's first one.
+                "meta": engagement.meta,
+                "first_touch": engagement.visitor.first_touch if engagement.visitor_id else {},
             },
             "lead": _lead_data(engagement.lead),
             "company_action": {

@@ -50,15 +50,32 @@ class FeedEntrySerializer(serializers.ModelSerializer):
     )
     visitor = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
     message = serializers.SerializerMethodField(help_text="The JSON body of the result, or null.")
+    meta = serializers.SerializerMethodField(
+        help_text="How the request came: attribution (utm_source, utm_medium, utm_campaign, utm_term, utm_content, "
+        "referrer, landing_url), each key only when it was sent."
+    )
+    first_touch = serializers.SerializerMethodField(
+        help_text="The visitor's first attribution (the same keys), kept from its first engagement that had any."
+    )
 
     class Meta:
         model = Engagement
-        fields = ["uuid", "stage", "previous_stage", "action", "visitor", "message", "created_at"]
+        fields = [
+            "uuid", "stage", "previous_stage", "action", "visitor", "message", "meta", "first_touch", "created_at"
+        ]
         read_only_fields = fields
 
     @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
     def get_message(self, engagement: Engagement):
         return engagement.message.body if engagement.message_id else None
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_meta(self, engagement: Engagement) -> dict:
+        return engagement.meta
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_first_touch(self, engagement: Engagement) -> dict:
+        return engagement.visitor.first_touch if engagement.visitor_id else {}
 
 
 class LeadFeedQuerySerializer(serializers.Serializer):

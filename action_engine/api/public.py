@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from action_engine.cors import request_origin_allowed_for
 from action_engine.errors import ActionEngineError
+from action_engine.pages import default_host_origin
 from action_engine.models import ActionCompanyReceiver, ReceiverCall
 from action_engine.selectors import PUBLIC_NOT_FOUND, action_page_data, public_action_company_get, public_lead_get
 from action_engine.services import (
@@ -110,7 +111,7 @@ class PublicActionPageView(PublicEndpointMixin, APIView):
             visitor_uuid=query.validated_data["visitor"],
             token=query.validated_data.get("token", ""),
         )
-        data = action_page_data(action_company=action_company, lead=lead)
+        data = action_page_data(action_company=action_company, lead=lead, site_origin=default_host_origin(request))
         return Response(PublicActionPageSerializer(data).data)
 
 
@@ -132,7 +133,9 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
             "move the lead back. The same Idempotency-Key (or submission_id) records once and answers the "
             "same 201 again (`Idempotent-Replayed: true`); reused with a different request it is a 422. Without a "
             "key, a request identical to one recorded for the lead within ENGAGEMENT_DEDUPE_SECONDS (10 s by "
-            "default) is answered as that one too. A filled honeypot gets 202 and nothing is recorded."
+            "default) is answered as that one too. A filled honeypot gets 202 and nothing is recorded. `attribution` "
+            "(the page URL's utm_* parameters, the referrer, the landing URL; unknown keys refused) is kept on the "
+            "engagement's `meta` and, the first time the visitor carries any, as its first touch."
         ),
         tags=[PUBLIC_TAG],
         auth=[],
@@ -185,6 +188,7 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
                 visitor_uuid=data["visitor"],
                 idempotency_key=f"public:{key}" if key else "",
                 user_agent=request.headers.get("User-Agent", ""),
+                attribution=data.get("attribution"),
             )
         except LeadNotFound:
             # The same 404 as an unknown action: a page's caller learns nothing about which it was.

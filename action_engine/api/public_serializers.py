@@ -1,7 +1,9 @@
 """Serializers of the public flow: action pages, engagements, receivers, share links and funnels."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from action_engine.attribution import URL_MAX_LENGTH, URL_PATTERN, UTM_MAX_LENGTH, attribution_url_valid
 from action_engine.choices import ModuleKind, ShareChannel, Stage
 from salesassist.core.api import JsonTypesMixin, StrictSerializer, UuidField
 from salesassist.core.inbound.models import InboundOutcome
@@ -76,7 +78,8 @@ class PublicModuleSerializer(serializers.Serializer):
     # content
     title = serializers.CharField(required=False)
     content_kind = serializers.CharField(required=False)
-    url = serializers.CharField(required=False)
+    url = serializers.CharField(required=False, help_text="Where to open the content; the engine serves articles.")
+    download_url = serializers.CharField(required=False, help_text="Where to download it.")
     body = serializers.CharField(required=False)
     # form
     schema = serializers.JSONField(required=False, help_text="The form's JSON Schema (draft 2020-12).")
@@ -85,10 +88,16 @@ class PublicModuleSerializer(serializers.Serializer):
 
 
 class PublicLeadSerializer(serializers.Serializer):
-    """What a page may know about its lead: the first name and the stage reached on this action."""
+    """What a page may know about its lead: the first name, the stage reached on this action and the values the
+    company lets the page prefill."""
 
     first_name = serializers.CharField()
     stage = serializers.CharField(help_text="The furthest stage reached on this action; empty if none.")
+    prefill = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The lead's values for the fields the company action's config[\"prefill\"] lists (first_name, "
+        "last_name, name, email, phone); empty unless it lists some.",
+    )
 
 
 class PublicActionPageSerializer(serializers.Serializer):
@@ -100,6 +109,44 @@ class PublicActionPageSerializer(serializers.Serializer):
 
 
 # --- Engagements ----------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "maxLength": URL_MAX_LENGTH, "pattern": URL_PATTERN})
+class AttributionUrlField(serializers.CharField):
+    """An absolute http(s) URL, as a browser gives it (action_engine/attribution.py: URL_PATTERN)."""
+
+    default_error_messages = {"invalid_url": "Must be an absolute http(s) URL of printable ASCII characters."}
+
+    def __init__(self, **kwargs):
+        # Not trimmed: the schema's pattern refuses spaces, so must the server.
+        super().__init__(max_length=URL_MAX_LENGTH, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not attribution_url_valid(value):
+            self.fail("invalid_url")
+        return value
+
+
+def _utm_field(help_text: str):
+    return serializers.CharField(required=False, allow_blank=True, max_length=UTM_MAX_LENGTH, help_text=help_text)
+
+
+class AttributionSerializer(StrictSerializer):
+    """Where the lead came from, as the page saw it: its URL's utm_* parameters, the referrer, the landing URL.
+
+    Kept on the engagement (`meta`) and, the first time a visitor carries any, as the visitor's first touch.
+    """
+
+    utm_source = _utm_field("The page URL's utm_source, e.g. newsletter.")
+    utm_medium = _utm_field("The page URL's utm_medium, e.g. email.")
+    utm_campaign = _utm_field("The page URL's utm_campaign.")
+    utm_term = _utm_field("The page URL's utm_term.")
+    utm_content = _utm_field("The page URL's utm_content.")
+    referrer = AttributionUrlField(required=False, help_text="document.referrer, when there is one.")
+    landing_url = AttributionUrlField(
+        required=False, help_text="The URL the page was opened at; its `token` parameter is never stored."
+    )
 
 
 class PublicEngagementCreateSerializer(JsonTypesMixin, serializers.Serializer):
@@ -124,6 +171,9 @@ class PublicEngagementCreateSerializer(JsonTypesMixin, serializers.Serializer):
     )
     honeypot = serializers.CharField(
         required=False, allow_blank=True, help_text="Must stay empty: only bots fill it, and are dropped."
+    )
+    attribution = AttributionSerializer(
+        required=False, help_text="utm_* of the page URL, referrer and landing URL; unknown keys are refused."
     )
 
 

@@ -4,6 +4,7 @@ from django.db import transaction
 from action_engine.choices import ModuleKind
 from action_engine.errors import ActionEngineError
 from action_engine.models import Action, ActionCompany, ActionCompanyReceiver, ActionCompanySystemModule, Form
+from action_engine.prefill import prefill_config_errors
 from action_engine.selectors import action_company_names_showing
 from action_engine.systems import system_spec
 from crm.models import Company
@@ -26,10 +27,18 @@ def action_company_action_check(*, company: Company, action: Action) -> None:
         )
 
 
+def action_company_config_check(*, config) -> None:
+    """A company action's config names only lead fields a page may prefill (action_engine/prefill.py)."""
+    errors = prefill_config_errors(config)
+    if errors:
+        raise InvalidInput("This config cannot be used.", errors={"config.prefill": errors})
+
+
 @transaction.atomic
 def action_company_create(*, company: Company, action: Action, name: str = "", **fields) -> ActionCompany:
     """A company's instance of an action, created with its receiver in the same transaction."""
     action_company_action_check(company=company, action=action)
+    action_company_config_check(config=fields.get("config"))
     action_company = ActionCompany.objects.create(company=company, action=action, name=name or action.name, **fields)
     action_company_receiver_create(action_company=action_company)
     return action_company
@@ -43,6 +52,7 @@ def action_company_update(*, action_company: ActionCompany, **fields) -> ActionC
         setattr(action_company, name, value)
     if not action_company.name:
         raise InvalidInput("A company action needs a name.", errors={"name": ["This field may not be blank."]})
+    action_company_config_check(config=action_company.config)
     action_company.save()
     return action_company
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from action_engine.attribution import attribution_meta
 from action_engine.errors import ActionEngineError
 from action_engine.events import engagement_recorded
 from action_engine.models import ActionCompany, ActionCompanyReceiver, Engagement, Message
@@ -113,9 +114,10 @@ def _previous_stage_and_repeat(
     return spec.furthest_stage(list(stages)), stages.get(stage)
 
 
-def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
+def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str, attribution: dict) -> Visitor:
     """The lead's company's visitor with this uuid, created and linked to the lead when first seen;
-    Conflict if it is another lead's of the same company.
+    Conflict if it is another lead's of the same company. The first attribution it carries becomes its
+    first touch, never overwritten (the row is locked, so two first requests at once keep one).
 
     Only the lead's company's visitors are looked at: a uuid that another company's visitor has is, here,
     a uuid not seen yet, and gets a new visitor of this company (Visitor.uuid is unique per company). So
@@ -138,6 +140,7 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
                     first_seen_at=now,
                     last_seen_at=now,
                     user_agent=(user_agent or "")[:500],
+                    first_touch=attribution,
                 )
         except IntegrityError:
             # Another request created the same browser's visitor a moment ago.
@@ -158,6 +161,9 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str) -> Visitor:
     if user_agent and not visitor.user_agent:
         visitor.user_agent = user_agent[:500]
         changed.append("user_agent")
+    if attribution and not visitor.first_touch:
+        visitor.first_touch = attribution
+        changed.append("first_touch")
     if changed:
         visitor.save(update_fields=[*changed, "updated_at"])
     return visitor
@@ -197,6 +203,7 @@ def engagement_record(
     deduplicate: bool | None = None,
     user_agent: str = "",
     meta: dict | None = None,
+    attribution: dict | None = None,
 ) -> EngagementRecorded:
     """Record that a lead (given, or by uuid) reached a stage on a company action, with the system-validated
     message.
@@ -208,7 +215,11 @@ def engagement_record(
     identical to one recorded for the lead within ENGAGEMENT_DEDUPE_SECONDS is answered as that one; the
     lead's lock makes this hold for two at the same moment too. Engagement, message and what the subscribers
     of `engagement_recorded` write (the workflows' deliveries) commit together. `meta` is how the stage came
-    about (a share's channel and email Message-ID, attribution), kept on the engagement as given.
+    about (a share's channel and email Message-ID), kept on the engagement as given.
+
+    `attribution` (utm_*, referrer, landing URL: action_engine/attribution.py) is kept in the engagement's
+    `meta`, and as the visitor's first touch if it has none yet. It is not part of the request's fingerprint:
+    it says how the lead came, not what it did, so a retry from another tab is still the same request.
     """
     spec = system_spec(action_company.action.system.slug)
     if stage not in spec.pipeline:
@@ -228,6 +239,8 @@ def engagement_record(
         message=message,
     )
     body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
+    touch = attribution_meta(attribution)
+    meta = {**(meta or {}), **touch}
     if deduplicate is None:
         deduplicate = not idempotency_key
     dedupe_seconds = settings.ENGAGEMENT_DEDUPE_SECONDS
@@ -245,7 +258,9 @@ def engagement_record(
             if deduplicate and dedupe_seconds > 0 and repeat_id is not None:
                 return _replayed(_engagement_for_replay(pk=repeat_id))
             if visitor is None and visitor_uuid:
-                visitor = _visitor_for_lead(lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent)
+                visitor = _visitor_for_lead(
+                    lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent, attribution=touch
+                )
             message_row = Message.objects.create(company_id=action_company.company_id, body=body)
             engagement = Engagement.objects.create(
                 company_id=action_company.company_id,
@@ -258,7 +273,7 @@ def engagement_record(
                 message=message_row,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
-                meta=meta or {},
+                meta=meta,
             )
             engagement_recorded.emit(engagement=engagement)
             engagement_counted(system=action_company.action.system.slug, stage=stage)

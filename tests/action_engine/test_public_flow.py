@@ -62,7 +62,7 @@ def test_whole_flow_for_each_system(request, action_engine_api, crm_api, public_
     )
     assert page.status_code == 200, page.content
     page = page.json()
-    assert page["lead"] == {"first_name": "Ada", "stage": "sent"}
+    assert page["lead"] == {"first_name": "Ada", "stage": "sent", "prefill": {}}
     assert page["action"]["result_stage"] == result_stage
     assert "email" not in str(page["lead"]) and "Lovelace" not in str(page)
 

@@ -17,6 +17,8 @@ def test_the_page_carries_the_link_and_the_api_of_the_same_port(forms_action, le
     assert f'data-action="{forms_action.uuid}"' in html and f'data-lead="{lead.uuid}"' in html
     assert 'data-token="t&amp;&lt;x&gt;"' in html
     assert "/static/action_page/page.js" in html and 'name="viewport"' in html
+    # The page SDK first: the page's script records through it.
+    assert html.index("/static/sdk/salesassist.js") < html.index("/static/action_page/page.js")
     assert response["Cache-Control"].startswith("max-age=0")
 
 

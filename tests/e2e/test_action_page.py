@@ -82,9 +82,12 @@ def _action(company, system, type_slug, name):
 def test_a_lead_fills_the_form_on_a_phone(live_server, phone_page):
     company = CompanyFactory(settings={"require_link_token": True})
     action_company = _action(company, SystemSlug.FORMS, "form", "Book your demo")
+    # The company lets its page prefill the email; the name stays for the lead to type.
+    action_company.config = {"prefill": ["email"]}
+    action_company.save()
     form = FormFactory(company=company, schema=SIGNUP_SCHEMA, submit_label="Book it", success_message="See you soon!")
     ModuleFactory(action_company=action_company, kind=ModuleKind.FORM, form=form)
-    lead = LeadFactory(company=company, first_name="Ada")
+    lead = LeadFactory(company=company, first_name="Ada", last_name="Lovelace", email="ada@known.example.com")
     shared = action_company_share(action_company=action_company, lead=lead)
 
     page = phone_page
@@ -95,6 +98,8 @@ def test_a_lead_fills_the_form_on_a_phone(live_server, phone_page):
     assert page.inner_text("#title") == "Book your demo"
     assert page.inner_text("#greeting") == "Hi Ada,"
     assert wait_for(lambda: Engagement.objects.filter(lead=lead, stage=Stage.OPENED).exists()), page.console_messages
+    assert page.input_value("#field-email") == "ada@known.example.com"
+    assert page.input_value("#field-name") == ""
 
     # The API's field errors are shown next to their fields.
     page.fill("#field-name", "Ada Lovelace")
@@ -113,7 +118,8 @@ def test_a_lead_fills_the_form_on_a_phone(live_server, phone_page):
     page.check("#field-newsletter")
     page.click("button[type=submit]")
     page.wait_for_selector("#confirmation:not([hidden])", timeout=10_000)
-    assert page.inner_text("#confirmation-text") == "See you soon!"
+    # The thank-you is said once: the form's own message, nothing besides it.
+    assert page.inner_text("#confirmation") == "See you soon!"
     page.screenshot(path=str(SCREENSHOT_DIR / "form-phone-confirmation.png"), full_page=True)
 
     submitted = Engagement.objects.get(lead=lead, stage=Stage.SUBMITTED)
@@ -153,11 +159,24 @@ def test_a_lead_buys_on_a_phone(live_server, phone_page):
     assert "37.50" in page.inner_text("#cart-total")
     page.screenshot(path=str(SCREENSHOT_DIR / "commerce-phone.png"), full_page=True)
     page.click("#buy")
+    # A review comes first: the cart's lines and total, then confirm or go back; nothing is bought yet.
+    page.wait_for_selector("#review:not([hidden])", timeout=10_000)
+    lines = page.inner_text("#review-lines")
+    assert "3 × Widget (Large)" in lines and "37.50" in lines
+    assert "37.50" in page.inner_text("#review-total")
+    assert page.locator("#buy").is_hidden()
+    page.screenshot(path=str(SCREENSHOT_DIR / "commerce-phone-review.png"), full_page=True)
+    page.click("#back-to-cart")
+    page.fill("#quantity-0", "2")
+    page.click("#buy")
+    assert "25.00" in page.inner_text("#review-total")
+    assert not Engagement.objects.filter(lead=lead, stage=Stage.PURCHASED).exists()
+    page.click("#confirm-order")
     page.wait_for_selector("#confirmation:not([hidden])", timeout=10_000)
 
     purchased = Engagement.objects.get(lead=lead, stage=Stage.PURCHASED)
     assert purchased.idempotency_key.startswith("public:buy-")
-    assert purchased.message.body["total"] == "37.50"
+    assert purchased.message.body["total"] == "25.00"
     assert purchased.message.body["items"][0]["variant"] == str(large.uuid)
     assert not page.csp_violations
 
@@ -169,18 +188,33 @@ def test_a_lead_downloads_content_on_a_phone(live_server, phone_page):
     # A file the live server itself serves, so the download works without the internet.
     content = ContentFactory(company=company, title="Brochure", url=f"{live_server.url}/static/action_page/page.css")
     ModuleFactory(action_company=action_company, kind=ModuleKind.CONTENT, content=content)
+    # An article has no URL: the default host serves it, to read and to download.
+    article = ContentFactory(company=company, title="Customer story", url="", body="How Acme saved an hour a day.")
+    ModuleFactory(action_company=action_company, kind=ModuleKind.CONTENT, content=article, position=1)
     lead = LeadFactory(company=company)
     shared = action_company_share(action_company=action_company, lead=lead)
 
     page = phone_page
     page.goto(link_on_live_server(shared.url, live_server))
     page.wait_for_selector("text=Download", timeout=10_000)
-    assert page.get_attribute("text=Open", "href") == content.url
+    brochure, story = page.locator("article.card").all()
+    assert brochure.locator("text=Open").get_attribute("href") == content.url
     page.screenshot(path=str(SCREENSHOT_DIR / "content-phone.png"), full_page=True)
     with page.expect_download():
-        page.click("text=Download")
+        brochure.locator("text=Download").click()
     downloaded = Engagement.objects.filter(lead=lead, stage=Stage.DOWNLOADED, message__body__content=str(content.uuid))
     assert wait_for(downloaded.exists)
+
+    with page.expect_download() as story_download:
+        story.locator("text=Download").click()
+    assert story_download.value.suggested_filename == "customer-story.txt"
+    assert Path(story_download.value.path()).read_text() == "Customer story\n\nHow Acme saved an hour a day.\n"
+    with page.context.expect_page() as opened:
+        story.locator("text=Open").click()
+    opened.value.wait_for_selector("#article-body")
+    assert opened.value.inner_text("#article-body") == "How Acme saved an hour a day."
+    stories = Engagement.objects.filter(lead=lead, stage=Stage.DOWNLOADED, message__body__content=str(article.uuid))
+    assert wait_for(stories.exists)
     assert not page.csp_violations
 
 

@@ -1,19 +1,19 @@
 /* The reference action page: reads the action from the public API, renders it, posts the lead's stages.
- * Plain JavaScript, no build step. Every post carries an Idempotency-Key, one per submission, so retries
- * and double clicks count once; the API's field errors are shown next to their fields. */
+ * Plain JavaScript, no build step. It talks to the API through the page SDK (sdk/salesassist.js, loaded
+ * first): idempotency keys, retries, the offline queue and attribution are the SDK's. Every submission keeps
+ * one key, so retries and double clicks count once; the API's field errors are shown next to their fields. */
 (function () {
   "use strict";
 
   var root = document.getElementById("action-page");
-  var cfg = {
+  var client = SalesAssist.client({
     api: root.dataset.api,
     action: root.dataset.action,
     lead: root.dataset.lead,
     visitor: root.dataset.visitor,
     token: root.dataset.token
-  };
+  });
   var page = null;
-
   function $(id) { return document.getElementById(id); }
 
   function el(tag, attrs, children) {
@@ -27,28 +27,6 @@
     });
     (children || []).forEach(function (child) { if (child) node.appendChild(child); });
     return node;
-  }
-
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
-
-  // A link without a visitor (a forwarded or hand-made one) gets this browser's own, kept across visits.
-  function visitorUuid() {
-    if (cfg.visitor) return cfg.visitor;
-    var key = "salesassist.visitor." + cfg.lead;
-    var known = null;
-    try { known = localStorage.getItem(key); } catch (e) { /* private mode */ }
-    if (!known) {
-      known = uuid4();
-      try { localStorage.setItem(key, known); } catch (e) { /* private mode */ }
-    }
-    return known;
   }
 
   function notice(text, isError) {
@@ -65,18 +43,6 @@
     notice("");
   }
 
-  function request(method, path, body, key) {
-    var headers = { "Accept": "application/json" };
-    if (body) headers["Content-Type"] = "application/json";
-    if (key) headers["Idempotency-Key"] = key;
-    return fetch(cfg.api + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, mode: "cors" })
-      .then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          return { ok: response.ok, status: response.status, data: data };
-        });
-      });
-  }
-
   // One Idempotency-Key per submission, made once and sent again on its retries (a double click, a retry
   // after a lost answer), so it records once. A changed submission gets a new key: the API refuses a key
   // sent with a different request (422) rather than drop the change.
@@ -84,17 +50,16 @@
     var last = { body: null, key: null };
     return function (message) {
       var body = JSON.stringify(message);
-      if (body !== last.body) last = { body: body, key: prefix + "-" + uuid4() };
+      if (body !== last.body) last = { body: body, key: prefix + "-" + SalesAssist.newKey() };
       return last.key;
     };
   }
 
-  function postStage(stage, message, key, honeypot) {
-    var body = {
-      action: cfg.action, lead: cfg.lead, visitor: cfg.visitor, stage: stage, message: message || {}, token: cfg.token
-    };
-    if (honeypot) body.honeypot = honeypot;
-    return request("POST", "/public/engagements", body, key);
+  var SAVED_OFFLINE = "We could not reach the server: your answer is saved on this device and will be sent as " +
+    "soon as you are back online.";
+
+  function recordResult(message, key, honeypot) {
+    return client.record(page.action.result_stage, message, { key: key, honeypot: honeypot });
   }
 
   function problemText(result) {
@@ -164,14 +129,21 @@
     return unplaced;
   }
 
-  function renderForm(module) {
+  // The lead's values the company lets its page fill in (page data `lead.prefill`: only the fields its
+  // action's config["prefill"] lists), each into the form field of the same name.
+  function prefilled(input, value) {
+    if (typeof value === "string" && value && input.type !== "checkbox") input.value = value;
+    return input;
+  }
+
+  function renderForm(module, prefill) {
     var schema = module.schema || {};
     var properties = schema.properties || {};
     var required = schema.required || [];
     var fields = Object.keys(properties).map(function (name) {
       var prop = properties[name] || {};
       var isRequired = required.indexOf(name) !== -1;
-      var input = inputFor(name, prop, isRequired);
+      var input = prefilled(inputFor(name, prop, isRequired), prefill[name]);
       var label = el("label", { "for": input.id, text: (prop.title || name) + (isRequired ? " *" : "") });
       var error = el("p", { className: "field__error", id: input.id + "-error", "data-error-for": name, hidden: true });
       var hint = prop.description ? el("p", { className: "hint", text: prop.description }) : null;
@@ -201,13 +173,13 @@
       submit.disabled = true;
       notice("Sending…");
       var message = { form: module.uuid, data: data };
-      postStage(page.action.result_stage, message, keyFor(message), form.elements.website.value)
+      recordResult(message, keyFor(message), form.elements.website.value)
         .then(function (result) {
           if (result.ok) return confirm(module.success_message || "Thank you!");
+          if (result.queued) return confirm(SAVED_OFFLINE);
           var unplaced = showErrors(form, result.data.errors);
           notice(unplaced.length ? unplaced.join(" ") : (result.status === 400 ? "Please check the highlighted fields." : problemText(result)), true);
         })
-        .catch(function () { notice("We could not reach the server. Please try again.", true); })
         .then(function () { submit.disabled = false; });
     });
     return form;
@@ -224,8 +196,11 @@
     var products = modules.filter(function (m) { return m.kind === "product"; });
     var lines = [];
     var total = el("p", { className: "total" }, [el("span", { text: "Total" }), el("span", { id: "cart-total", text: "—" })]);
+    function variantOf(line) {
+      return line.product.variants.filter(function (v) { return v.uuid === line.variant.value; })[0] || null;
+    }
     function unitPrice(line) {
-      var variant = line.product.variants.filter(function (v) { return v.uuid === line.variant.value; })[0];
+      var variant = variantOf(line);
       return Number(variant ? variant.price : line.product.price);
     }
     function refresh() {
@@ -254,28 +229,66 @@
       ]);
     });
     var buy = el("button", { type: "button", className: "button", id: "buy", text: "Buy" });
+    var cart = el("div", {}, cards.concat([el("div", { className: "card" }, [total, buy])]));
+    var review = el("div", { className: "card", id: "review", hidden: true });
     var keyFor = submissionKeys("buy");
+
+    function chosen() {
+      return lines.filter(function (line) { return (parseInt(line.quantity.value, 10) || 0) > 0; });
+    }
+
+    function showCart(isShown) {
+      cart.hidden = !isShown;
+      review.hidden = isShown;
+    }
+
+    // Buying takes two steps: the cart's summary to check, then the order placed on "Confirm order".
     buy.addEventListener("click", function () {
-      var items = lines.map(function (line) {
-        return { product: line.product.uuid, variant: line.variant.value || null, quantity: parseInt(line.quantity.value, 10) || 0 };
-      }).filter(function (item) { return item.quantity > 0; });
-      if (!items.length) return notice("Choose at least one item.", true);
-      buy.disabled = true;
-      notice("Placing your order…");
-      var message = { items: items };
-      postStage(page.action.result_stage, message, keyFor(message))
-        .then(function (result) {
-          if (result.ok) return confirm("Your order is placed. We will be in touch shortly.");
-          var errors = result.data.errors || {};
-          var messages = Object.keys(errors).map(function (k) { return errors[k].join(" "); });
-          notice(messages.length ? messages.join(" ") : problemText(result), true);
-        })
-        .catch(function () { notice("We could not reach the server. Please try again.", true); })
-        .then(function () { buy.disabled = false; });
+      var picked = chosen();
+      if (!picked.length) return notice("Choose at least one item.", true);
+      notice("");
+      review.textContent = "";
+      var sum = 0;
+      var rows = picked.map(function (line) {
+        var quantity = parseInt(line.quantity.value, 10);
+        var variant = variantOf(line);
+        sum += unitPrice(line) * quantity;
+        return el("li", { className: "review__line" }, [
+          el("span", { text: quantity + " × " + line.product.name + (variant ? " (" + variant.name + ")" : "") }),
+          el("span", { text: money(unitPrice(line) * quantity, line.product.currency) })
+        ]);
+      });
+      var confirmButton = el("button", { type: "button", className: "button", id: "confirm-order", text: "Confirm order" });
+      var back = el("button", { type: "button", className: "button button--secondary", id: "back-to-cart", text: "Back" });
+      [
+        el("h2", { text: "Your order" }),
+        el("ul", { className: "review__lines", id: "review-lines" }, rows),
+        el("p", { className: "total" }, [el("span", { text: "Total" }), el("span", { id: "review-total", text: money(sum, products[0].currency) })]),
+        el("div", { className: "buttons" }, [back, confirmButton])
+      ].forEach(function (node) { review.appendChild(node); });
+      back.addEventListener("click", function () { showCart(true); notice(""); });
+      confirmButton.addEventListener("click", function () {
+        var items = picked.map(function (line) {
+          return { product: line.product.uuid, variant: line.variant.value || null, quantity: parseInt(line.quantity.value, 10) };
+        });
+        confirmButton.disabled = back.disabled = true;
+        notice("Placing your order…");
+        var message = { items: items };
+        recordResult(message, keyFor(message))
+          .then(function (result) {
+            if (result.ok) return confirm("Your order is placed. We will be in touch shortly.");
+            if (result.queued) return confirm(SAVED_OFFLINE);
+            var errors = result.data.errors || {};
+            var messages = Object.keys(errors).map(function (k) { return errors[k].join(" "); });
+            notice(messages.length ? messages.join(" ") : problemText(result), true);
+          })
+          .then(function () { confirmButton.disabled = back.disabled = false; });
+      });
+      showCart(false);
+      confirmButton.focus();
     });
-    var wrapper = el("div", {}, cards.concat([el("div", { className: "card" }, [total, buy])]));
     refresh();
-    return wrapper;
+    return el("div", {}, [cart, review]);
   }
 
   /* --- content --------------------------------------------------------------------------------- */
@@ -283,13 +296,13 @@
   function renderContent(modules) {
     return el("div", {}, modules.filter(function (m) { return m.kind === "content"; }).map(function (content) {
       var open = el("a", { className: "button button--secondary", href: content.url, target: "_blank", rel: "noopener", text: "Open" });
-      var download = el("a", { className: "button", href: content.url, download: "", text: "Download" });
-      var key = "download-" + content.uuid + "-" + uuid4();
+      var download = el("a", { className: "button", href: content.download_url || content.url, download: "", text: "Download" });
+      var key = "download-" + content.uuid + "-" + SalesAssist.newKey();
       download.addEventListener("click", function () {
         // The download itself goes ahead at once; recording it must not hold up the lead.
-        postStage(page.action.result_stage, { content: content.uuid }, key).then(function (result) {
-          notice(result.ok ? "Your download has started." : problemText(result), !result.ok);
-        }).catch(function () { /* the file still downloads */ });
+        recordResult({ content: content.uuid }, key).then(function (result) {
+          notice(result.ok || result.queued ? "Your download has started." : problemText(result), !result.ok && !result.queued);
+        });
       });
       return el("article", { className: "card" }, [
         el("h2", { text: content.title }),
@@ -315,7 +328,7 @@
     var system = data.action.system;
     if (system === "forms") {
       var form = data.modules.filter(function (m) { return m.kind === "form"; })[0];
-      content.appendChild(form ? renderForm(form) : el("p", { text: "This form is not available." }));
+      content.appendChild(form ? renderForm(form, data.lead.prefill || {}) : el("p", { text: "This form is not available." }));
     } else if (system === "commerce") {
       content.appendChild(renderProducts(data.modules));
     } else {
@@ -325,24 +338,16 @@
   }
 
   function start() {
-    if (!cfg.lead) return notice("This link is incomplete.", true);
-    cfg.visitor = visitorUuid();
-    var query = "?lead=" + encodeURIComponent(cfg.lead) + "&visitor=" + encodeURIComponent(cfg.visitor) +
-      (cfg.token ? "&token=" + encodeURIComponent(cfg.token) : "");
-    request("GET", "/public/actions/" + encodeURIComponent(cfg.action) + query)
-      .then(function (result) {
-        if (!result.ok) {
-          $("title").textContent = result.status === 403 ? "This link has expired" : "This page is not available";
-          return notice(problemText(result), true);
-        }
-        render(result.data);
-        // Opening counts once per visitor, however often the page is reloaded.
-        return postStage("opened", {}, "opened-" + cfg.action + "-" + cfg.visitor);
-      })
-      .catch(function () {
-        $("title").textContent = "This page is not available";
-        notice("We could not reach the server. Please try again.", true);
-      });
+    if (!client.lead) return notice("This link is incomplete.", true);
+    client.page().then(function (result) {
+      if (!result.ok) {
+        $("title").textContent = result.status === 403 ? "This link has expired" : "This page is not available";
+        return notice(problemText(result), true);
+      }
+      render(result.data);
+      // Opening counts once per visitor, however often the page is reloaded.
+      return client.opened();
+    });
   }
 
   start();

@@ -88,7 +88,16 @@ CONTENT = [
     {
         "title": "How Acme customers save time",
         "kind": ContentKind.ARTICLE,
-        "body": "Three customers tell how they cut their weekly reporting from hours to minutes.",
+        # No URL: the engine serves an article itself (`/a/<action>/content/<content>/`, and as a text file).
+        "body": (
+            "Three customers tell how they cut their weekly reporting from hours to minutes.\n\n"
+            "A bakery chain stopped copying orders from email into spreadsheets: each order form now lands in "
+            "its CRM the moment a customer sends it.\n\n"
+            "A software reseller sends every lead a personal link to its price list and sees who opened it and "
+            "who downloaded the offer, so its sales team calls the right people first.\n\n"
+            "A training company lets its students book and pay for courses from one page; the booking reaches "
+            "its scheduling tool and its accounting within seconds."
+        ),
     },
 ]
 
@@ -123,11 +132,12 @@ MODULE_KIND = {
     SystemSlug.CONTENT: ModuleKind.CONTENT,
 }
 
-# The demo company's actions: (name, catalogue slug, description).
+# The demo company's actions: (name, catalogue slug, description, config). The contact form is prefilled
+# with the lead's name and email (off unless a company action's config lists the fields).
 COMPANY_ACTIONS = [
-    ("Contact us", "contact-form", "The contact form on our action page."),
-    ("Shop", "buy-products", "Buy our merchandise and plans."),
-    ("Resources", "read-documents", "Our brochure, a video tour and a customer story."),
+    ("Contact us", "contact-form", "The contact form on our action page.", {"prefill": ["name", "email"]}),
+    ("Shop", "buy-products", "Buy our merchandise and plans.", {}),
+    ("Resources", "read-documents", "Our brochure, a video tour and a customer story.", {}),
 ]
 
 
@@ -213,14 +223,14 @@ class Command(BaseCommand):
         )
 
     def _company_action(
-        self, company: Company, name: str, action_slug: str, description: str, targets: dict
+        self, company: Company, name: str, action_slug: str, description: str, config: dict, targets: dict
     ) -> ActionCompany:
         action = self._catalogue_action(action_slug)
         action_company = ActionCompany.objects.filter(company=company, action=action, name=name).first()
         created = action_company is None
         if created:  # through the service, so it gets its receiver like any company action
             action_company = action_company_create(
-                company=company, action=action, name=name, description=description
+                company=company, action=action, name=name, description=description, config=config
             )
         self._tally("company action", action_company, created)
         kind = MODULE_KIND[action.system.slug]
