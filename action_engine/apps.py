@@ -21,3 +21,11 @@ class ActionEngineConfig(AppConfig):
         # What a page shows stays until it is detached from the page.
         product_deleting.subscribe(module_target_delete_check)
         content_deleting.subscribe(module_target_delete_check)
+
+        from crm.lead_data import lead_data_sections
+
+        from .services.lead_data import ACTION_ENGINE_LEAD_DATA_SECTIONS
+
+        # A lead's states, engagements, messages and receiver calls, exported and erased with the rest.
+        for section in ACTION_ENGINE_LEAD_DATA_SECTIONS:
+            lead_data_sections.register(section)

@@ -6,3 +6,11 @@ class CrmConfig(AppConfig):
 
     name = "crm"
     verbose_name = "CRM"
+
+    def ready(self):
+        from .lead_data import lead_data_sections
+        from .services.lead_lifecycle import CRM_LEAD_DATA_SECTIONS
+
+        # A lead's data held in crm's own tables, exported and erased with the rest.
+        for section in CRM_LEAD_DATA_SECTIONS:
+            lead_data_sections.register(section)

@@ -12,7 +12,7 @@ from .choices import ApiKeyAccess, LeadStatus, MembershipRole
 
 USER_MODEL = settings.AUTH_USER_MODEL
 
-__all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt"]
+__all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt", "LeadErasure"]
 
 
 class Company(BaseModel):
@@ -180,3 +180,25 @@ class LeadReceiverAttempt(InboundCall):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["receiver", "-created_at"], name="crm_lra_receiver_created")]
+
+
+class LeadErasure(BaseModel):
+    """The audit of a lead's erasure: who asked (a staff user or an API key), when, and how many rows of
+    each table lost their personal data. Holds no personal data itself; one per lead, never changed."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="erasure")
+    lead_uuid = models.UUIDField(editable=False, help_text="The erased lead's uuid, kept as it was asked for.")
+    erased_at = models.DateTimeField()
+    erased_by_user = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    erased_by_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # {"<app.Model>": rows whose personal data was removed}.
+    erased_counts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure of lead {self.lead_uuid}"

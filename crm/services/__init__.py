@@ -26,6 +26,7 @@ from .lead_receivers import (
     lead_receiver_update,
     lead_receiver_validate,
 )
+from .lead_lifecycle import lead_erase, lead_erasure_document, lead_export_chunks
 from .leads import (
     LEAD_FIELDS,
     VISITOR_FIELDS,
@@ -61,6 +62,9 @@ __all__ = [
     "company_membership_update",
     "company_update",
     "lead_create",
+    "lead_erase",
+    "lead_erasure_document",
+    "lead_export_chunks",
     "lead_normalize",
     "lead_receive",
     "lead_receive_upsert",
