@@ -304,3 +304,36 @@ def test_a_read_only_key_cannot_erase(read_only_key, company):
     client = host_client(CRM_API, read_only_key.token)
     assert client.post(f"/v1/leads/{lead.uuid}/erase").status_code == 403
     assert not LeadErasure.objects.exists()
+
+
+def test_the_commands_export_then_erase_once(company, tmp_path, capsys):
+    from tests.crm.factories import LeadFactory
+
+    lead = LeadFactory(company=company, email=EMAIL, first_name=FIRST)
+    output = tmp_path / "lead.json"
+    call_command("lead_export", str(lead.uuid), "--output", str(output))
+    assert json.loads(output.read_text())["lead"]["email"] == EMAIL
+
+    call_command("lead_erase", str(lead.uuid))
+    first = json.loads(capsys.readouterr().out)
+    call_command("lead_erase", str(lead.uuid))
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == first and "Already erased" in captured.err
+    lead.refresh_from_db()
+    assert (lead.email, lead.first_name, lead.is_deleted) == ("", "", True)
+    assert LeadErasure.objects.get().erased_by_user is None
+
+
+def test_the_admin_actions_export_and_erase(company, admin_client, superuser):
+    from tests.crm.factories import LeadFactory
+
+    lead = LeadFactory(company=company, email=EMAIL, first_name=FIRST)
+    url = "/admin/crm/lead/"
+    exported = admin_client.post(url, {"action": "export_lead", "_selected_action": [lead.pk]})
+    assert exported.status_code == 200
+    assert json.loads(b"".join(exported.streaming_content))["lead"]["email"] == EMAIL
+
+    erased = admin_client.post(url, {"action": "erase_leads", "_selected_action": [lead.pk]})
+    assert erased.status_code == 302
+    assert LeadErasure.objects.get(lead=lead).erased_by_user == superuser
+    assert Lead.all_objects.get(pk=lead.pk).email == ""
