@@ -12,7 +12,7 @@ from .choices import ApiKeyAccess, LeadStatus, MembershipRole
 
 USER_MODEL = settings.AUTH_USER_MODEL
 
-__all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt", "LeadErasure"]
+__all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt", "LeadErasure", "LeadImport"]
 
 
 class Company(BaseModel):
@@ -202,3 +202,24 @@ class LeadErasure(BaseModel):
 
     def __str__(self) -> str:
         return f"Erasure of lead {self.lead_uuid}"
+
+
+class LeadImport(InboundCall):
+    """One bulk upload of leads (CSV or JSON lines), stored raw before a row is read, like any inbound call; a
+    failed or cut-off one is replayable. Its rows are mapped by a lead receiver's template (or each column at
+    its own name) and de-duplicated like a lead receiver's calls."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    receiver = models.ForeignKey(
+        LeadReceiver, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports",
+        help_text="The lead receiver whose template, source and default owner map the rows; none: each column "
+        "at its own name.",
+    )
+    content_type = models.CharField(max_length=100)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]

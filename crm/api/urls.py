@@ -4,7 +4,7 @@ from django.urls import path
 
 from salesassist.core.api import OptionalSlashRouter, optional_slash
 
-from . import lifecycle, receivers, views
+from . import lead_imports, lifecycle, receivers, views
 
 app_name = "crm"
 
@@ -22,6 +22,7 @@ extra_urlpatterns: list = [
         receivers.LeadReceiverCallView.as_view(),
         name="lead-receiver-call-create",
     ),
+    path("leads/import", lead_imports.LeadImportView.as_view(), name="lead-import"),
     path("leads/<uuid:uuid>/export", lifecycle.LeadExportView.as_view(), name="lead-export"),
     path("leads/<uuid:uuid>/erase", lifecycle.LeadEraseView.as_view(), name="lead-erase"),
     path(

@@ -26,6 +26,14 @@ from .lead_receivers import (
     lead_receiver_update,
     lead_receiver_validate,
 )
+from .lead_imports import (
+    LEAD_IMPORT_CONTENT_TYPES,
+    LEAD_IMPORT_MAX_ROWS,
+    LeadImported,
+    LeadImportRow,
+    lead_import_process,
+    lead_import_store,
+)
 from .lead_lifecycle import lead_erase, lead_erasure_document, lead_export_chunks
 from .leads import (
     LEAD_FIELDS,
@@ -48,6 +56,10 @@ __all__ = [
     "LEAD_RECEIVER_FIELDS",
     "MEMBERSHIP_FIELDS",
     "VISITOR_FIELDS",
+    "LEAD_IMPORT_CONTENT_TYPES",
+    "LEAD_IMPORT_MAX_ROWS",
+    "LeadImportRow",
+    "LeadImported",
     "LeadReceived",
     "api_key_authenticate",
     "api_key_create",
@@ -65,6 +77,8 @@ __all__ = [
     "lead_erase",
     "lead_erasure_document",
     "lead_export_chunks",
+    "lead_import_process",
+    "lead_import_store",
     "lead_normalize",
     "lead_receive",
     "lead_receive_upsert",

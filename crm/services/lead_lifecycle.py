@@ -13,7 +13,7 @@ from salesassist.core.inbound.services import inbound_call_document, inbound_cal
 
 from ..events import lead_erased
 from ..lead_data import EXPORT_CHUNK_SIZE, LeadDataSection, LeadIdentity, lead_data_sections
-from ..models import ApiKey, Lead, LeadErasure, LeadReceiverAttempt, Visitor
+from ..models import ApiKey, Lead, LeadErasure, LeadImport, LeadReceiverAttempt, Visitor
 
 ERASED_TEXT = "[erased]"
 # The personal fields of a lead, blanked by the erasure ("" for text, {} for custom fields).
@@ -156,6 +156,28 @@ def _lead_receiver_attempts_erase(*, lead: Lead, identity: LeadIdentity) -> dict
     return {LeadReceiverAttempt._meta.label: inbound_calls_erase(calls=calls)}
 
 
+def _lead_imports(*, lead: Lead, identity: LeadIdentity):
+    """The company's bulk uploads whose body names the lead (a row of it made, updated or failed for it)."""
+    return LeadImport.objects.filter(company_id=lead.company_id).filter(text_mentions(identity, "body"))
+
+
+def _lead_imports_export(*, lead: Lead):
+    uploads = _lead_imports(lead=lead, identity=lead_identity(lead)).order_by("id")
+    for upload in uploads.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        yield {
+            "uuid": upload.uuid,
+            "content_type": upload.content_type,
+            "created_at": upload.created_at,
+            "outcome": upload.outcome,
+            "body": upload.body,
+        }
+
+
+def _lead_imports_erase(*, lead: Lead, identity: LeadIdentity) -> dict[str, int]:
+    # An upload holds other leads' rows too; the body goes whole, the counts of what it did stay.
+    return {LeadImport._meta.label: inbound_calls_erase(calls=_lead_imports(lead=lead, identity=identity))}
+
+
 def _admin_log_erase(*, lead: Lead, identity: LeadIdentity) -> dict[str, int]:
     """The admin's history names objects by their str(), which for a lead (and what shows it) is its name,
     email or phone: those lines keep the action and the time, not the name."""
@@ -169,5 +191,6 @@ CRM_LEAD_DATA_SECTIONS = (
     LeadDataSection(
         name="lead_receiver_attempts", export=_lead_receiver_attempts_export, erase=_lead_receiver_attempts_erase
     ),
+    LeadDataSection(name="lead_imports", export=_lead_imports_export, erase=_lead_imports_erase),
     LeadDataSection(name="admin_log", erase=_admin_log_erase),
 )

@@ -40,13 +40,16 @@ def _headers_kept(headers: dict) -> dict:
     return {name.lower(): value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
 
 
-def inbound_call_store(*, model: type[Call], receiver, headers: dict, body: str, source_ip: str | None) -> Call:
-    """Keep the raw call to a receiver of a company, committed on its own, before anything can fail: nothing
-    posted is lost."""
+def inbound_call_store(
+    *, model: type[Call], receiver, headers: dict, body: str, source_ip: str | None, company_id=None, **fields
+) -> Call:
+    """Keep the raw call to a receiver of a company (or, without a receiver, to `company_id`), committed on its
+    own, before anything can fail: nothing posted is lost. `fields` are the model's own columns."""
     with transaction.atomic():
         return model.objects.create(
-            company_id=receiver.company_id,
+            company_id=receiver.company_id if receiver is not None else company_id,
             receiver=receiver,
+            **fields,
             headers=_headers_kept(headers),
             body=storable_text(body),
             body_size=len(body.encode()),
