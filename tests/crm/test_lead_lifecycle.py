@@ -113,7 +113,7 @@ def raw_hits(needle: str) -> list[str]:
     return hits
 
 
-def seed_lead_everywhere(*, company, forms_action, sinks, superuser, django_capture_on_commit_callbacks):
+def seed_lead_everywhere(*, company, forms_action, sinks, superuser, crm_api, django_capture_on_commit_callbacks):
     """One lead through every path its data takes; answers the lead."""
     failing, succeeding = sinks
     attach_webhook(forms_action, failing.url("/fails"))
@@ -133,6 +133,14 @@ def seed_lead_everywhere(*, company, forms_action, sinks, superuser, django_capt
     receiver.save()
     failed = public_crm.post(f"/v1/receivers/{receiver.uuid}/leads", {"contact": contact, "status": "x"}, format="json")
     assert failed.status_code == 400, failed.content
+
+    # A bulk import naming it, next to another lead.
+    imported = crm_api.post(
+        "/v1/leads/import",
+        data=f"email,phone,note\n{EMAIL},{PHONE},met {FIRST} {LAST}\nother@example.com,,\n",
+        content_type="text/csv",
+    )
+    assert [row["outcome"] for row in imported.json()["results"]] == ["updated", "created"], imported.content
 
     # The public page: opened, then a form submission with the email, phone and name.
     public_api = host_client(ACTION_ENGINE_API)
@@ -194,6 +202,7 @@ def test_after_the_erasure_no_table_holds_the_leads_name_email_or_phone(
         forms_action=forms_action,
         sinks=sinks,
         superuser=superuser,
+        crm_api=crm_api,
         django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
     )
     # The search sees the data before the erasure: it cannot pass for not looking.
@@ -259,6 +268,7 @@ def test_the_export_is_one_document_with_everything_held_about_the_lead(
         forms_action=forms_action,
         sinks=sinks,
         superuser=superuser,
+        crm_api=crm_api,
         django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
     )
 
@@ -275,6 +285,7 @@ def test_the_export_is_one_document_with_everything_held_about_the_lead(
     assert any(EMAIL in json.dumps(message) and PHONE in json.dumps(message) for message in messages), messages
     assert len(document["lead_receiver_attempts"]) == 3
     assert len(document["receiver_calls"]) == 2
+    assert len(document["lead_imports"]) == 1
     assert [state["stage"] for state in document["action_states"]] == list(
         LeadActionState.objects.filter(lead=lead).values_list("stage", flat=True)
     )
