@@ -205,9 +205,9 @@ class LeadErasure(BaseModel):
 
 
 class LeadImport(InboundCall):
-    """One bulk upload of leads (CSV or JSON lines), stored raw before a row is read, like any inbound call; a
-    failed or cut-off one is replayable. Its rows are mapped by a lead receiver's template (or each column at
-    its own name) and de-duplicated like a lead receiver's calls."""
+    """One bulk upload of leads (CSV or JSON lines), stored raw before a row is read, like any inbound call, and
+    marked processed (with its counts) or failed (with its problem). Its rows are mapped by a lead receiver's
+    template (or each column at its own name) and de-duplicated like a lead receiver's calls."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     receiver = models.ForeignKey(
