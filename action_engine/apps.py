@@ -33,3 +33,10 @@ class ActionEngineConfig(AppConfig):
         retention_rule_register(
             RetentionRule("message bodies", "message_retention_days", messages, "company_id", blank={"body": {}})
         )
+        from crm.lead_data import lead_data_sections
+
+        from .services.lead_data import ACTION_ENGINE_LEAD_DATA_SECTIONS
+
+        # A lead's states, engagements, messages and receiver calls, exported and erased with the rest.
+        for section in ACTION_ENGINE_LEAD_DATA_SECTIONS:
+            lead_data_sections.register(section)

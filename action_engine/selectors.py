@@ -9,6 +9,7 @@ from django_hosts.resolvers import reverse
 
 from crm.models import Lead
 from products.models import Content, Variant
+from salesassist.core.dotpath import dot_path_leaves
 from salesassist.core.exceptions import NotFound
 from salesassist.core.json_schema import schema_pattern_errors
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
@@ -291,3 +292,49 @@ def forms_with_unsupported_patterns() -> Iterator[tuple[Form, list[str]]]:
         errors = schema_pattern_errors(form.schema) if isinstance(form.schema, dict) else []
         if errors:
             yield form, errors
+
+
+# The engagement export: fixed columns, then one per leaf of the messages (`message.<dot path>`), at most this
+# many (the first seen), so one odd message cannot make a file of a million columns.
+ENGAGEMENT_EXPORT_COLUMNS = (
+    ("uuid", "uuid"),
+    ("created_at", "created_at"),
+    ("action", "action_company__uuid"),
+    ("action_name", "action_company__name"),
+    ("lead", "lead__uuid"),
+    ("lead_email", "lead__email"),
+    ("visitor", "visitor__uuid"),
+    ("receiver", "receiver__uuid"),
+    ("stage", "stage"),
+    ("previous_stage", "previous_stage"),
+)
+ENGAGEMENT_EXPORT_MAX_MESSAGE_COLUMNS = 200
+ENGAGEMENT_EXPORT_CHUNK_SIZE = 2000
+
+
+def _message_leaves(body) -> dict:
+    return {f"message.{path}": value for path, value in dot_path_leaves(body).items()} if body else {}
+
+
+def engagement_export(*, engagements: QuerySet[Engagement]) -> tuple[list[str], Iterator[list]]:
+    """The engagements as a table: the header and the rows (read as they are consumed, in chunks), each
+    message's fields flattened into `message.<dot path>` columns. The messages are read twice (once for the
+    columns, once for the rows) so that nothing but the set of column names is held."""
+    engagements = engagements.order_by("created_at", "id")
+    message_columns: dict[str, None] = {}
+    bodies = engagements.exclude(message=None).values_list("message__body", flat=True)
+    for body in bodies.iterator(chunk_size=ENGAGEMENT_EXPORT_CHUNK_SIZE):
+        for column in _message_leaves(body):
+            if len(message_columns) >= ENGAGEMENT_EXPORT_MAX_MESSAGE_COLUMNS:
+                break
+            message_columns.setdefault(column)
+    columns = [name for name, _ in ENGAGEMENT_EXPORT_COLUMNS]
+    header = [*columns, *message_columns]
+    values = engagements.values_list(*(path for _, path in ENGAGEMENT_EXPORT_COLUMNS), "message__body")
+
+    def rows() -> Iterator[list]:
+        for *fixed, body in values.iterator(chunk_size=ENGAGEMENT_EXPORT_CHUNK_SIZE):
+            leaves = _message_leaves(body)
+            yield [*fixed, *(leaves.get(column) for column in message_columns)]
+
+    return header, rows()

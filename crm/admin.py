@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
+from django.http import StreamingHttpResponse
 from django.utils.html import format_html
 
 from salesassist.core.admin import (
@@ -18,6 +19,7 @@ from salesassist.hosts import CRM_API
 
 from .admin_tenancy import (
     BaseModelAdmin,
+    HistoryModelAdmin,
     ReadOnlyTabularInline,
     ReceivedCallAdmin,
     RecentCallsInline,
@@ -25,7 +27,7 @@ from .admin_tenancy import (
     SoftDeleteModelAdmin,
     platform_admins_restrict,
 )
-from .models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
+from .models import ApiKey, Company, CompanyMembership, Lead, LeadErasure, LeadReceiver, LeadReceiverAttempt, Visitor
 from .services import (
     COMPANY_FIELDS,
     LEAD_FIELDS,
@@ -43,6 +45,8 @@ from .services import (
     company_membership_update,
     company_update,
     lead_create,
+    lead_erase,
+    lead_export_chunks,
     lead_normalize,
     lead_receiver_attempt_is_replayable,
     lead_receiver_attempt_replay,
@@ -236,6 +240,36 @@ class LeadAdmin(ServiceWritesAdminMixin, SoftDeleteModelAdmin):
     # Set by the lead alone, through the unsubscribe link of an email.
     readonly_fields = ("unsubscribed_at",)
     inlines = (LeadVisitorInline,)
+    actions = ("export_lead", "erase_leads")
+
+    @admin.action(description="Export the selected lead (one JSON document with everything held about it)")
+    def export_lead(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one lead to export.", messages.WARNING)
+            return None
+        lead = queryset.select_related("company", "owner").get()
+        response = StreamingHttpResponse(
+            (chunk.encode() for chunk in lead_export_chunks(lead=lead)), content_type="application/json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="lead-{lead.uuid}.json"'
+        return response
+
+    @admin.action(description="Erase the selected leads' personal data everywhere", permissions=["change"])
+    def erase_leads(self, request, queryset):
+        erased = sum(lead_erase(lead=lead, erased_by_user=request.user)[1] for lead in queryset)
+        self.message_user(request, f"Erased {erased} lead(s); an audit entry records each.", messages.SUCCESS)
+
+
+@admin.register(LeadErasure)
+class LeadErasureAdmin(HistoryModelAdmin):
+    """The audit of leads' erasures: read only, never changed or removed."""
+
+    list_display = ("lead_uuid", "company", "erased_at", "erased_by_user", "erased_by_api_key")
+    list_filter = (COMPANY_FILTER, "erased_at")
+    search_fields = ("=lead_uuid",)
+    list_select_related = ("company", "erased_by_user", "erased_by_api_key")
+    readonly_fields = ("lead_uuid", "company", "erased_at", "erased_by_user", "erased_by_api_key", "erased_counts")
+    fields = readonly_fields
 
 
 class VisitorAdminForm(ServiceRulesForm):

@@ -9,3 +9,4 @@ class CrmError(StrEnum):
     DUPLICATE_LEAD_CONFLICT = "duplicate_lead_conflict"
     RECEIVER_IN_USE = "receiver_in_use"
     LEAD_RECEIVER_ATTEMPT_NOT_REPLAYABLE = "lead_receiver_attempt_not_replayable"
+    LEAD_IMPORT_TOO_MANY_ROWS = "lead_import_too_many_rows"

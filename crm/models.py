@@ -12,7 +12,7 @@ from .choices import ApiKeyAccess, LeadStatus, MembershipRole
 
 USER_MODEL = settings.AUTH_USER_MODEL
 
-__all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt"]
+__all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt", "LeadErasure", "LeadImport"]
 
 
 class Company(BaseModel):
@@ -182,3 +182,46 @@ class LeadReceiverAttempt(InboundCall):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["receiver", "-created_at"], name="crm_lra_receiver_created")]
+
+
+class LeadErasure(BaseModel):
+    """The audit of a lead's erasure: who asked (a staff user or an API key), when, and how many rows of
+    each table lost their personal data. Holds no personal data itself; one per lead, never changed."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="erasure")
+    lead_uuid = models.UUIDField(editable=False, help_text="The erased lead's uuid, kept as it was asked for.")
+    erased_at = models.DateTimeField()
+    erased_by_user = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    erased_by_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # {"<app.Model>": rows whose personal data was removed}.
+    erased_counts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure of lead {self.lead_uuid}"
+
+
+class LeadImport(InboundCall):
+    """One bulk upload of leads (CSV or JSON lines), stored raw before a row is read, like any inbound call, and
+    marked processed (with its counts) or failed (with its problem). Its rows are mapped by a lead receiver's
+    template (or each column at its own name) and de-duplicated like a lead receiver's calls."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    receiver = models.ForeignKey(
+        LeadReceiver, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports",
+        help_text="The lead receiver whose template, source and default owner map the rows; none: each column "
+        "at its own name.",
+    )
+    content_type = models.CharField(max_length=100)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -28,3 +28,11 @@ class WorkflowsConfig(AppConfig):
         attempts, bodies = DeliveryAttempt.objects.all, {"request_body": "", "response_body": ""}
         key = "attempt_body_retention_days"
         retention_rule_register(RetentionRule("delivery attempt bodies", key, attempts, "delivery__company_id", bodies))
+
+        from crm.lead_data import lead_data_sections
+
+        from .services.lead_data import WORKFLOWS_LEAD_DATA_SECTIONS
+
+        # A lead's deliveries and their attempts, exported and erased with the rest.
+        for section in WORKFLOWS_LEAD_DATA_SECTIONS:
+            lead_data_sections.register(section)

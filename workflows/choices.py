@@ -11,12 +11,14 @@ class WorkflowKind(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
-    """pending: not tried yet; failed: will retry at next_attempt_at; dead: no more automatic attempts."""
+    """pending: not tried yet; failed: will retry at next_attempt_at; dead: no more automatic attempts;
+    cancelled: its lead was erased before it was sent, and it never will be (no replay either)."""
 
     PENDING = "pending", "Pending"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed (will retry)"
     DEAD = "dead", "Dead"
+    CANCELLED = "cancelled", "Cancelled (lead erased)"
 
 
 class AttemptError(models.TextChoices):

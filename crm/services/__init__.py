@@ -27,6 +27,15 @@ from .lead_receivers import (
     lead_receiver_update,
     lead_receiver_validate,
 )
+from .lead_imports import (
+    LEAD_IMPORT_CONTENT_TYPES,
+    LEAD_IMPORT_MAX_ROWS,
+    LeadImported,
+    LeadImportRow,
+    lead_import_process,
+    lead_import_store,
+)
+from .lead_lifecycle import lead_erase, lead_erasure_document, lead_export_chunks
 from .leads import (
     LEAD_FIELDS,
     VISITOR_FIELDS,
@@ -57,6 +66,10 @@ __all__ = [
     "LEAD_UNSUBSCRIBE_SALT",
     "MEMBERSHIP_FIELDS",
     "VISITOR_FIELDS",
+    "LEAD_IMPORT_CONTENT_TYPES",
+    "LEAD_IMPORT_MAX_ROWS",
+    "LeadImportRow",
+    "LeadImported",
     "LeadReceived",
     "RetentionReport",
     "api_key_authenticate",
@@ -73,6 +86,11 @@ __all__ = [
     "company_membership_update",
     "company_update",
     "lead_create",
+    "lead_erase",
+    "lead_erasure_document",
+    "lead_export_chunks",
+    "lead_import_process",
+    "lead_import_store",
     "lead_normalize",
     "lead_receive",
     "lead_receive_upsert",

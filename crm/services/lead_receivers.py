@@ -1,6 +1,7 @@
 """Lead receivers: inbound URLs where third parties post leads (optionally signed: the kernel's inbound pipeline
 checks the signature before a call is stored), and turning each stored call into a lead."""
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
@@ -192,7 +193,10 @@ def _lead_match(*, company_id: int, email: str, phone: str) -> Lead | None:
     return None
 
 
-def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceiver, defaulted: frozenset) -> Lead:
+def _lead_merge(
+    *, lead: Lead, fields: dict, custom: dict, receiver: LeadReceiver, defaulted: frozenset
+) -> tuple[Lead, bool]:
+    """The lead with the call's fields merged in, and whether anything changed (an unchanged lead is not saved)."""
     before = lead_values(lead=lead)
     for name, value in fields.items():
         # An existing email or phone is the lead's identity: fill it when empty, never swap it. A
@@ -203,6 +207,8 @@ def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceive
     lead.custom_fields = {**(lead.custom_fields or {}), **custom}
     if lead.owner_id is None and receiver.default_owner_id:
         lead.owner_id = receiver.default_owner_id
+    if before == lead_values(lead=lead):
+        return lead, False
     lead_normalize(lead=lead)
     try:
         lead_save_emit(lead=lead, before=before)
@@ -211,23 +217,35 @@ def _lead_merge(*, lead: Lead, fields: dict, custom: dict, receiver: LeadReceive
         raise Conflict(
             "The lead's email and phone match two different leads.", code=CrmError.DUPLICATE_LEAD_CONFLICT
         ) from exc
-    return lead
+    return lead, True
 
 
-def lead_receive_upsert(
+class LeadUpserted(StrEnum):
+    """What an upsert did to the lead: made it, changed it, or found it already as the call has it."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def lead_upsert(
     *, receiver: LeadReceiver, fields: dict, custom: dict, defaulted: frozenset = frozenset()
-) -> tuple[Lead, bool]:
+) -> tuple[Lead, LeadUpserted]:
     """Create the lead, or update the company's lead with the same normalized email or phone (where
     the `defaulted` fields, the template's defaults, only fill empty ones).
 
     The unique constraints on the normalized columns decide when two calls race: the loser finds
     the winner's lead and updates it.
     """
+
+    def merged(existing: Lead) -> tuple[Lead, LeadUpserted]:
+        lead, changed = _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver, defaulted=defaulted)
+        return lead, LeadUpserted.UPDATED if changed else LeadUpserted.UNCHANGED
+
     with transaction.atomic():
         existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
         if existing is not None:
-            merged = _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver, defaulted=defaulted)
-            return merged, True
+            return merged(existing)
         # A source in the post (or the template) wins over the receiver's own.
         lead = Lead(
             company_id=receiver.company_id,
@@ -238,13 +256,31 @@ def lead_receive_upsert(
         lead_normalize(lead=lead)
         try:
             lead_save_emit(lead=lead, before=None)
-            return lead, False
+            return lead, LeadUpserted.CREATED
         except IntegrityError:
             existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
             if existing is None:
                 raise
-            merged = _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver, defaulted=defaulted)
-            return merged, True
+            return merged(existing)
+
+
+def lead_receive_upsert(
+    *, receiver: LeadReceiver, fields: dict, custom: dict, defaulted: frozenset = frozenset()
+) -> tuple[Lead, bool]:
+    """`lead_upsert`, answering the lead and whether it existed already (a duplicate)."""
+    lead, upserted = lead_upsert(receiver=receiver, fields=fields, custom=custom, defaulted=defaulted)
+    return lead, upserted != LeadUpserted.CREATED
+
+
+def lead_payload_upsert(*, receiver: LeadReceiver, payload) -> tuple[Lead, LeadUpserted]:
+    """Map a posted object by the receiver's template, check its fields, and create or update the lead."""
+    fields, defaulted, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
+    return lead_upsert(
+        receiver=receiver,
+        fields=_lead_fields_clean({**defaulted, **fields}),
+        custom=custom,
+        defaulted=frozenset(defaulted),
+    )
 
 
 def _attempt_lead_upsert(*, receiver: LeadReceiver, attempt: LeadReceiverAttempt) -> tuple[Lead, bool]:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 
 MAX_JSON_DEPTH = 64
 
@@ -74,3 +74,18 @@ class BoundedJSONParser(JSONParser):
         if _depth_exceeds(data, MAX_JSON_DEPTH):
             raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
         return data
+
+
+class TextBodyParser(BaseParser):
+    """A body taken as text (a view reads and stores it raw); a subclass names its media type."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read().decode("utf-8", errors="replace")
+
+
+class CsvParser(TextBodyParser):
+    media_type = "text/csv"
+
+
+class JsonLinesParser(TextBodyParser):
+    media_type = "application/x-ndjson"

@@ -60,7 +60,10 @@ def _deliveries_lease(
     token = uuid.uuid4()
     free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
     if manual:
-        candidates = Delivery.objects.filter(free, id__in=delivery_ids, workflow_id__in=Workflow.objects.values("id"))
+        # A replay takes any status but one: an erased lead's deliveries are never sent again (nor cancelled ones).
+        candidates = Delivery.objects.filter(
+            free, id__in=delivery_ids, workflow_id__in=Workflow.objects.values("id"), engagement__lead__erasure=None
+        ).exclude(status=DeliveryStatus.CANCELLED)
         if statuses:
             candidates = candidates.filter(status__in=statuses)
     else:

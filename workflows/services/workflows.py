@@ -27,6 +27,8 @@ SECRET_OVERLAP = timedelta(hours=24)
 
 def delivery_replay(*, delivery: Delivery) -> DeliveryAttempt:
     """One manual attempt of a delivery, now, whatever its status; its retry schedule is left as it was."""
+    if delivery.status == DeliveryStatus.CANCELLED:
+        raise Conflict("This delivery was cancelled when its lead was erased: it is never sent.")
     attempts = deliveries_attempt(delivery_ids=[delivery.pk], manual=True)
     if not attempts:
         raise Conflict("This delivery is being attempted right now, or its workflow was deleted; try again later.")

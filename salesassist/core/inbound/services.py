@@ -40,13 +40,16 @@ def _headers_kept(headers: dict) -> dict:
     return {name.lower(): value for name, value in headers.items() if name.lower() not in SECRET_HEADERS}
 
 
-def inbound_call_store(*, model: type[Call], receiver, headers: dict, body: str, source_ip: str | None) -> Call:
-    """Keep the raw call to a receiver of a company, committed on its own, before anything can fail: nothing
-    posted is lost."""
+def inbound_call_store(
+    *, model: type[Call], receiver, headers: dict, body: str, source_ip: str | None, company_id=None, **fields
+) -> Call:
+    """Keep the raw call to a receiver of a company (or, without a receiver, to `company_id`), committed on its
+    own, before anything can fail: nothing posted is lost. `fields` are the model's own columns."""
     with transaction.atomic():
         return model.objects.create(
-            company_id=receiver.company_id,
+            company_id=receiver.company_id if receiver is not None else company_id,
             receiver=receiver,
+            **fields,
             headers=_headers_kept(headers),
             body=storable_text(body),
             body_size=len(body.encode()),
@@ -172,3 +175,37 @@ def inbound_call_replay(
         if not is_replayable(again):
             raise Conflict(f"This {noun} cannot be replayed (outcome {again.outcome}).", code=conflict_code)
         return process(again)
+
+
+# How many stored calls an export or an erasure reads at a time.
+INBOUND_CALL_CHUNK_SIZE = 500
+
+
+def inbound_call_document(*, call: InboundCall) -> dict:
+    """A stored call as a lead's export shows it (the receiver is named by its uuid)."""
+    return {
+        "uuid": call.uuid,
+        "receiver": call.receiver.uuid,
+        "created_at": call.created_at,
+        "outcome": call.outcome,
+        "headers": call.headers,
+        "body": call.body,
+        "source_ip": call.source_ip,
+        "error": call.error,
+        "processed_at": call.processed_at,
+    }
+
+
+def inbound_calls_erase(*, calls: QuerySet) -> int:
+    """Erase what the stored calls carried about a person: body, headers, source address, and of the problem
+    all but its status and code (a validation message may quote what was posted). The outcome and times
+    stay. Answers how many calls changed."""
+    changed = 0
+    for call in calls.only("pk", "error").iterator(chunk_size=INBOUND_CALL_CHUNK_SIZE):
+        error = call.error
+        if isinstance(error, dict):
+            error = {key: error[key] for key in ("status", "code") if key in error}
+        changed += calls.model.objects.filter(pk=call.pk).update(
+            body="", headers={}, source_ip=None, error=error, updated_at=timezone.now()
+        )
+    return changed
