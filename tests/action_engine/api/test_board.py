@@ -130,6 +130,7 @@ def test_the_board_is_cursor_paged_at_one_query_per_page(
         LeadActionStateFactory(action_company=forms_action, lead=LeadFactory(company=company, owner=UserFactory()), at=now - timedelta(minutes=n))
         for n in range(5)
     ]
+    board(action_engine_api, forms_action)  # the key's first use of the minute also stores its last_used_at
     seen, url = [], f"/v1/company-actions/{forms_action.uuid}/leads?page_size=2"
     while url:
         # The API key with its company, the company action, then the page.
