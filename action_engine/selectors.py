@@ -5,7 +5,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -190,6 +190,26 @@ def lead_board(
     if stalled_for is not None:
         states = states.filter(last_engaged_at__lte=timezone.now() - stalled_for)
     return states.order_by("-last_engaged_at", "-id")
+
+
+def leads_with_action_stages(*, leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """The leads with their state on each alive company action prefetched (one query for a whole page)."""
+    states = (
+        LeadActionState.objects.filter(action_company__deleted_at__isnull=True)
+        .select_related("action_company")
+        .order_by("action_company__name", "action_company_id")
+    )
+    return leads.prefetch_related(Prefetch("action_states", queryset=states, to_attr="alive_action_states"))
+
+
+def leads_at_stage(*, leads: QuerySet[Lead], action: UUID | None = None, stage: str | None = None) -> QuerySet[Lead]:
+    """The leads with a state on the company action `action` (any, if None) whose current stage is `stage` (any)."""
+    states = LeadActionState.objects.filter(lead_id=OuterRef("pk"), action_company__deleted_at__isnull=True)
+    if action is not None:
+        states = states.filter(action_company__uuid=action)
+    if stage:
+        states = states.filter(stage=stage)
+    return leads.filter(Exists(states))
 
 
 def _funnel_stages(spec, row: dict) -> list[dict]:
