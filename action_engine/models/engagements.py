@@ -103,7 +103,13 @@ class LeadActionState(models.Model):
             models.UniqueConstraint(fields=["action_company", "lead"], name="ae_lead_action_state_unique")
         ]
         indexes = [
-            models.Index(fields=["action_company", "stage_rank", "-last_engaged_at"], name="ae_state_board"),
+            # The board's pages, newest engagement first: all leads, or one current stage (bench/board.py).
+            models.Index(fields=["action_company", "-last_engaged_at", "-id"], name="ae_state_board"),
+            models.Index(
+                fields=["action_company", "stage_rank", "-last_engaged_at", "-id"], name="ae_state_board_stage"
+            ),
+            # The funnel's date range (its cohorts start at the first engagement).
+            models.Index(fields=["action_company", "first_engaged_at"], name="ae_state_funnel"),
             models.Index(fields=["company", "lead"], name="ae_state_lead"),
         ]
 
