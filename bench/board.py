@@ -153,7 +153,8 @@ def fill(args) -> dict:
     with connection.cursor() as cursor:
         for name, count in (("small", args.small), ("big", args.big)):
             action_company = action_company_create(company=company, action=action, name=name)
-            cursor.execute(INSERT_LEADS, {"company": company.pk, "prefix": f"{name}-", "count": count, "owners": owners})
+            leads = {"company": company.pk, "prefix": f"{name}-", "count": count, "owners": owners}
+            cursor.execute(INSERT_LEADS, leads)
             cursor.execute(
                 INSERT_STATES,
                 {"company": company.pk, "action": action_company.pk, "pattern": f"{name}-%", "count": count},

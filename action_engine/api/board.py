@@ -47,7 +47,9 @@ class BoardQuerySerializer(QuerySerializer):
         choices=Stage.choices, required=False, help_text="Only leads that reached this stage or a later one."
     )
     not_reached = serializers.ChoiceField(
-        choices=Stage.choices, required=False, help_text="Only leads that have not reached this stage (nor a later one)."
+        choices=Stage.choices,
+        required=False,
+        help_text="Only leads that have not reached this stage (nor a later one).",
     )
     stalled_for = StalledForField(
         required=False,

@@ -139,7 +139,11 @@ class CompanyActionFunnelView(APIView):
                     "bucket": "week",
                     "tz": "Europe/Paris",
                     "buckets": [
-                        {"start": "2026-03-02T00:00:00+01:00", "stages": FUNNEL_STAGES_EXAMPLE, "overall_conversion": 0.175}
+                        {
+                            "start": "2026-03-02T00:00:00+01:00",
+                            "stages": FUNNEL_STAGES_EXAMPLE,
+                            "overall_conversion": 0.175,
+                        }
                     ],
                 },
                 response_only=True,

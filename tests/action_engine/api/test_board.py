@@ -28,7 +28,9 @@ def pipeline(company, forms_action):
     now = timezone.now()
     lead = {name: LeadFactory(company=company, first_name=name.title(), last_name="") for name in ("sent", "opened", "submitted")}
     return {
-        "sent": LeadActionStateFactory(action_company=forms_action, lead=lead["sent"], stage="sent", at=now - timedelta(days=4)),
+        "sent": LeadActionStateFactory(
+            action_company=forms_action, lead=lead["sent"], stage="sent", at=now - timedelta(days=4)
+        ),
         "opened": LeadActionStateFactory(action_company=forms_action, lead=lead["opened"], stage="opened", at=now),
         "submitted": LeadActionStateFactory(
             action_company=forms_action, lead=lead["submitted"], stage="submitted", at=now - timedelta(hours=1)
@@ -41,7 +43,7 @@ def test_opened_but_not_submitted(action_engine_api, forms_action, pipeline):
     assert leads_of(response) == [str(pipeline["opened"].lead.uuid)]
 
 
-def test_the_board_is_most_recently_engaged_first_with_each_stage_time(action_engine_api, company, forms_action, pipeline):
+def test_the_board_is_most_recently_engaged_first_with_each_stage_time(action_engine_api, forms_action, pipeline):
     owner = UserFactory(username="grace")
     state = pipeline["submitted"]
     state.lead.owner = owner
@@ -127,7 +129,11 @@ def test_the_board_is_cursor_paged_at_one_query_per_page(
 ):
     now = timezone.now()
     states = [
-        LeadActionStateFactory(action_company=forms_action, lead=LeadFactory(company=company, owner=UserFactory()), at=now - timedelta(minutes=n))
+        LeadActionStateFactory(
+            action_company=forms_action,
+            lead=LeadFactory(company=company, owner=UserFactory()),
+            at=now - timedelta(minutes=n),
+        )
         for n in range(5)
     ]
     board(action_engine_api, forms_action)  # the key's first use of the minute also stores its last_used_at
