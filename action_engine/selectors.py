@@ -11,7 +11,7 @@ from salesassist.core.exceptions import NotFound
 from salesassist.core.json_schema import schema_pattern_errors
 
 from .choices import ModuleKind
-from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form
+from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form, LeadActionState
 from .systems import system_spec
 
 # One answer for every reason a public action cannot be served, so a caller learns nothing from it.
@@ -50,15 +50,11 @@ def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
 
 
 def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
-    """The furthest stage the lead reached on the action ("" before it was sent)."""
-    spec = system_spec(action_company.action.system.slug)
-    reached = (
-        Engagement.objects.filter(action_company=action_company, lead=lead)
-        .order_by()  # the default ordering would otherwise join the DISTINCT
-        .values_list("stage", flat=True)
-        .distinct()
+    """The furthest stage the lead reached on the action ("" before it was sent), from its state row."""
+    stage = (
+        LeadActionState.objects.filter(action_company=action_company, lead=lead).values_list("stage", flat=True).first()
     )
-    return spec.furthest_stage(reached)
+    return stage or ""
 
 
 def _module_data(module: ActionCompanySystemModule) -> dict | None:
