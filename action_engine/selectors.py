@@ -56,15 +56,11 @@ def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
 
 
 def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
-    """The furthest stage the lead reached on the action ("" before it was sent)."""
-    spec = system_spec(action_company.action.system.slug)
-    reached = (
-        Engagement.objects.filter(action_company=action_company, lead=lead)
-        .order_by()  # the default ordering would otherwise join the DISTINCT
-        .values_list("stage", flat=True)
-        .distinct()
+    """The furthest stage the lead reached on the action ("" before it was sent), from its state row."""
+    stage = (
+        LeadActionState.objects.filter(action_company=action_company, lead=lead).values_list("stage", flat=True).first()
     )
-    return spec.furthest_stage(reached)
+    return stage or ""
 
 
 def _module_data(module: ActionCompanySystemModule) -> dict | None:

@@ -83,6 +83,9 @@ class LeadActionState(models.Model):
     # "reached X" is stage_rank >= X's rank, as in the funnel, where a later stage counts for earlier ones.
     stage = models.CharField(max_length=20, choices=Stage.choices)
     stage_rank = models.PositiveSmallIntegerField()
+    # The furthest stage before the last engagement (that engagement's previous_stage): what the upsert of
+    # `engagement_record` returns as the new engagement's previous stage, read under the row's lock.
+    previous_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     # When each stage was first reached (null: never recorded, even if a later stage was).
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +98,9 @@ class LeadActionState(models.Model):
         Engagement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     engagement_count = models.PositiveIntegerField(default=0)
+    # The last engagement's request fingerprint: a keyless request identical to it within
+    # ENGAGEMENT_DEDUPE_SECONDS is answered as that engagement.
+    last_fingerprint = models.CharField(max_length=64, blank=True)
     # The first touch's utm_source on this action (its first engagement that carried one), for the funnel.
     utm_source = models.CharField(max_length=200, blank=True)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('action_engine', '0008_lead_action_state_and_engagement_meta'),
+        ('action_engine', '0010_backfill_lead_action_states'),
         ('crm', '0005_visitor_first_touch'),
     ]
 
