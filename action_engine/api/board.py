@@ -2,7 +2,7 @@
 import re
 from datetime import timedelta
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from django.utils.dateparse import parse_duration
 from rest_framework import generics, serializers
 
@@ -117,40 +117,42 @@ BOARD_ROW_EXAMPLE = {
 }
 
 
-@extend_schema(
-    operation_id="company_actions_leads_list",
-    summary="A company action's board: its leads by stage",
-    description=(
-        "The company action's leads where they stand (deleted leads left out), most recently engaged first, "
-        "cursor paged: follow `next`. Each row is the lead, its owner, its current stage, when it first reached "
-        "each stage (null: never recorded) and its first-touch `utm_source`. Filters combine: "
-        "`reached=opened&not_reached=submitted` is who opened but did not submit; "
-        "`not_reached=opened&stalled_for=P3D` who was sent the action and has not opened it for three days. "
-        "A stage counts as reached when a later one was (as in the funnel). A stage that is not in the action "
-        "system's pipeline is a 400 (`stage_not_in_pipeline`)."
-    ),
-    tags=[TAG_COMPANY_ACTIONS],
-    parameters=[BoardQuerySerializer],
-    responses={
-        200: BoardRowSerializer(many=True),
-        **problem_responses(
-            401,
-            _400=(
-                "A filter is malformed (a stage not in the vocabulary, a stalled_for that is neither seconds nor an "
-                "ISO 8601 duration), or names a stage the action's pipeline does not have (stage_not_in_pipeline)."
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="company_actions_leads_list",
+        summary="A company action's board: its leads by stage",
+        description=(
+            "The company action's leads where they stand (deleted leads left out), most recently engaged first, "
+            "cursor paged: follow `next`. Each row is the lead, its owner, its current stage, when it first reached "
+            "each stage (null: never recorded) and its first-touch `utm_source`. Filters combine: "
+            "`reached=opened&not_reached=submitted` is who opened but did not submit; "
+            "`not_reached=opened&stalled_for=P3D` who was sent the action and has not opened it for three days. "
+            "A stage counts as reached when a later one was (as in the funnel). A stage that is not in the action "
+            "system's pipeline is a 400 (`stage_not_in_pipeline`)."
+        ),
+        tags=[TAG_COMPANY_ACTIONS],
+        parameters=[BoardQuerySerializer],
+        responses={
+            200: BoardRowSerializer(many=True),
+            **problem_responses(
+                401,
+                _400=(
+                    "A filter is malformed (a stage not in the vocabulary, a stalled_for that is neither seconds nor an "
+                    "ISO 8601 duration), or names a stage the action's pipeline does not have (stage_not_in_pipeline)."
+                ),
+                _403="The key does not belong to an active company.",
+                _404="No such company action.",
             ),
-            _403="The key does not belong to an active company.",
-            _404="No such company action.",
-        ),
-    },
-    examples=[
-        OpenApiExample(
-            "Opened but not submitted",
-            summary="reached=opened&not_reached=submitted",
-            value={"next": None, "previous": None, "results": [BOARD_ROW_EXAMPLE]},
-            response_only=True,
-        ),
-    ],
+        },
+        examples=[
+            OpenApiExample(
+                "Opened but not submitted",
+                summary="reached=opened&not_reached=submitted",
+                value={"next": None, "previous": None, "results": [BOARD_ROW_EXAMPLE]},
+                response_only=True,
+            ),
+        ],
+    )
 )
 class CompanyActionBoardView(generics.ListAPIView):
     """The leads of a company action, filtered by the stage they reached (`company-actions/{uuid}/leads`)."""
