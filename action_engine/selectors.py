@@ -291,7 +291,13 @@ def action_company_funnel(
     buckets = []
     for row in rows:
         stages = _funnel_stages(spec, row)
-        entry = {"start": row.get("start"), "stages": stages, "overall_conversion": _overall_conversion(stages)}
+        start = row.get("start")
+        entry = {
+            "start": start,
+            "day": None if start is None else start.astimezone(zone).date(),
+            "stages": stages,
+            "overall_conversion": _overall_conversion(stages),
+        }
         if split_by_utm_source:
             entry["utm_source"] = row["utm_source"]
         buckets.append(entry)

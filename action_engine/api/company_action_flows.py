@@ -1,9 +1,5 @@
 """API-key endpoints of the public flow: share an action with a lead, read its funnel, replay receiver calls."""
 
-from contextlib import nullcontext
-from zoneinfo import ZoneInfo
-
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -140,7 +136,8 @@ class CompanyActionFunnelView(APIView):
                     "tz": "Europe/Paris",
                     "buckets": [
                         {
-                            "start": "2026-03-02T00:00:00+01:00",
+                            "start": "2026-03-01T23:00:00Z",
+                            "day": "2026-03-02",
                             "stages": FUNNEL_STAGES_EXAMPLE,
                             "overall_conversion": 0.175,
                         }
@@ -155,9 +152,7 @@ class CompanyActionFunnelView(APIView):
         query = FunnelQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         funnel = action_company_funnel(action_company=action_company, **query.validated_data)
-        # Bucket starts are written in the buckets' time zone.
-        with timezone.override(ZoneInfo(funnel["tz"])) if "tz" in funnel else nullcontext():
-            return Response(FunnelSerializer(funnel).data)
+        return Response(FunnelSerializer(funnel).data)
 
 
 class ReceiverCallReplayView(APIView):

@@ -266,7 +266,10 @@ class FunnelStageSerializer(serializers.Serializer):
 class FunnelBucketSerializer(serializers.Serializer):
     """The funnel of the leads that started in one bucket (and, split, with one utm_source)."""
 
-    start = serializers.DateTimeField(allow_null=True, help_text="The bucket's start in `tz`; null when not bucketed.")
+    start = serializers.DateTimeField(
+        allow_null=True, help_text="When the bucket starts (midnight of its first day in `tz`); null when not bucketed."
+    )
+    day = serializers.DateField(allow_null=True, help_text="The bucket's first day in `tz`; null when not bucketed.")
     utm_source = serializers.CharField(required=False, help_text="With split=utm_source: \"\" for none.")
     stages = FunnelStageSerializer(many=True)
     overall_conversion = serializers.FloatField(allow_null=True)

@@ -57,15 +57,16 @@ def test_daily_buckets_in_a_time_zone(action_engine_api, forms_action):
     started(forms_action, "submitted", datetime(2026, 3, 4, 10, tzinfo=UTC))
     in_utc = funnel(action_engine_api, forms_action, bucket="day")
     assert in_utc["tz"] == "UTC" and in_utc["bucket"] == "day"
-    assert [(b["start"], counts(b["stages"])) for b in in_utc["buckets"]] == [
-        ("2026-03-01T00:00:00Z", [1, 1, 0]),
-        ("2026-03-02T00:00:00Z", [1, 0, 0]),
-        ("2026-03-04T00:00:00Z", [1, 1, 1]),
+    assert [(b["start"], b["day"], counts(b["stages"])) for b in in_utc["buckets"]] == [
+        ("2026-03-01T00:00:00Z", "2026-03-01", [1, 1, 0]),
+        ("2026-03-02T00:00:00Z", "2026-03-02", [1, 0, 0]),
+        ("2026-03-04T00:00:00Z", "2026-03-04", [1, 1, 1]),
     ]
     in_paris = funnel(action_engine_api, forms_action, bucket="day", tz="Europe/Paris")
-    assert [(b["start"], counts(b["stages"])) for b in in_paris["buckets"]] == [
-        ("2026-03-02T00:00:00+01:00", [2, 1, 0]),
-        ("2026-03-04T00:00:00+01:00", [1, 1, 1]),
+    # Each bucket starts at midnight in Paris; the instant is written in UTC, as every time of the API.
+    assert [(b["start"], b["day"], counts(b["stages"])) for b in in_paris["buckets"]] == [
+        ("2026-03-01T23:00:00Z", "2026-03-02", [2, 1, 0]),
+        ("2026-03-03T23:00:00Z", "2026-03-04", [1, 1, 1]),
     ]
     assert counts(in_paris["stages"]) == [3, 2, 1]
     assert in_paris["buckets"][0]["overall_conversion"] == 0.0
@@ -109,7 +110,7 @@ def test_split_by_utm_source(action_engine_api, forms_action):
         (None, "newsletter", [2, 1, 0]),
     ]
     daily = funnel(action_engine_api, forms_action, split="utm_source", bucket="day")["buckets"]
-    assert [(b["start"][:10], b["utm_source"], counts(b["stages"])) for b in daily] == [
+    assert [(b["day"], b["utm_source"], counts(b["stages"])) for b in daily] == [
         ("2026-03-02", "", [1, 1, 1]),
         ("2026-03-02", "newsletter", [1, 1, 0]),
         ("2026-03-03", "newsletter", [1, 0, 0]),
