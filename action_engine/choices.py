@@ -32,3 +32,11 @@ class ModuleKind(models.TextChoices):
     PRODUCT = "product", "Product"
     CONTENT = "content", "Content"
     FORM = "form", "Form"
+
+
+class FunnelBucket(models.TextChoices):
+    """How a bucketed funnel cuts its date range: by the day, week (from Monday) or month a lead started."""
+
+    DAY = "day", "Day"
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"

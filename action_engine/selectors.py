@@ -1,21 +1,27 @@
 """Read queries of the action engine domain."""
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
 from django_hosts.resolvers import reverse
 
 from crm.models import Lead
 from products.models import Content, Variant
+from salesassist.core.aggregates import Median
 from salesassist.core.dotpath import dot_path_leaves
-from salesassist.core.exceptions import NotFound
+from salesassist.core.exceptions import InvalidInput, NotFound
 from salesassist.core.json_schema import schema_pattern_errors
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 
-from .choices import ModuleKind
-from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form
+from .choices import FunnelBucket, ModuleKind, Stage
+from .errors import ActionEngineError
+from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form, LeadActionState
 from .prefill import lead_prefill
 from .systems import system_spec
 
@@ -55,15 +61,11 @@ def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
 
 
 def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
-    """The furthest stage the lead reached on the action ("" before it was sent)."""
-    spec = system_spec(action_company.action.system.slug)
-    reached = (
-        Engagement.objects.filter(action_company=action_company, lead=lead)
-        .order_by()  # the default ordering would otherwise join the DISTINCT
-        .values_list("stage", flat=True)
-        .distinct()
+    """The furthest stage the lead reached on the action ("" before it was sent), from its state row."""
+    stage = (
+        LeadActionState.objects.filter(action_company=action_company, lead=lead).values_list("stage", flat=True).first()
     )
-    return spec.furthest_stage(reached)
+    return stage or ""
 
 
 def content_is_article(content: Content) -> bool:
@@ -188,41 +190,167 @@ def action_page_data(*, action_company: ActionCompany, lead: Lead, site_origin: 
     }
 
 
-def action_company_funnel(
-    *, action_company: ActionCompany, since: datetime | None = None, until: datetime | None = None
-) -> dict:
-    """Distinct leads that reached each pipeline stage in [since, until), and conversion between stages.
+# --- Pipeline state: the board and the funnel ----------------------------------------------------------
 
-    A lead counts for a stage when it reached that stage or a later one, so each stage's count is at
-    most the previous one's and conversion is a share of the leads that got that far.
+# The column of LeadActionState that holds when each stage was first reached.
+STAGE_TIME_FIELDS = {stage: f"{stage.value}_at" for stage in Stage}
+
+
+_TRUNCATE = {FunnelBucket.DAY: TruncDay, FunnelBucket.WEEK: TruncWeek, FunnelBucket.MONTH: TruncMonth}
+
+
+def _pipeline_rank(spec, stage: str, field: str) -> int:
+    """The stage's position in the action's pipeline; a stage the action's system lacks is a 400 on `field`."""
+    if stage not in spec.pipeline:
+        message = f"{stage!r} is not a stage of this action (its pipeline: {', '.join(spec.pipeline)})."
+        raise InvalidInput(message, code=ActionEngineError.STAGE_NOT_IN_PIPELINE, errors={field: [message]})
+    return spec.stage_rank(stage)
+
+
+def lead_board(
+    *,
+    action_company: ActionCompany,
+    stage: str | None = None,
+    reached: str | None = None,
+    not_reached: str | None = None,
+    stalled_for: timedelta | None = None,
+) -> QuerySet[LeadActionState]:
+    """The alive leads of a company action where they stand, most recently engaged first.
+
+    `stage` is the current (furthest) stage; `reached` X keeps the leads whose furthest stage is X or a
+    later one, `not_reached` X those still before X (as in the funnel, a later stage counts as reaching an
+    earlier one); `stalled_for` keeps the leads whose last engagement is at least that long ago. A stage
+    outside the action's pipeline is an InvalidInput. One query per page, lead and owner joined in.
     """
     spec = system_spec(action_company.action.system.slug)
-    engagements = Engagement.objects.filter(action_company=action_company)
-    if since is not None:
-        engagements = engagements.filter(created_at__gte=since)
-    if until is not None:
-        engagements = engagements.filter(created_at__lt=until)
-    furthest: dict[int, int] = {}
-    for lead_id, stage in engagements.order_by().values_list("lead_id", "stage").distinct():
-        if stage in spec.pipeline:
-            furthest[lead_id] = max(furthest.get(lead_id, -1), spec.stage_rank(stage))
-    stages = []
-    previous_count = None
+    states = LeadActionState.objects.filter(
+        action_company_id=action_company.pk, lead__deleted_at__isnull=True
+    ).select_related("lead__owner")
+    if stage:
+        states = states.filter(stage_rank=_pipeline_rank(spec, stage, "stage"))
+    if reached:
+        states = states.filter(stage_rank__gte=_pipeline_rank(spec, reached, "reached"))
+    if not_reached:
+        states = states.filter(stage_rank__lt=_pipeline_rank(spec, not_reached, "not_reached"))
+    if stalled_for is not None:
+        states = states.filter(last_engaged_at__lte=timezone.now() - stalled_for)
+    return states.order_by("-last_engaged_at", "-id")
+
+
+def leads_with_action_stages(*, leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """The leads with their state on each alive company action prefetched (one query for a whole page)."""
+    states = (
+        LeadActionState.objects.filter(action_company__deleted_at__isnull=True)
+        .select_related("action_company")
+        .order_by("action_company__name", "action_company_id")
+    )
+    return leads.prefetch_related(Prefetch("action_states", queryset=states, to_attr="alive_action_states"))
+
+
+def leads_at_stage(*, leads: QuerySet[Lead], action: UUID | None = None, stage: str | None = None) -> QuerySet[Lead]:
+    """The leads with a state on the company action `action` (any, if None) whose current stage is `stage` (any)."""
+    states = LeadActionState.objects.filter(lead_id=OuterRef("pk"), action_company__deleted_at__isnull=True)
+    if action is not None:
+        states = states.filter(action_company__uuid=action)
+    if stage:
+        states = states.filter(stage=stage)
+    return leads.filter(Exists(states))
+
+
+def _funnel_stages(spec, row: dict) -> list[dict]:
+    stages, previous_count = [], None
     for rank, stage in enumerate(spec.pipeline):
-        count = sum(1 for reached in furthest.values() if reached >= rank)
-        conversion = None
-        if previous_count:
-            conversion = round(count / previous_count, 4)
-        stages.append({"stage": stage.value, "leads": count, "conversion": conversion})
+        count = row[f"reached_{rank}"]
+        median = row.get(f"median_{rank}")
+        stages.append(
+            {
+                "stage": stage.value,
+                "leads": count,
+                "conversion": round(count / previous_count, 4) if previous_count else None,
+                "median_seconds_from_previous": None if median is None else round(median.total_seconds(), 3),
+            }
+        )
         previous_count = count
+    return stages
+
+
+def _overall_conversion(stages: list[dict]) -> float | None:
     first = stages[0]["leads"]
-    return {
+    return round(stages[-1]["leads"] / first, 4) if first else None
+
+
+def action_company_funnel(
+    *,
+    action_company: ActionCompany,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    bucket: str | None = None,
+    tz: str | None = None,
+    owner: str | None = None,
+    source: str | None = None,
+    utm_source: str | None = None,
+    split_by_utm_source: bool = False,
+) -> dict:
+    """The leads that started on the action in [since, until), counted per pipeline stage, from the state table.
+
+    A lead belongs to the funnel of the time it first engaged on the action (its `first_engaged_at`, in
+    practice when it was sent) and counts for every stage up to its furthest one, so each stage's count is
+    at most the previous one's and conversion is a share of the leads that got that far. The median time
+    from a stage to the next is over the leads with both stage times recorded. `owner` is the lead owner's
+    username, `source` the lead's source, `utm_source` the state's first-touch utm_source.
+
+    `bucket` (day, week, month) cuts the range by that start time in the time zone `tz` (default
+    TIME_ZONE), and `split_by_utm_source` by utm_source as well: then `buckets` lists each non-empty
+    bucket (and source). One query for the totals, one more for the buckets, whatever the number of leads.
+    """
+    spec = system_spec(action_company.action.system.slug)
+    states = LeadActionState.objects.filter(action_company_id=action_company.pk)
+    if since is not None:
+        states = states.filter(first_engaged_at__gte=since)
+    if until is not None:
+        states = states.filter(first_engaged_at__lt=until)
+    if owner is not None:
+        states = states.filter(lead__owner__username=owner)
+    if source is not None:
+        states = states.filter(lead__source=source)
+    if utm_source is not None:
+        states = states.filter(utm_source=utm_source)
+    aggregates = {}
+    for rank, stage in enumerate(spec.pipeline):
+        aggregates[f"reached_{rank}"] = Count("id", filter=Q(stage_rank__gte=rank))
+        if rank:
+            later, earlier = F(STAGE_TIME_FIELDS[stage]), F(STAGE_TIME_FIELDS[spec.pipeline[rank - 1]])
+            aggregates[f"median_{rank}"] = Median(ExpressionWrapper(later - earlier, output_field=DurationField()))
+    funnel_stages = _funnel_stages(spec, states.aggregate(**aggregates))
+    funnel = {
         "action": str(action_company.uuid),
         "since": since,
         "until": until,
-        "stages": stages,
-        "overall_conversion": round(stages[-1]["leads"] / first, 4) if first else None,
+        "stages": funnel_stages,
+        "overall_conversion": _overall_conversion(funnel_stages),
     }
+    if bucket is None and not split_by_utm_source:
+        return funnel
+    zone = ZoneInfo(tz or settings.TIME_ZONE)
+    groups = {}
+    if bucket is not None:
+        groups["start"] = _TRUNCATE[FunnelBucket(bucket)]("first_engaged_at", tzinfo=zone)
+    grouped = states.order_by().annotate(**groups).values(*groups, *(["utm_source"] if split_by_utm_source else []))
+    rows = grouped.annotate(**aggregates).order_by(*groups, *(["utm_source"] if split_by_utm_source else []))
+    buckets = []
+    for row in rows:
+        stages = _funnel_stages(spec, row)
+        start = row.get("start")
+        entry = {
+            "start": start,
+            "day": None if start is None else start.astimezone(zone).date(),
+            "stages": stages,
+            "overall_conversion": _overall_conversion(stages),
+        }
+        if split_by_utm_source:
+            entry["utm_source"] = row["utm_source"]
+        buckets.append(entry)
+    return {**funnel, "bucket": bucket, "tz": zone.key, "buckets": buckets}
 
 
 # --- The internal API -------------------------------------------------------------------------------

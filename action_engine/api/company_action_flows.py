@@ -25,7 +25,7 @@ from .public_serializers import (
 )
 
 
-def _company_action(request, uuid) -> ActionCompany:
+def company_action_of_caller(request, uuid) -> ActionCompany:
     action_company = (
         ActionCompany.objects.select_related("action__system", "company")
         .filter(company=request_company(request), uuid=uuid)
@@ -89,7 +89,7 @@ class CompanyActionShareView(APIView):
     )
     def post(self, request, uuid):
         company = request_company(request)
-        action_company = _company_action(request, uuid)
+        action_company = company_action_of_caller(request, uuid)
         serializer = ActionShareCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lead = Lead.objects.filter(company=company, uuid=serializer.validated_data["lead"]).first()
@@ -105,15 +105,28 @@ class CompanyActionShareView(APIView):
         return Response(ActionSharedSerializer(shared).data, status=status.HTTP_201_CREATED)
 
 
+FUNNEL_STAGES_EXAMPLE = [
+    {"stage": "sent", "leads": 120, "conversion": None, "median_seconds_from_previous": None},
+    {"stage": "opened", "leads": 84, "conversion": 0.7, "median_seconds_from_previous": 5400.0},
+    {"stage": "submitted", "leads": 21, "conversion": 0.25, "median_seconds_from_previous": 720.5},
+]
+
+
 class CompanyActionFunnelView(APIView):
-    """How many leads reached each stage of a company action, and the conversion between stages."""
+    """How many leads reached each stage of a company action, the conversion and the time between stages."""
 
     @extend_schema(
         operation_id="company_actions_funnel",
         summary="Read a company action's funnel",
         description=(
-            "Distinct leads that reached each stage of the pipeline (or a later one) with engagements in "
-            "[since, until), and the conversion from each stage to the next. Dates (YYYY-MM-DD) or date-times."
+            "The leads that started on the action in [since, until) — a lead starts when it first engaged on it, "
+            "in practice when it was sent — counted for each stage of the pipeline they reached (or passed), "
+            "the conversion from each stage to the next and the median time between them. Dates (YYYY-MM-DD, "
+            "their start in UTC) or date-times. `owner` (username), `source` (the lead's) and `utm_source` (the "
+            "first touch's on the action) narrow it; `bucket=day|week|month` adds `buckets`, each the funnel of "
+            "the leads that started in it, cut in the time zone `tz` (IANA, default the server's TIME_ZONE, UTC "
+            "unless configured); `split=utm_source` cuts by utm_source too. Counted from the pipeline state in "
+            "one or two queries, however many leads."
         ),
         tags=[TAG_COMPANY_ACTIONS],
         parameters=[FunnelQuerySerializer],
@@ -121,14 +134,50 @@ class CompanyActionFunnelView(APIView):
             200: FunnelSerializer,
             **problem_responses(
                 401,
-                _400="since or until is not a date, or until is not after since.",
+                _400="since or until is not a date, until is not after since, or bucket, tz or split is unknown.",
                 _403="The key does not belong to an active company.",
                 _404="No such company action.",
             ),
         },
+        examples=[
+            OpenApiExample(
+                "Whole range",
+                summary="since=2026-03-01&until=2026-04-01",
+                value={
+                    "action": "5d0c2a1e-8f3b-4a7c-9e21-3b4d5e6f7a80",
+                    "since": "2026-03-01T00:00:00Z",
+                    "until": "2026-04-01T00:00:00Z",
+                    "stages": FUNNEL_STAGES_EXAMPLE,
+                    "overall_conversion": 0.175,
+                },
+                response_only=True,
+            ),
+            OpenApiExample(
+                "Weekly in Paris",
+                summary="since=2026-03-02&bucket=week&tz=Europe/Paris",
+                value={
+                    "action": "5d0c2a1e-8f3b-4a7c-9e21-3b4d5e6f7a80",
+                    "since": "2026-03-02T00:00:00Z",
+                    "until": None,
+                    "stages": FUNNEL_STAGES_EXAMPLE,
+                    "overall_conversion": 0.175,
+                    "bucket": "week",
+                    "tz": "Europe/Paris",
+                    "buckets": [
+                        {
+                            "start": "2026-03-01T23:00:00Z",
+                            "day": "2026-03-02",
+                            "stages": FUNNEL_STAGES_EXAMPLE,
+                            "overall_conversion": 0.175,
+                        }
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
     )
     def get(self, request, uuid):
-        action_company = _company_action(request, uuid)
+        action_company = company_action_of_caller(request, uuid)
         query = FunnelQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         funnel = action_company_funnel(action_company=action_company, **query.validated_data)

@@ -1,11 +1,13 @@
 """Serializers of the public flow: action pages, engagements, receivers, share links and funnels."""
 
+from zoneinfo import available_timezones
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from action_engine.attribution import URL_MAX_LENGTH, URL_PATTERN, UTM_MAX_LENGTH, attribution_url_valid
-from action_engine.choices import ModuleKind, ShareChannel, Stage
-from salesassist.core.api import JsonTypesMixin, StrictSerializer, UuidField
+from action_engine.choices import FunnelBucket, ModuleKind, ShareChannel, Stage
+from salesassist.core.api import JsonTypesMixin, QuerySerializer, StrictSerializer, UuidField
 from salesassist.core.inbound.models import InboundOutcome
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 150
@@ -270,31 +272,81 @@ class DateOrDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-class FunnelQuerySerializer(serializers.Serializer):
-    """The date range of a funnel: engagements with since <= created_at < until."""
+# The IANA time zones this machine knows (tzdata), for a bucketed funnel's `tz`.
+TIME_ZONES = sorted(available_timezones())
 
-    since = DateOrDateTimeField(required=False)
-    until = DateOrDateTimeField(required=False)
+
+class FunnelQuerySerializer(QuerySerializer):
+    """What a funnel counts: the leads that started on the action with since <= first_engaged_at < until."""
+
+    since = DateOrDateTimeField(required=False, help_text="Leads that started at or after (a date is its start, UTC).")
+    until = DateOrDateTimeField(required=False, help_text="Leads that started before.")
+    bucket = serializers.ChoiceField(
+        choices=FunnelBucket.choices,
+        required=False,
+        help_text="Also cut the range by the day, week (from Monday) or month each lead started, in `tz`.",
+    )
+    tz = serializers.ChoiceField(
+        choices=TIME_ZONES,
+        required=False,
+        help_text="The IANA time zone of the buckets (default: the server's TIME_ZONE); unused without bucket.",
+    )
+    owner = serializers.CharField(required=False, help_text="Only the leads this user (username) owns.")
+    source = serializers.CharField(
+        required=False, allow_blank=True, help_text="Only the leads of this source (the lead's `source`; empty: none)."
+    )
+    utm_source = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Only the leads whose first touch on the action had this utm_source (empty: none).",
+    )
+    split = serializers.ChoiceField(
+        choices=[("utm_source", "utm_source")],
+        required=False,
+        help_text="`utm_source`: also cut the range (or each bucket) by the first touch's utm_source.",
+    )
 
     def validate(self, attrs):
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
             raise serializers.ValidationError({"until": ["Must be after since."]})
+        attrs["split_by_utm_source"] = attrs.pop("split", None) == "utm_source"
         return attrs
 
 
 class FunnelStageSerializer(serializers.Serializer):
-    """Leads that reached a stage (or a later one) and the share of the previous stage's leads."""
+    """Leads that reached a stage (or a later one), the share of the previous stage's, and how long it took."""
 
     stage = serializers.ChoiceField(choices=Stage.choices)
     leads = serializers.IntegerField()
     conversion = serializers.FloatField(allow_null=True, help_text="leads / the previous stage's leads.")
+    median_seconds_from_previous = serializers.FloatField(
+        allow_null=True,
+        help_text="The median time from the previous stage to this one, over the leads with both times; null if none.",
+    )
+
+
+class FunnelBucketSerializer(serializers.Serializer):
+    """The funnel of the leads that started in one bucket (and, split, with one utm_source)."""
+
+    start = serializers.DateTimeField(
+        allow_null=True, help_text="When the bucket starts (midnight of its first day in `tz`); null when not bucketed."
+    )
+    day = serializers.DateField(allow_null=True, help_text="The bucket's first day in `tz`; null when not bucketed.")
+    utm_source = serializers.CharField(required=False, help_text="With split=utm_source: \"\" for none.")
+    stages = FunnelStageSerializer(many=True)
+    overall_conversion = serializers.FloatField(allow_null=True)
 
 
 class FunnelSerializer(serializers.Serializer):
-    """A company action's funnel over a date range."""
+    """A company action's funnel over a date range, and per bucket when asked."""
 
     action = UuidField()
     since = serializers.DateTimeField(allow_null=True)
     until = serializers.DateTimeField(allow_null=True)
     stages = FunnelStageSerializer(many=True)
     overall_conversion = serializers.FloatField(allow_null=True, help_text="The last stage's leads / the first's.")
+    bucket = serializers.ChoiceField(choices=FunnelBucket.choices, allow_null=True, required=False)
+    tz = serializers.CharField(required=False, help_text="The time zone of the buckets' starts.")
+    buckets = FunnelBucketSerializer(
+        many=True, required=False, help_text="With bucket or split: each non-empty bucket, oldest first."
+    )

@@ -3,7 +3,7 @@ from django.urls import path
 
 from salesassist.core.api import UUID_PATTERN, OptionalSlashRouter, optional_slash
 
-from . import catalogue, company_actions, engagements, forms, public
+from . import board, catalogue, company_actions, engagements, forms, public
 from . import company_action_flows as flows
 
 app_name = "action_engine"
@@ -34,6 +34,7 @@ public_flow_urls = [
     path("receivers/<uuid:receiver_uuid>", public.ReceiverCallCreateView.as_view(), name="receiver-call-create"),
     path("company-actions/<uuid:uuid>/share", flows.CompanyActionShareView.as_view(), name="company-action-share"),
     path("company-actions/<uuid:uuid>/funnel", flows.CompanyActionFunnelView.as_view(), name="company-action-funnel"),
+    path("company-actions/<uuid:uuid>/leads", board.CompanyActionBoardView.as_view(), name="company-action-leads"),
     path("receiver-calls/<uuid:uuid>/replay", flows.ReceiverCallReplayView.as_view(), name="receiver-call-replay"),
 ]
 if settings.BENCH_BASELINE_ENDPOINT:

@@ -83,6 +83,9 @@ class LeadActionState(models.Model):
     # "reached X" is stage_rank >= X's rank, as in the funnel, where a later stage counts for earlier ones.
     stage = models.CharField(max_length=20, choices=Stage.choices)
     stage_rank = models.PositiveSmallIntegerField()
+    # The furthest stage before the last engagement (that engagement's previous_stage): what the upsert of
+    # `engagement_record` returns as the new engagement's previous stage, read under the row's lock.
+    previous_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     # When each stage was first reached (null: never recorded, even if a later stage was).
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +98,9 @@ class LeadActionState(models.Model):
         Engagement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     engagement_count = models.PositiveIntegerField(default=0)
+    # The last engagement's request fingerprint: a keyless request identical to it within
+    # ENGAGEMENT_DEDUPE_SECONDS is answered as that engagement.
+    last_fingerprint = models.CharField(max_length=64, blank=True)
     # The first touch's utm_source on this action (its first engagement that carried one), for the funnel.
     utm_source = models.CharField(max_length=200, blank=True)
 
@@ -103,7 +109,13 @@ class LeadActionState(models.Model):
             models.UniqueConstraint(fields=["action_company", "lead"], name="ae_lead_action_state_unique")
         ]
         indexes = [
-            models.Index(fields=["action_company", "stage_rank", "-last_engaged_at"], name="ae_state_board"),
+            # The board's pages, newest engagement first: all leads, or one current stage (bench/board.py).
+            models.Index(fields=["action_company", "-last_engaged_at", "-id"], name="ae_state_board"),
+            models.Index(
+                fields=["action_company", "stage_rank", "-last_engaged_at", "-id"], name="ae_state_board_stage"
+            ),
+            # The funnel's date range (its cohorts start at the first engagement).
+            models.Index(fields=["action_company", "first_engaged_at"], name="ae_state_funnel"),
             models.Index(fields=["company", "lead"], name="ae_state_lead"),
         ]
 

@@ -32,6 +32,7 @@ from .engagements import (
     engagement_record,
 )
 from .forms import FORM_FIELDS, form_create, form_delete_check, form_schema_errors, form_soft_delete, form_update
+from .lead_states import lead_action_states_rebuild
 from .receivers import (
     RECEIVER_FIELDS,
     RECEIVER_MAPPING_KEYS,
@@ -104,6 +105,7 @@ __all__ = [
     "action_system_check",
     "action_update",
     "engagement_current_stage",
+    "lead_action_states_rebuild",
     "engagement_record",
     "form_create",
     "form_delete_check",

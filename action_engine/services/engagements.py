@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
 from django.utils import timezone
 
 from action_engine.attribution import attribution_meta
@@ -17,6 +16,12 @@ from action_engine.systems import system_spec
 from crm.models import Lead, Visitor
 from salesassist.core.exceptions import Conflict, InvalidInput, NotFound, Unprocessable
 from salesassist.core.metrics import engagement_counted
+
+from .lead_states import (
+    lead_action_state_advance,
+    lead_action_state_engagement_set,
+    lead_action_state_last_engagement_id,
+)
 
 VISITOR_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -97,23 +102,6 @@ def _replay_for_key(
     return _replayed(engagement)
 
 
-def _previous_stage_and_repeat(
-    *, action_company: ActionCompany, lead: Lead, stage: str, fingerprint: str, since
-) -> tuple[str, int | None]:
-    """The lead's furthest stage on the action, and the latest engagement at `stage` with this fingerprint
-    recorded since `since` (its id, or None). One statement, the one reading the lead's stages anyway: grouped
-    by stage, each group also says its latest repeat."""
-    rows = (
-        Engagement.objects.filter(action_company=action_company, lead=lead)
-        .order_by()
-        .values("stage")
-        .annotate(repeat=Max("id", filter=Q(stage=stage, request_fingerprint=fingerprint, created_at__gte=since)))
-    )
-    spec = system_spec(action_company.action.system.slug)
-    stages = {row["stage"]: row["repeat"] for row in rows}
-    return spec.furthest_stage(list(stages)), stages.get(stage)
-
-
 def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str, attribution: dict) -> Visitor:
     """The lead's company's visitor with this uuid, created and linked to the lead when first seen;
     Conflict if it is another lead's of the same company. The first attribution it carries becomes its
@@ -173,17 +161,10 @@ class LeadNotFound(NotFound):
     """No lead with this uuid in the action's company (the public endpoints answer it like an unknown action)."""
 
 
-def _lead_locked(*, action_company: ActionCompany, lead_uuid) -> Lead:
-    """The action company's lead by uuid, its row locked to the end of the transaction (404 otherwise).
-
-    The lock serializes one lead's engagements, so two at once still agree on the furthest stage. That
-    stage is read by the next statement on purpose: a subquery in this one would read the snapshot from
-    before the wait for the lock (PostgreSQL re-checks only the locked row), missing the engagement the
-    other transaction just committed.
-    """
-    found = list(
-        Lead.objects.select_for_update().filter(company_id=action_company.company_id, uuid=lead_uuid).order_by()[:1]
-    )
+def _lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
+    """The action company's lead by uuid (LeadNotFound otherwise). Not locked: the lead's state row on the
+    action is, by the upsert that advances it."""
+    found = list(Lead.objects.filter(company_id=action_company.company_id, uuid=lead_uuid).order_by()[:1])
     if not found:
         raise LeadNotFound("No such lead.", errors={"lead": ["No lead with this uuid in the action's company."]})
     return found[0]
@@ -212,10 +193,11 @@ def engagement_record(
     as history but does not move the lead back. The same idempotency key (per company) records once,
     guaranteed by a unique constraint, and only for the request it was first used for (its fingerprint);
     another request with it is refused. With `deduplicate` (by default: when there is no key), a request
-    identical to one recorded for the lead within ENGAGEMENT_DEDUPE_SECONDS is answered as that one; the
-    lead's lock makes this hold for two at the same moment too. Engagement, message and what the subscribers
-    of `engagement_recorded` write (the workflows' deliveries) commit together. `meta` is how the stage came
-    about (a share's channel and email Message-ID), kept on the engagement as given.
+    identical to the lead's last one on the action, recorded within ENGAGEMENT_DEDUPE_SECONDS, is answered as
+    that one; the lock on the lead's state row makes this hold for two at the same moment too. The state row
+    (LeadActionState) is advanced by the same transaction. Engagement, message and what the subscribers
+    of `engagement_recorded` write (the workflows' deliveries) commit together.
+    `meta` is how the stage came about (a share's channel and email Message-ID), kept on the engagement as given.
 
     `attribution` (utm_*, referrer, landing URL: action_engine/attribution.py) is kept in the engagement's
     `meta`, and as the visitor's first touch if it has none yet. It is not part of the request's fingerprint:
@@ -246,23 +228,31 @@ def engagement_record(
     dedupe_seconds = settings.ENGAGEMENT_DEDUPE_SECONDS
     try:
         with transaction.atomic():
-            lead = _lead_locked(action_company=action_company, lead_uuid=lead_uuid)
-            # Read after the lock: a twin request that held it has committed, and this statement sees it.
-            previous_stage, repeat_id = _previous_stage_and_repeat(
+            lead = _lead_get(action_company=action_company, lead_uuid=lead_uuid)
+            now = timezone.now()
+            advanced = lead_action_state_advance(
                 action_company=action_company,
-                lead=lead,
+                lead_id=lead.pk,
                 stage=stage,
+                rank=spec.stage_rank(stage),
+                now=now,
                 fingerprint=fingerprint,
-                since=timezone.now() - timedelta(seconds=dedupe_seconds),
+                meta=meta,
+                deduplicate=deduplicate and dedupe_seconds > 0,
+                since=now - timedelta(seconds=dedupe_seconds),
             )
-            if deduplicate and dedupe_seconds > 0 and repeat_id is not None:
+            if advanced.repeat:
+                repeat_id = lead_action_state_last_engagement_id(action_company=action_company, lead_id=lead.pk)
                 return _replayed(_engagement_for_replay(pk=repeat_id))
+            previous_stage = advanced.previous_stage
             if visitor is None and visitor_uuid:
                 visitor = _visitor_for_lead(
                     lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent, attribution=touch
                 )
-            message_row = Message.objects.create(company_id=action_company.company_id, body=body)
+            message_row = Message.objects.create(company_id=action_company.company_id, body=body, created_at=now)
             engagement = Engagement.objects.create(
+                id=advanced.engagement_id,
+                created_at=now,
                 company_id=action_company.company_id,
                 action_company=action_company,
                 lead=lead,
@@ -275,6 +265,10 @@ def engagement_record(
                 request_fingerprint=fingerprint,
                 meta=meta,
             )
+            if advanced.engagement_id is None:
+                lead_action_state_engagement_set(
+                    action_company=action_company, lead_id=lead.pk, engagement_id=engagement.pk
+                )
             engagement_recorded.emit(engagement=engagement)
             engagement_counted(system=action_company.action.system.slug, stage=stage)
     except IntegrityError:

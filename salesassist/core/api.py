@@ -162,6 +162,21 @@ class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
     """A plain input serializer that refuses unknown keys."""
 
 
+class QuerySerializer(serializers.Serializer):
+    """The filters of a query string, as strict as their schema: a parameter sent empty (`?stage=`) is refused
+    like any other invalid value, where DRF would skip it as absent, unless its field allows blank."""
+
+    def to_internal_value(self, data):
+        empty = {
+            name: ["Must not be empty."]
+            for name, field in self.fields.items()
+            if data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)
+
+
 class StrictModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A model serializer that refuses unknown keys; a model's uuid fields take canonical uuids only."""
 

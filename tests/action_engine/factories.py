@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
@@ -12,10 +15,12 @@ from action_engine.models import (
     ActionType,
     Engagement,
     Form,
+    LeadActionState,
     Message,
     ReceiverCall,
 )
 from action_engine.services import action_company_create
+from action_engine.systems import system_spec
 from tests.crm.factories import CompanyFactory, LeadFactory, VisitorFactory
 from tests.products.factories import ContentFactory, ProductFactory
 
@@ -159,3 +164,42 @@ class ReceiverCallFactory(DjangoModelFactory):
     receiver = factory.LazyAttribute(lambda o: ActionCompanyFactory(company=o.company).receivers.get())
     company = factory.SubFactory(CompanyFactory)
     body = '{"lead": "unknown"}'
+
+
+def _stage_reached_at(state, stage: Stage):
+    """When the factory's lead reached `stage`: `step` before each later stage; None past its current one."""
+    if stage not in state.spec.pipeline or state.spec.stage_rank(stage) > state.stage_rank:
+        return None
+    return state.at - (state.stage_rank - state.spec.stage_rank(stage)) * state.step
+
+
+class LeadActionStateFactory(DjangoModelFactory):
+    """Where a lead stands on a company action, as engagement_record leaves it.
+
+    Give `stage` (default opened) and `at` (when it got there; default now): each earlier stage of the
+    action's pipeline was reached `step` (an hour) before the next; stage_rank follows from the pipeline.
+    A stage time given explicitly (opened_at=None: recorded without it) wins.
+    """
+
+    class Meta:
+        model = LeadActionState
+        exclude = ("spec",)
+
+    class Params:
+        at = factory.LazyFunction(timezone.now)
+        step = timedelta(hours=1)
+
+    action_company = factory.SubFactory(ActionCompanyFactory)
+    company = factory.SelfAttribute("action_company.company")
+    lead = factory.SubFactory(LeadFactory, company=factory.SelfAttribute("..company"))
+    stage = Stage.OPENED
+    spec = factory.LazyAttribute(lambda o: system_spec(o.action_company.action.system.slug))
+    stage_rank = factory.LazyAttribute(lambda o: o.spec.stage_rank(o.stage))
+    sent_at = factory.LazyAttribute(lambda o: _stage_reached_at(o, Stage.SENT))
+    opened_at = factory.LazyAttribute(lambda o: _stage_reached_at(o, Stage.OPENED))
+    submitted_at = factory.LazyAttribute(lambda o: _stage_reached_at(o, Stage.SUBMITTED))
+    downloaded_at = factory.LazyAttribute(lambda o: _stage_reached_at(o, Stage.DOWNLOADED))
+    purchased_at = factory.LazyAttribute(lambda o: _stage_reached_at(o, Stage.PURCHASED))
+    first_engaged_at = factory.LazyAttribute(lambda o: o.at - o.stage_rank * o.step)
+    last_engaged_at = factory.SelfAttribute("at")
+    engagement_count = factory.LazyAttribute(lambda o: o.stage_rank + 1)

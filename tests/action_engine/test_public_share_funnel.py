@@ -16,7 +16,7 @@ from conftest import host_client
 from crm.models import Visitor
 from salesassist.core.exceptions import PermissionDenied
 from salesassist.hosts import ACTION_ENGINE_API
-from tests.action_engine.factories import EngagementFactory
+from tests.action_engine.factories import LeadActionStateFactory
 from tests.action_engine.public_fixtures import forms_action, lead, public_api  # noqa: F401
 from tests.crm.factories import LeadFactory
 
@@ -132,34 +132,32 @@ def test_another_companys_key_cannot_share(other_api_key, forms_action, lead):
 # --- funnel ---------------------------------------------------------------------------------------
 
 
-def _reach(action_company, lead, *stages, at=None):
-    for stage in stages:
-        engagement = EngagementFactory(action_company=action_company, lead=lead, stage=stage)
-        if at is not None:
-            Engagement.objects.filter(pk=engagement.pk).update(created_at=at)
+def _reach(action_company, lead, stage, **state):
+    """The lead's pipeline state on the action, as recording its engagements up to `stage` leaves it."""
+    return LeadActionStateFactory(action_company=action_company, lead=lead, stage=stage, **state)
 
 
 def test_funnel_counts_distinct_leads_reaching_each_stage(action_engine_api, company, forms_action):
     leads = [LeadFactory(company=company) for _ in range(4)]
-    _reach(forms_action, leads[0], "sent", "opened", "submitted")
-    _reach(forms_action, leads[1], "sent", "opened", "opened")
+    _reach(forms_action, leads[0], "submitted")
+    _reach(forms_action, leads[1], "opened", engagement_count=3)
     _reach(forms_action, leads[2], "sent")
     # A result recorded without its earlier stages (through a receiver) still counts for them.
-    _reach(forms_action, leads[3], "submitted")
+    _reach(forms_action, leads[3], "submitted", sent_at=None, opened_at=None)
     response = action_engine_api.get(f"/v1/company-actions/{forms_action.uuid}/funnel")
     assert response.status_code == 200
     body = response.json()
     assert body["stages"] == [
-        {"stage": "sent", "leads": 4, "conversion": None},
-        {"stage": "opened", "leads": 3, "conversion": 0.75},
-        {"stage": "submitted", "leads": 2, "conversion": 0.6667},
+        {"stage": "sent", "leads": 4, "conversion": None, "median_seconds_from_previous": None},
+        {"stage": "opened", "leads": 3, "conversion": 0.75, "median_seconds_from_previous": 3600.0},
+        {"stage": "submitted", "leads": 2, "conversion": 0.6667, "median_seconds_from_previous": 3600.0},
     ]
     assert body["overall_conversion"] == 0.5
 
 
 def test_funnel_over_a_date_range(action_engine_api, company, forms_action):
     old, new = LeadFactory(company=company), LeadFactory(company=company)
-    _reach(forms_action, old, "sent", "opened", at=timezone.now() - timedelta(days=40))
+    _reach(forms_action, old, "opened", at=timezone.now() - timedelta(days=40))
     _reach(forms_action, new, "sent")
     since = (timezone.now() - timedelta(days=7)).date().isoformat()
     body = action_engine_api.get(f"/v1/company-actions/{forms_action.uuid}/funnel", {"since": since}).json()
@@ -193,7 +191,7 @@ def test_the_admin_page_of_a_company_action_shows_its_funnel(admin_client, compa
     from django.urls import reverse
 
     leads = [LeadFactory(company=company) for _ in range(2)]
-    _reach(forms_action, leads[0], "sent", "opened")
+    _reach(forms_action, leads[0], "opened")
     _reach(forms_action, leads[1], "sent")
     page = admin_client.get(reverse("admin:action_engine_actioncompany_change", args=[forms_action.pk]))
     assert page.status_code == 200

@@ -29,6 +29,7 @@ from tests.action_engine.factories import (
     ActionFactory,
     EngagementFactory,
     FormFactory,
+    LeadActionStateFactory,
     ModuleFactory,
     ReceiverCallFactory,
 )
@@ -84,6 +85,7 @@ RULES_BETWEEN_FIELDS = {
     "GET /v1/leads/{lead_uuid}/feed/": "`until` must be after `since`",
     "GET /v1/engagements/": "`until` must be after `since`",
     "GET /v1/company-actions/{uuid}/funnel": "`until` must be after `since`",
+    "GET /v1/company-actions/{uuid}/leads": "a stage filter must be a stage of the action's pipeline",
     "POST /v1/content/": "content needs a url or a body",
     "PUT /v1/content/{uuid}/": "content needs a url or a body",
     "PATCH /v1/content/{uuid}/": "content needs a url or a body",
@@ -238,6 +240,7 @@ def api_rows(db):
     ActionWorkflowFactory(action=action, workflow=workflow)
     ActionCompanyWorkflowFactory(action_company=action_company, workflow=workflow)
     engagement = EngagementFactory(action_company=action_company, lead=lead, visitor=visitor)
+    LeadActionStateFactory(action_company=action_company, lead=lead, last_engagement=engagement, utm_source="ads")
     delivery = DeliveryFactory(engagement=engagement, workflow=workflow)
     receiver_call = ReceiverCallFactory(company=company, receiver=action_company.receivers.get())
     crm, products, engine = host_of(CRM_API), host_of(PRODUCTS_API), host_of(ACTION_ENGINE_API)

@@ -11,7 +11,7 @@ from django.db import connection
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
 from action_engine.models import Engagement, Message
-from action_engine.services import action_company_share
+from action_engine.services import action_company_share, lead_action_states_rebuild
 from tests.action_engine.factories import (
     ActionCompanyFactory,
     ActionFactory,
@@ -93,6 +93,7 @@ def test_an_identical_keyless_post_outside_the_window_records_again(public_api, 
     assert Engagement.objects.count() == 1
     # The first one recorded 11 seconds ago: a lead's real second submission, not a double click.
     Engagement.objects.update(created_at=Engagement.objects.get().created_at - timedelta(seconds=11))
+    lead_action_states_rebuild()  # the lead's state on the action is derived from that history
     later = public_api.post(ENGAGEMENTS_URL, body, format="json")
     assert later.status_code == 201 and "Idempotent-Replayed" not in later
     assert Engagement.objects.count() == 2 and Delivery.objects.count() == 2
