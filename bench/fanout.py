@@ -43,7 +43,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from common import API_HOST, app_env, bench_database_url, free_port, start_gunicorn
+from common import API_HOST, app_env, bench_database_url, free_port, gunicorn_stop, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -259,8 +259,7 @@ def main() -> int:
                     time.sleep(0.2)
                 load_after = os.getloadavg()[0]
         finally:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=20)
+            gunicorn_stop(gunicorn)
         sink.close()
         committed = {message_id_for(key): created.timestamp() for key, created in measured.values_list("uuid", "created_at")}
         answers = Counter(request.headers["webhook-id"] for request in sink.requests if request.status == 200)
