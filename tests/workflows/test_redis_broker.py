@@ -153,7 +153,7 @@ SHOW_BROKER = (
 )
 
 
-@pytest.mark.parametrize(("broker_url", "broker"), [("", "ORM"), (BROKER_URL, "Redis")])
+@pytest.mark.parametrize(("broker_url", "broker"), [("", "NotifiedORM"), (BROKER_URL, "Redis")])
 def test_q_broker_url_chooses_the_broker_and_the_orm_is_the_default(broker_url, broker, tmp_path):
     shown = subprocess.run(
         [sys.executable, "-c", SHOW_BROKER],
