@@ -25,7 +25,6 @@ measured 0.48-0.61: the target needs fewer statements per engagement, not only c
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,35 +34,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from common import bench_database_url
+from common import API_HOST, app_env, bench_database_url, free_port, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
-API_HOST = "api.action-engine.localhost"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def app_env(database_url: str, port: int) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY=env.get("SECRET_KEY", "bench-only-secret-key"),
-        DEBUG="false",
-        PARENT_HOST=f"localhost:{port}",
-        BENCH_BASELINE_ENDPOINT="1",
-        LOG_LEVEL="WARNING",
-        # The rate limits guard against abuse; the benchmark is not abuse.
-        THROTTLE_PUBLIC_IP="100000000/min",
-        THROTTLE_PUBLIC_ACTION="100000000/min",
-        STATIC_MANIFEST="false",
-        SESSION_COOKIE_SECURE="false",
-        CSRF_COOKIE_SECURE="false",
-    )
-    return env
 
 
 def migrate_and_seed(env: dict, leads: int) -> dict:
@@ -111,38 +84,6 @@ print(json.dumps({{"company_id": company.id, "action": str(action_company.uuid),
     import json
 
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "salesassist.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": f"localhost:{port}"}, timeout=1)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
 def run_phase(name, port, make_request, clients: int, total: int, seconds: float) -> dict:

@@ -319,11 +319,17 @@ BENCH_BASELINE_ENDPOINT = env.bool("BENCH_BASELINE_ENDPOINT", default=False)
 # Unset: tasks wait in the database (django_q_ormq), nothing else to run. redis://host:6379/2: a Redis list
 # instead, for many workers (no table polled by every one). Either way the Delivery rows are the record and
 # the sweeper re-queues a delivery whose task was lost (a Redis list holds no lease: a worker killed after
-# taking a task loses it, and a Redis without persistence loses its queue on restart).
+# taking a task loses it, and a Redis without persistence loses its queue on restart). On PostgreSQL the
+# database queue wakes the worker with NOTIFY when a task is queued (salesassist/core/qbroker.py): Q_POLL is
+# then only the longest wait, should a notification be missed; elsewhere the worker looks every Q_POLL.
 Q_BROKER_URL = env.str("Q_BROKER_URL", default="")
 Q_CLUSTER = {
     "name": "salesassist",
-    **({"redis": Q_BROKER_URL} if Q_BROKER_URL else {"orm": "default"}),
+    **(
+        {"redis": Q_BROKER_URL}
+        if Q_BROKER_URL
+        else {"orm": "default", "broker_class": "salesassist.core.qbroker.NotifiedORM"}
+    ),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=60),
     # retry must stay well above timeout, or a slow task runs twice (the ORM broker's lease; Redis has none).

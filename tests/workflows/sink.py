@@ -91,7 +91,7 @@ class _Server(ThreadingHTTPServer):
 class Sink:
     """Start with `Sink()`; `sink.url("/path")`; `sink.script(Reply(500), Reply(200))`; `sink.requests`."""
 
-    def __init__(self, *, fail_ratio: float = 0.0, seed: int = 1):
+    def __init__(self, *, fail_ratio: float = 0.0, seed: int = 1, port: int = 0):
         self.requests: list[Received] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -100,7 +100,7 @@ class Sink:
         self._random = random.Random(seed)
         self.closing = threading.Event()
         self.arrived = threading.Condition(self._lock)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.sink = self
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

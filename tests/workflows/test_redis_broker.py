@@ -38,6 +38,7 @@ BROKER_URL = "redis://127.0.0.1:6379/12"
 def redis_broker(monkeypatch):
     """This process queues through Redis too (django-q2 reads its Conf once, at import), on an empty list."""
     monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
     monkeypatch.setattr(Conf, "REDIS", BROKER_URL)
     broker = get_broker()
     assert isinstance(broker, RedisBroker)
@@ -138,6 +139,7 @@ def test_an_unreachable_broker_passes_the_liveness_probe(monkeypatch, capsys):
     from tests.core.test_health import closed_port
 
     monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
     monkeypatch.setattr(Conf, "REDIS", f"redis://127.0.0.1:{closed_port()}/0?socket_connect_timeout=0.5")
     with pytest.raises(redis.ConnectionError):
         get_broker().connection.ping()
@@ -151,7 +153,7 @@ SHOW_BROKER = (
 )
 
 
-@pytest.mark.parametrize(("broker_url", "broker"), [("", "ORM"), (BROKER_URL, "Redis")])
+@pytest.mark.parametrize(("broker_url", "broker"), [("", "NotifiedORM"), (BROKER_URL, "Redis")])
 def test_q_broker_url_chooses_the_broker_and_the_orm_is_the_default(broker_url, broker, tmp_path):
     shown = subprocess.run(
         [sys.executable, "-c", SHOW_BROKER],
