@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from action_engine.choices import Stage
 from crm.events import lead_erased
 from crm.services import lead_create, lead_update
+from tests.action_engine.factories import ActionCompanyFactory
 from tests.crm.factories import LeadFactory, LeadReceiverFactory
 from tests.workflows.conftest import attach_webhook, record_engagement
 from tests.workflows.factories import WorkflowFactory
@@ -191,3 +192,30 @@ def test_test_mode_sends_a_sample_of_any_event_type(company, sink):
     assert body["type"] == LEAD_UPDATED
     workflow_test(workflow=workflow, event_type=DELIVERY_DEAD)
     assert received_bodies(workflow, sink, 2)[1]["type"] == DELIVERY_DEAD
+
+
+def test_the_deliveries_api_lists_filters_and_replays_a_lead_event(company, action_engine_api, sink):
+    workflow = WorkflowFactory(company=company, config={"url": sink.url()}, events=[WorkflowEvent.LEAD_CREATED])
+    lead = lead_create(company=company, email="api@example.com")
+    record_engagement(ActionCompanyFactory(company=company))  # an engagement delivery to no workflow: none
+    listed = action_engine_api.get("/v1/deliveries/", {"event_type": LEAD_CREATED})
+    assert listed.status_code == 200
+    (row,) = listed.json()["results"]
+    assert (row["workflow"], row["event_type"], row["lead"], row["engagement"]) == (
+        str(workflow.uuid), LEAD_CREATED, str(lead.uuid), None
+    )
+    assert action_engine_api.get("/v1/deliveries/", {"lead": str(lead.uuid)}).json()["results"] == [row]
+    replayed = action_engine_api.post(f"/v1/deliveries/{row['uuid']}/replay")
+    assert replayed.status_code == 200 and replayed.json()["attempts"][-1]["succeeded"]
+    (body,) = received_bodies(workflow, sink, 1)
+    assert body["type"] == LEAD_CREATED and body["data"]["lead"]["email"] == "api@example.com"
+
+
+def test_a_test_send_with_an_event_type_and_a_stage_samples_the_event_type(company, action_engine_api, sink):
+    workflow = WorkflowFactory(company=company, config={"url": sink.url()})
+    answer = action_engine_api.post(
+        f"/v1/workflows/{workflow.uuid}/test/", {"stage": "purchased", "event_type": LEAD_CREATED}, format="json"
+    )
+    assert answer.status_code == 200 and answer.json()["succeeded"]
+    (body,) = received_bodies(workflow, sink, 1)
+    assert body["type"] == LEAD_CREATED

@@ -127,8 +127,8 @@ class WorkflowTestInputSerializer(StrictSerializer):
     event_type = serializers.ChoiceField(
         choices=[(name, name) for name in EVENT_TYPES],
         required=False,
-        help_text="A sample of this event type instead (not with stage); default: an engagement if the workflow "
-        "subscribes to engagement events, else its first event type.",
+        help_text="A sample of this event type (then stage does not matter); default: an engagement if the "
+        "workflow subscribes to engagement events, else its first event type.",
     )
 
 

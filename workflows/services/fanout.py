@@ -53,7 +53,9 @@ def _deliveries_write(deliveries: list[Delivery]) -> list[Delivery]:
     return deliveries
 
 
-def _event_fanout(*, company_id: int, event_type: str, payload, lead=None, exclude_workflow_id=None) -> list[Delivery]:
+def _event_fanout(
+    *, company_id: int, event_type: str, payload, lead_id: int | None = None, exclude_workflow_id: int | None = None
+) -> list[Delivery]:
     """One pending delivery, carrying the body as it is now, per company workflow subscribed to the event type.
 
     `payload` is called only when some workflow subscribes: an event nobody listens to costs one query.
@@ -69,7 +71,7 @@ def _event_fanout(*, company_id: int, event_type: str, payload, lead=None, exclu
                 company_id=company_id,
                 workflow=workflow,
                 event_type=event_type,
-                lead=lead,
+                lead_id=lead_id,
                 payload=body,
                 next_attempt_at=now,
                 enqueued_at=now,
@@ -84,7 +86,7 @@ def lead_created_fanout(*, lead, changed: list[str]) -> list[Delivery]:
     return _event_fanout(
         company_id=lead.company_id,
         event_type=LEAD_CREATED,
-        lead=lead,
+        lead_id=lead.pk,
         payload=lambda: lead_payload(event_type=LEAD_CREATED, lead=lead, changed=changed),
     )
 
@@ -94,7 +96,7 @@ def lead_updated_fanout(*, lead, changed: list[str]) -> list[Delivery]:
     return _event_fanout(
         company_id=lead.company_id,
         event_type=LEAD_UPDATED,
-        lead=lead,
+        lead_id=lead.pk,
         payload=lambda: lead_payload(event_type=LEAD_UPDATED, lead=lead, changed=changed),
     )
 
@@ -105,7 +107,7 @@ def lead_erased_fanout(*, lead, erased_at) -> list[Delivery]:
     return _event_fanout(
         company_id=lead.company_id,
         event_type=LEAD_ERASED,
-        lead=lead,
+        lead_id=lead.pk,
         payload=lambda: lead_erased_payload(lead=lead, erased_at=erased_at),
     )
 
@@ -119,7 +121,7 @@ def delivery_dead_fanout(*, delivery: Delivery, died_at) -> list[Delivery]:
     return _event_fanout(
         company_id=delivery.company_id,
         event_type=DELIVERY_DEAD,
-        lead=delivery.lead if delivery.lead_id else None,
+        lead_id=delivery.lead_id,
         exclude_workflow_id=delivery.workflow_id,
         payload=lambda: delivery_dead_payload(delivery=delivery, died_at=died_at),
     )

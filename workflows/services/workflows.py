@@ -45,8 +45,9 @@ def workflow_recover(*, workflow: Workflow, since: datetime) -> int:
 
 
 def workflow_test_event_type(*, workflow: Workflow, event_type: str | None = None, stage: str | None = None) -> str:
-    """The type a test send samples: the one asked for, else an engagement at `stage` (default: the workflow's
-    first stage, or submitted), or, for a workflow without engagement events, its first event type."""
+    """The type a test send samples: the one asked for (then `stage` does not matter), else an engagement at
+    `stage` (default: the workflow's first stage, or submitted), or, for a workflow without engagement events,
+    its first event type."""
     if event_type:
         return event_type
     if stage or WorkflowEvent.ENGAGEMENT in workflow.events or not workflow.events:
@@ -59,8 +60,6 @@ def workflow_test(*, workflow: Workflow, stage: str | None = None, event_type: s
 
     Nothing is stored: no engagement, no delivery, no attempt.
     """
-    if event_type and stage:
-        raise InvalidInput("Give a stage or an event type, not both.", errors={"stage": ["Not with event_type."]})
     if event_type and event_type not in EVENT_TYPES:
         raise InvalidInput("Unknown event type.", errors={"event_type": [f"One of: {', '.join(EVENT_TYPES)}."]})
     event = event_sample(
