@@ -111,6 +111,8 @@ class LeadImportView(APIView):
     )
     def post(self, request):
         media_type = (request.content_type or "").split(";")[0].strip().lower()
+        if not media_type and not request._request.body:
+            raise InvalidInput("The body is empty: send CSV or JSON lines.", errors={"body": ["This field is required."]})
         if media_type not in LEAD_IMPORT_CONTENT_TYPES:
             raise UnsupportedMediaType(media_type)
         company = request_company(request)
