@@ -14,6 +14,7 @@ from salesassist.core.errors import problem_response, problem_responses
 from salesassist.core.exceptions import InvalidInput
 from salesassist.core.parsers import CsvParser, JsonLinesParser
 from salesassist.core.throttling import client_ip
+from salesassist.core.uuids import CANONICAL_UUID_MESSAGE, canonical_uuid
 
 ROW_OUTCOMES = ("created", "updated", "unchanged", "error")
 
@@ -110,14 +111,18 @@ class LeadImportView(APIView):
     )
     def post(self, request):
         media_type = (request.content_type or "").split(";")[0].strip().lower()
+        if not media_type and not request._request.body:
+            raise InvalidInput("The body is empty: send CSV or JSON lines.", errors={"body": ["This field is required."]})
         if media_type not in LEAD_IMPORT_CONTENT_TYPES:
             raise UnsupportedMediaType(media_type)
-        query = LeadImportQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
         company = request_company(request)
         receiver = None
-        if "receiver" in query.validated_data:
-            receiver = LeadReceiver.objects.filter(company=company, uuid=query.validated_data["receiver"]).first()
+        if "receiver" in request.query_params:
+            # Read by hand: a serializer would take an empty `?receiver=` for no receiver at all.
+            receiver_uuid = canonical_uuid(request.query_params["receiver"])
+            if receiver_uuid is None:
+                raise InvalidInput("The receiver is not a uuid.", errors={"receiver": [CANONICAL_UUID_MESSAGE]})
+            receiver = LeadReceiver.objects.filter(company=company, uuid=receiver_uuid).first()
             if receiver is None:
                 raise InvalidInput("No such lead receiver.", errors={"receiver": ["Not a lead receiver of this company."]})
         raw = request._request.body

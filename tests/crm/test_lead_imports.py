@@ -93,3 +93,13 @@ def test_bad_uploads_are_refused(crm_api, read_only_key, other_company):
     read_only = host_client(CRM_API, read_only_key.token)
     assert post_csv(read_only, "email\na@example.com\n").status_code == 403
     assert not Lead.objects.exists()
+
+
+def test_an_empty_or_malformed_receiver_is_a_400(crm_api):
+    assert crm_api.post(f"{URL}?receiver=", data="email\na@example.com\n", content_type="text/csv").status_code == 400
+    assert crm_api.post(f"{URL}?receiver=12", data="email\na@example.com\n", content_type="text/csv").status_code == 400
+    assert not Lead.objects.exists()
+
+
+def test_no_body_is_a_400(crm_api):
+    assert crm_api.post(URL).status_code == 400
