@@ -417,6 +417,7 @@ def main() -> int:
         drain_rate = (expected - 1) / (received[-1] - received[0])
         print(f"{broker} broker, drain (a backlog of recorded engagements, nothing else running):")
         print(f"  {drain_rate:8.1f} deliveries/s  (first -> last delivery {received[-1] - received[0]:.2f} s)")
+        sink.close()
         return live_rate, drain_rate
 
     if args.rate:
