@@ -387,7 +387,7 @@ def main() -> int:
     def live_and_drain(broker: str) -> tuple[float, float]:
         env = use_broker(broker)
         # --- 1. live: engagements recorded while the cluster delivers ---------------------------------------
-        sink = Sink()
+        sink = Sink(port=args.sink_port)
         fresh_workflows(sink)
         with Cluster(env, log):
             time.sleep(2)  # let the cluster start: the clock starts at the first commit
@@ -407,7 +407,7 @@ def main() -> int:
         sink.close()
 
         # --- 2. drain: the same number recorded first, then the cluster delivers the backlog -------------------
-        sink = Sink()
+        sink = Sink(port=args.sink_port)
         fresh_workflows(sink)
         committed = record(args.engagements, f"b{broker}")
         with Cluster(env, log):
@@ -417,6 +417,7 @@ def main() -> int:
         drain_rate = (expected - 1) / (received[-1] - received[0])
         print(f"{broker} broker, drain (a backlog of recorded engagements, nothing else running):")
         print(f"  {drain_rate:8.1f} deliveries/s  (first -> last delivery {received[-1] - received[0]:.2f} s)")
+        sink.close()
         return live_rate, drain_rate
 
     if args.rate:
@@ -426,7 +427,7 @@ def main() -> int:
     rates = {broker: live_and_drain(broker) for broker in brokers}
 
     # --- 3. the same signed requests in a plain loop -----------------------------------------------------
-    plain_sink = Sink()
+    plain_sink = Sink(port=args.sink_port)
     handler = kind_handler("webhook")
     prepared = []
     for delivery in Delivery.objects.select_related(
@@ -457,7 +458,7 @@ def main() -> int:
     def failing(broker: str) -> bool:
         env = use_broker(broker)
         count = args.failing_engagements or args.engagements
-        failing_sink = Sink(fail_ratio=args.fail_ratio, seed=7)
+        failing_sink = Sink(fail_ratio=args.fail_ratio, seed=7, port=args.sink_port)
         fresh_workflows(failing_sink)
         expected = count * args.workflows
         print(f"{broker} broker, failing: {count} engagements x {args.workflows} workflows, sink fails "
