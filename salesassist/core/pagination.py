@@ -38,7 +38,8 @@ class StrictPageSizeMixin:
         # `nullable` means nothing and null is one of the types.
         paged = super().get_paginated_response_schema(schema)
         for field in paged["properties"].values():
-            if field.pop("nullable", False):
+            # drf-spectacular passes a placeholder object, not a schema, when it builds a listed example.
+            if isinstance(field, dict) and field.pop("nullable", False):
                 field["type"] = [field["type"], "null"]
         return paged
 
