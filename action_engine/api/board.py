@@ -9,7 +9,7 @@ from rest_framework import generics, serializers
 from action_engine.choices import Stage
 from action_engine.models import LeadActionState
 from action_engine.selectors import lead_board
-from salesassist.core.api import QuerySerializer
+from salesassist.core.api import QuerySerializer, UuidField
 from salesassist.core.errors import problem_responses
 from salesassist.core.pagination import CursorPagination
 
@@ -63,7 +63,7 @@ class BoardQuerySerializer(QuerySerializer):
 class BoardRowSerializer(serializers.ModelSerializer):
     """One lead on a company action's board: who, whose, where it stands and when it got each stage."""
 
-    lead = serializers.UUIDField(source="lead.uuid", read_only=True)
+    lead = UuidField(source="lead.uuid", read_only=True)
     name = serializers.CharField(source="lead.full_name", read_only=True)
     owner = serializers.SlugRelatedField(
         source="lead.owner", slug_field="username", read_only=True, allow_null=True, help_text="The owner's username."

@@ -13,14 +13,14 @@ from crm.api.filters import LeadFilterSet
 from crm.api.serializers import LeadSerializer
 from crm.api.views import TAG_LEADS, LeadViewSet
 from crm.models import Lead
-from salesassist.core.api import crud_schema
+from salesassist.core.api import UuidField, crud_schema
 from salesassist.core.filters import UuidFilter
 
 
 class LeadActionStageSerializer(serializers.ModelSerializer):
     """Where the lead stands on one company action."""
 
-    action = serializers.UUIDField(source="action_company.uuid", read_only=True, help_text="The company action.")
+    action = UuidField(source="action_company.uuid", read_only=True, help_text="The company action.")
     action_name = serializers.CharField(source="action_company.name", read_only=True)
 
     class Meta:

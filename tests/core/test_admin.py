@@ -25,10 +25,20 @@ from action_engine.models import (
     ActionType,
     Engagement,
     Form,
+    LeadActionState,
     Message,
     ReceiverCall,
 )
-from crm.models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
+from crm.models import (
+    ApiKey,
+    Company,
+    CompanyMembership,
+    Lead,
+    LeadErasure,
+    LeadReceiver,
+    LeadReceiverAttempt,
+    Visitor,
+)
 from products.models import Content, Product, Variant
 from salesassist.core.models import WorkerHeartbeat
 from tests.action_engine import factories as ae
@@ -90,6 +100,8 @@ ROW_MAKERS = {
     ReceiverCall: lambda: ae.ReceiverCallFactory(engagement=ae.EngagementFactory()),
     Form: ae.FormFactory,
     Engagement: ae.EngagementFactory,
+    LeadActionState: ae.LeadActionStateFactory,
+    LeadErasure: crm.LeadErasureFactory,
     Message: lambda: ae.EngagementFactory().message,
     Workflow: wf.WorkflowFactory,
     Delivery: wf.DeliveryFactory,

@@ -17,12 +17,22 @@ from action_engine.models import (
     ActionType,
     Engagement,
     Form,
+    LeadActionState,
     Message,
     ReceiverCall,
 )
 from crm.admin_tenancy import TenantScopedAdminMixin
 from crm.choices import ApiKeyAccess
-from crm.models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
+from crm.models import (
+    ApiKey,
+    Company,
+    CompanyMembership,
+    Lead,
+    LeadErasure,
+    LeadReceiver,
+    LeadReceiverAttempt,
+    Visitor,
+)
 from products.models import Content, Product, Variant
 from salesassist.core.admin import SuperuserOnlyMixin
 from salesassist.hosts import DEFAULT
@@ -66,6 +76,8 @@ COMPANY_ROW_MAKERS = {
     ),
     Form: lambda company: ae.FormFactory(company=company),
     Engagement: lambda company: ae.EngagementFactory(action_company__company=company),
+    LeadActionState: lambda company: ae.LeadActionStateFactory(action_company__company=company),
+    LeadErasure: lambda company: crm.LeadErasureFactory(lead__company=company),
     Message: lambda company: ae.EngagementFactory(action_company__company=company).message,
     Workflow: lambda company: wf.WorkflowFactory(company=company),
     Delivery: lambda company: wf.DeliveryFactory(engagement__action_company__company=company),
@@ -163,7 +175,7 @@ def test_a_superuser_sees_every_companys_leads(admin_client, company, other_comp
 
 
 def _lead_form(company, **fields):
-    inlines = ("engagements", "visitors")
+    inlines = ("engagements", "action_states", "visitors")
     management = {f"{prefix}-{name}": 0 for prefix in inlines for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
     return {"company": company.pk, "first_name": "Ann", "status": "new", "custom_fields": "{}", **management, **fields}
 

@@ -1,8 +1,18 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from crm.models import ApiKey, Company, CompanyMembership, Lead, LeadReceiver, LeadReceiverAttempt, Visitor
+from crm.models import (
+    ApiKey,
+    Company,
+    CompanyMembership,
+    Lead,
+    LeadErasure,
+    LeadReceiver,
+    LeadReceiverAttempt,
+    Visitor,
+)
 from crm.services import api_key_create, lead_normalize
 
 
@@ -94,3 +104,16 @@ class LeadReceiverAttemptFactory(DjangoModelFactory):
     receiver = factory.SubFactory(LeadReceiverFactory)
     company = factory.SelfAttribute("receiver.company")
     body = '{"contact": {"email": "a@example.com"}}'
+
+
+class LeadErasureFactory(DjangoModelFactory):
+    """The audit row of an erased lead (the row lead_erase writes; the lead itself is left as it is)."""
+
+    class Meta:
+        model = LeadErasure
+
+    lead = factory.SubFactory(LeadFactory)
+    company = factory.SelfAttribute("lead.company")
+    lead_uuid = factory.SelfAttribute("lead.uuid")
+    erased_at = factory.LazyFunction(timezone.now)
+    erased_counts = factory.LazyFunction(lambda: {"crm.Lead": 1})

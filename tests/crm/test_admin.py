@@ -67,7 +67,7 @@ def _lead_form(company, **fields):
 
 def _lead_inlines_management():
     """Empty management-form data for the lead page's inlines (feed and visitors)."""
-    return {f"{prefix}-{name}": 0 for prefix in ("engagements", "visitors") for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    return {f"{prefix}-{name}": 0 for prefix in ("engagements", "action_states", "visitors") for name in ("TOTAL_FORMS", "INITIAL_FORMS")}
 
 
 def test_a_duplicate_lead_email_is_a_form_error_not_a_server_error(admin_client, company):
