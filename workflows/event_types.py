@@ -68,6 +68,16 @@ ENGAGEMENT_DATA_SCHEMA = _object(
                 "previous_stage": {"enum": [*Stage.values, None], "description": "The lead's stage before, or null."},
                 "visitor": _nullable(_UUID),
                 "created_at": _TIME,
+                "meta": {
+                    "type": "object",
+                    "description": "How the stage came about: the request's attribution (utm_source, utm_medium, "
+                    "utm_campaign, utm_term, utm_content, referrer, landing_url) and, for a shared link, its "
+                    "channel and email_message_id.",
+                },
+                "first_touch": {
+                    "type": "object",
+                    "description": "The visitor's first attribution, under the same keys ({} when none).",
+                },
             }
         ),
         "lead": LEAD_SCHEMA,
