@@ -1,14 +1,11 @@
 """A company's engagements (api.action-engine), to read: they are written by the public flow only."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 
 from action_engine.selectors import engagement_export, engagement_list
 from crm.api.tenancy import CompanyReadOnlyViewSet
 from salesassist.core.api import crud_schema
-from salesassist.core.csv_export import csv_streaming_response
-from salesassist.core.errors import problem_responses
+from salesassist.core.csv_export import csv_export_schema, csv_streaming_response
 from salesassist.core.filters import StrictDjangoFilterBackend
 from salesassist.core.pagination import CursorPagination
 
@@ -34,7 +31,7 @@ class EngagementViewSet(CompanyReadOnlyViewSet):
     def get_queryset(self):
         return engagement_list(company=self.company)
 
-    @extend_schema(
+    @csv_export_schema(
         operation_id="engagements_export_csv",
         summary="Export engagements as CSV",
         description=(
@@ -44,28 +41,19 @@ class EngagementViewSet(CompanyReadOnlyViewSet):
             "(`message.data.email`; at most 200, the first seen). A cell that a spreadsheet would run as a formula "
             "starts with a quote."
         ),
-        tags=["engagements"],
-        filters=True,
-        responses={
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="The engagements, one a row.",
-                examples=[
-                    OpenApiExample(
-                        "Two engagements",
-                        value=(
-                            "uuid,created_at,action,action_name,lead,lead_email,visitor,receiver,stage,previous_stage,"
-                            "message.data.email\r\n"
-                            "1b2c…,2026-12-02 18:00:00+00:00,3f8e…,Contact form,9a8b…,ada@example.com,7d6c…,,opened,,"
-                            "\r\n"
-                            "5e4d…,2026-12-02 18:01:00+00:00,3f8e…,Contact form,9a8b…,ada@example.com,7d6c…,,submitted,"
-                            "opened,ada@example.com\r\n"
-                        ),
-                    )
-                ],
+        tag="engagements",
+        rows="The engagements, one a row.",
+        example=(
+            "Two engagements",
+            (
+                "uuid,created_at,action,action_name,lead,lead_email,visitor,receiver,stage,previous_stage,"
+                "message.data.email\r\n"
+                "1b2c…,2026-12-02 18:00:00+00:00,3f8e…,Contact form,9a8b…,ada@example.com,7d6c…,,opened,,"
+                "\r\n"
+                "5e4d…,2026-12-02 18:01:00+00:00,3f8e…,Contact form,9a8b…,ada@example.com,7d6c…,,submitted,"
+                "opened,ada@example.com\r\n"
             ),
-            **problem_responses(400, 401, 403),
-        },
+        ),
     )
     @action(detail=False, methods=["get"], url_path="export.csv")
     def export_csv(self, request):

@@ -1,7 +1,6 @@
 """Views of the CRM API (api.crm): leads, visitors, lead receivers, the caller's company. A lead's feed,
 also served on this host, is the action engine's (action_engine.api.feed)."""
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,7 +10,7 @@ from crm.auth import request_company
 from crm.models import Lead, LeadReceiver, Visitor
 from crm.selectors import lead_export
 from salesassist.core.api import crud_schema
-from salesassist.core.csv_export import csv_streaming_response
+from salesassist.core.csv_export import csv_export_schema, csv_streaming_response
 from salesassist.core.errors import problem_responses
 
 from .filters import LeadFilterSet, LeadReceiverFilterSet, VisitorFilterSet
@@ -49,7 +48,7 @@ class LeadViewSet(CompanyServiceModelViewSet):
     destroy_service = services.lead_soft_delete
     instance_kwarg = "lead"
 
-    @extend_schema(
+    @csv_export_schema(
         operation_id="leads_export_csv",
         summary="Export leads as CSV",
         description=(
@@ -58,25 +57,16 @@ class LeadViewSet(CompanyServiceModelViewSet):
             "custom_fields (a JSON object), created_at, updated_at. A cell that a spreadsheet would run as a "
             "formula starts with a quote."
         ),
-        tags=[TAG_LEADS],
-        filters=True,
-        responses={
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.STR,
-                description="The leads, one a row.",
-                examples=[
-                    OpenApiExample(
-                        "One lead",
-                        value=(
-                            "uuid,first_name,last_name,email,phone,owner,status,source,custom_fields,created_at,"
-                            "updated_at\r\n3f8e1c2a-5b7d-4e9f-8a1b-2c3d4e5f6a7b,Ada,Lovelace,ada@example.com,,,new,"
-                            'fair,"{""size"": ""50""}",2026-12-02 18:00:00+00:00,2026-12-02 18:00:00+00:00\r\n'
-                        ),
-                    )
-                ],
+        tag=TAG_LEADS,
+        rows="The leads, one a row.",
+        example=(
+            "One lead",
+            (
+                "uuid,first_name,last_name,email,phone,owner,status,source,custom_fields,created_at,"
+                "updated_at\r\n3f8e1c2a-5b7d-4e9f-8a1b-2c3d4e5f6a7b,Ada,Lovelace,ada@example.com,,,new,"
+                'fair,"{""size"": ""50""}",2026-12-02 18:00:00+00:00,2026-12-02 18:00:00+00:00\r\n'
             ),
-            **problem_responses(400, 401, 403),
-        },
+        ),
     )
     @action(detail=False, methods=["get"], url_path="export.csv")
     def export_csv(self, request):

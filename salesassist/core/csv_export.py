@@ -4,6 +4,10 @@ import json
 from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+
+from .errors import problem_responses
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 # A spreadsheet runs a cell that starts with one of these as a formula: such a cell is written after a quote.
@@ -43,3 +47,22 @@ def csv_streaming_response(*, filename: str, header: list[str], rows: Iterable[I
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def csv_export_schema(*, operation_id: str, summary: str, description: str, tag: str, rows: str, example: tuple):
+    """The OpenAPI operation of a list's CSV export: the list's filters, a text/csv answer described as `rows`
+    with one (name, text) example, and the problems every export may answer."""
+    name, text = example
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        tags=[tag],
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description=rows, examples=[OpenApiExample(name, value=text)]
+            ),
+            **problem_responses(400, 401, 403),
+        },
+    )
