@@ -26,6 +26,13 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Uploads (content files, the demo's among them) go to a folder of the test's own, never the project's."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def company(db):
     return CompanyFactory(name="Acme", slug="acme")

@@ -1,4 +1,4 @@
-"""What the default host serves action pages: the reference page, the articles pages show, the page SDK.
+"""What the default host serves action pages: the reference page, the content pages show, the page SDK.
 
 The reference page is a thin shell; its script reads the action's data from the public API on the action
 engine host and posts `opened` and the result stage there through the page SDK (CORS allows the default
@@ -6,11 +6,12 @@ host's origin). The SDK (`/sdk/salesassist.js`) does the same for pages on any o
 """
 
 import hashlib
+import mimetypes
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.text import slugify
@@ -18,10 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import condition, require_safe
 from django.views.generic import TemplateView
 
-from action_engine.selectors import public_action_article_get
+from action_engine.selectors import public_action_content_get
 from salesassist.core.exceptions import NotFound
 from salesassist.hosts import ACTION_ENGINE_API, API_SUBDOMAINS
-
 
 SDK_FILE = Path(__file__).parent / "static" / "sdk" / "salesassist.js"
 # Pages load the SDK by a fixed URL, so it cannot be cached for good: an hour, then revalidated by its ETag.
@@ -94,21 +94,43 @@ class ActionPageView(TemplateView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class ActionArticleView(TemplateView):
-    """`/a/<action uuid>/content/<content uuid>/`: an article (content with a body and no URL or file) that a
-    published action shows, as a page to read; `?download` gives it as a text file."""
+class ActionContentView(TemplateView):
+    """`/a/<action uuid>/content/<content uuid>/`: content that a published action shows and the engine serves
+    itself (action_engine.selectors.content_served_here). An uploaded file is sent as it is (`?download`: as an
+    attachment); an article is a page to read (`?download`: a text file)."""
 
     template_name = "action_page/article.html"
 
     def get(self, request, *args, **kwargs):
         try:
-            content = public_action_article_get(
-                action_uuid=kwargs["action_uuid"], content_uuid=kwargs["content_uuid"]
-            )
+            content = public_action_content_get(action_uuid=kwargs["action_uuid"], content_uuid=kwargs["content_uuid"])
         except NotFound as exc:  # the default host answers HTML: Django's 404 page
             raise Http404(str(exc)) from exc
-        if "download" in request.GET:
+        download = "download" in request.GET
+        if content.file:
+            return _uploaded_file_response(content, as_attachment=download)
+        if download:
             response = HttpResponse(f"{content.title}\n\n{content.body}\n", content_type="text/plain; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{slugify(content.title) or "article"}.txt"'
             return response
         return self.render_to_response(self.get_context_data(content=content))
+
+
+# Uploads a browser may show in the page (`Open`): documents, pictures, video and sound that run no script.
+# Anything else (HTML, SVG, unknown) is only ever sent as an attachment, so a company's upload can never run
+# as a page on this host, the admin's origin.
+INLINE_CONTENT_TYPES = ("application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp")
+INLINE_CONTENT_PREFIXES = ("video/", "audio/")
+
+
+def _uploaded_file_response(content, *, as_attachment: bool) -> FileResponse:
+    name = Path(content.file.name).name
+    content_type, _ = mimetypes.guess_type(name)
+    shown = content_type in INLINE_CONTENT_TYPES or (content_type or "").startswith(INLINE_CONTENT_PREFIXES)
+    try:
+        opened = content.file.open("rb")
+    except FileNotFoundError as exc:  # the row outlived its file (storage emptied or moved)
+        raise Http404("This content's file is missing.") from exc
+    if not shown:
+        return FileResponse(opened, as_attachment=True, filename=name, content_type="application/octet-stream")
+    return FileResponse(opened, as_attachment=as_attachment, filename=name, content_type=content_type)

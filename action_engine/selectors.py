@@ -68,13 +68,15 @@ def lead_stage_on_action(*, action_company: ActionCompany, lead: Lead) -> str:
     return stage or ""
 
 
-def content_is_article(content: Content) -> bool:
-    """Content the engine serves itself: a body to read, and no URL or file of its own."""
-    return bool(content.body) and not content.url and not content.file
+def content_served_here(content: Content) -> bool:
+    """Content the engine serves itself, having no URL of its own: an uploaded file, or an article (a body to
+    read). Uploads are served through the action that shows them, never from a public media folder."""
+    return not content.url and bool(content.file or content.body)
 
 
-def public_action_article_get(*, action_uuid, content_uuid) -> Content:
-    """An article that a page may show: published, alive, shown by an action pages may use; 404 otherwise."""
+def public_action_content_get(*, action_uuid, content_uuid) -> Content:
+    """Content served here that a page may show: published, alive, shown by an action pages may use; 404
+    otherwise."""
     action_company = public_action_company_get(action_uuid=action_uuid)
     module = (
         action_company.modules.filter(
@@ -86,24 +88,23 @@ def public_action_article_get(*, action_uuid, content_uuid) -> Content:
         .select_related("content")
         .first()
     )
-    if module is None or not content_is_article(module.content):
-        raise NotFound("No such article.")
+    if module is None or not content_served_here(module.content):
+        raise NotFound("No such content.")
     return module.content
 
 
-def _article_url(*, site_origin: str, action_company: ActionCompany, content: Content) -> str:
-    """Where the default host serves an article, on `site_origin` (the default host as the caller reaches it)."""
+def _served_content_url(*, site_origin: str, action_company: ActionCompany, content: Content) -> str:
+    """Where the default host serves content, on `site_origin` (the default host as the caller reaches it)."""
     kwargs = {"action_uuid": action_company.uuid, "content_uuid": content.uuid}
-    url = reverse("action_article", kwargs=kwargs, host=DEFAULT_HOST)
+    url = reverse("action_content", kwargs=kwargs, host=DEFAULT_HOST)
     return f"{site_origin}{urlsplit(url).path}"
 
 
 def _content_urls(*, content: Content, action_company: ActionCompany, site_origin: str) -> dict:
-    if content.url or content.file:
-        url = content.url or content.file.url
-        return {"url": url, "download_url": url}
-    if content_is_article(content):
-        url = _article_url(site_origin=site_origin, action_company=action_company, content=content)
+    if content.url:
+        return {"url": content.url, "download_url": content.url}
+    if content_served_here(content):
+        url = _served_content_url(site_origin=site_origin, action_company=action_company, content=content)
         return {"url": url, "download_url": f"{url}?download"}
     return {"url": "", "download_url": ""}
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from action_engine.choices import Stage
 from crm.choices import LeadStatus
-from crm.services.leads import LEAD_FIELDS
+from crm.services.leads import LEAD_EVENT_FIELDS
 
 from .choices import DeliveryStatus, WorkflowEvent
 
@@ -50,6 +50,9 @@ LEAD_SCHEMA = _object(
         "status": {"enum": LeadStatus.values},
         "source": {"type": "string"},
         "custom_fields": {"type": "object", "description": "The company's own fields, as stored."},
+        "unsubscribed_at": _nullable(
+            {**_TIME, "description": "When the lead unsubscribed from our emails (their link), or null."}
+        ),
         "owner": _object(
             {"email": {"type": "string"}, "name": {"type": "string"}},
             description="The staff member who owns the lead, or null.",
@@ -101,7 +104,7 @@ LEAD_CHANGED_DATA_SCHEMA = _object(
         "lead": LEAD_SCHEMA,
         "changed": {
             "type": "array",
-            "items": {"enum": list(LEAD_FIELDS)},
+            "items": {"enum": list(LEAD_EVENT_FIELDS)},
             "uniqueItems": True,
             "description": "The names of the fields set (on create: every field given a value), never their values.",
         },
@@ -182,8 +185,9 @@ EVENT_TYPES: dict[str, EventType] = {
     LEAD_UPDATED: EventType(
         LEAD_UPDATED,
         "A lead was changed",
-        "Only when a field's value changed; `changed` names those fields. Sent to the company's workflows that "
-        "subscribe to `lead.updated`; the body is the lead as it was after the change.",
+        "Only when a field's value changed; `changed` names those fields (`unsubscribed_at` when the lead "
+        "followed the unsubscribe link of our email). Sent to the company's workflows that subscribe to "
+        "`lead.updated`; the body is the lead as it was after the change.",
         LEAD_CHANGED_DATA_SCHEMA,
     ),
     LEAD_ERASED: EventType(

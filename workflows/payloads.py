@@ -40,6 +40,7 @@ def _lead_data(lead) -> dict:
         "status": lead.status,
         "source": lead.source,
         "custom_fields": lead.custom_fields,
+        "unsubscribed_at": _iso(lead.unsubscribed_at),
         "owner": {"email": owner.email, "name": owner.get_full_name()} if owner else None,
     }
 

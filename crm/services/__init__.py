@@ -37,6 +37,7 @@ from .lead_imports import (
 )
 from .lead_lifecycle import lead_erase, lead_erasure_document, lead_export_chunks
 from .leads import (
+    LEAD_EVENT_FIELDS,
     LEAD_FIELDS,
     VISITOR_FIELDS,
     lead_create,
@@ -61,6 +62,7 @@ from .unsubscribe import (
 
 __all__ = [
     "COMPANY_FIELDS",
+    "LEAD_EVENT_FIELDS",
     "LEAD_FIELDS",
     "LEAD_RECEIVER_FIELDS",
     "LEAD_UNSUBSCRIBE_SALT",

@@ -21,6 +21,8 @@ def _known_fields(fields: dict, known: tuple[str, ...], service: str) -> dict:
 
 
 LEAD_FIELDS = ("first_name", "last_name", "email", "phone", "owner", "status", "source", "custom_fields")
+# What a lead.updated event may name as changed: the fields writes set, and the lead's own unsubscribe.
+LEAD_EVENT_FIELDS = (*LEAD_FIELDS, "unsubscribed_at")
 _LEAD_DUPLICATE_MESSAGES = {
     "email": "Another lead of this company has this email address.",
     "phone": "Another lead of this company has this phone number.",

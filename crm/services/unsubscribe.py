@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_hosts.resolvers import reverse
@@ -10,6 +11,7 @@ from django_hosts.resolvers import reverse
 from salesassist.core.exceptions import NotFound
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 
+from ..events import lead_updated
 from ..models import Lead
 
 LEAD_UNSUBSCRIBE_SALT = "crm.lead_unsubscribe"
@@ -38,11 +40,16 @@ def lead_unsubscribe_link_check(*, lead_uuid, token: str) -> Lead:
 
 
 def lead_unsubscribe(*, lead_uuid, token: str) -> Lead:
-    """Mark the lead of a valid unsubscribe link unsubscribed; again is a no-op (the first time is kept)."""
+    """Mark the lead of a valid unsubscribe link unsubscribed, and emit lead_updated (`unsubscribed_at`) so the
+    company's other tools stop mailing them too; again is a no-op with no event (the first time is kept)."""
     lead = lead_unsubscribe_link_check(lead_uuid=lead_uuid, token=token)
-    # A conditional update, so two clicks at once keep the first time too.
-    Lead.all_objects.filter(pk=lead.pk, unsubscribed_at__isnull=True).update(
-        unsubscribed_at=timezone.now(), updated_at=timezone.now()
-    )
-    lead.refresh_from_db(fields=["unsubscribed_at", "updated_at"])
+    now = timezone.now()
+    with transaction.atomic():
+        # A conditional update, so two clicks at once keep the first time and emit once.
+        marked = Lead.all_objects.filter(pk=lead.pk, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=now, updated_at=now
+        )
+        lead.refresh_from_db(fields=["unsubscribed_at", "updated_at"])
+        if marked:
+            lead_updated.emit(lead=lead, changed=["unsubscribed_at"])
     return lead

@@ -2,7 +2,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from action_engine.pages import ActionArticleView, ActionPageView, sdk_script
+from action_engine.pages import ActionContentView, ActionPageView, sdk_script
 from crm.pages import LeadUnsubscribeView
 from salesassist import views
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("a/<uuid:action_uuid>/", ActionPageView.as_view(), name="action_page"),
-    path("a/<uuid:action_uuid>/content/<uuid:content_uuid>/", ActionArticleView.as_view(), name="action_article"),
+    path("a/<uuid:action_uuid>/content/<uuid:content_uuid>/", ActionContentView.as_view(), name="action_content"),
     path("sdk/salesassist.js", sdk_script, name="sdk_script"),
     path("u/<uuid:lead_uuid>/", LeadUnsubscribeView.as_view(), name="lead_unsubscribe"),
 ]

@@ -1,11 +1,12 @@
 """What the page data and the default host give a page beyond the action itself: the lead's prefill values (only
-those the company allows), articles served by the engine, and the page SDK's script."""
+those the company allows), the content the engine serves (articles and uploaded files), and the page SDK's script."""
 
 import hashlib
 import json
 import uuid
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 
 from action_engine.choices import ModuleKind
@@ -120,6 +121,48 @@ def test_only_a_shown_published_article_is_served(company, content_action, forms
         (uuid.uuid4(), hidden),
     ]:
         assert client.get(f"/a/{action_uuid}/content/{content.uuid}/").status_code == 404
+
+
+def _uploaded(company, content_action, name: str, data: bytes, **fields):
+    content = ContentFactory(company=company, url="", body="", **fields)
+    content.file.save(name, ContentFile(data), save=True)
+    ModuleFactory(action_company=content_action, kind=ModuleKind.CONTENT, content=content)
+    return content, f"/a/{content_action.uuid}/content/{content.uuid}/"
+
+
+def test_an_uploaded_file_is_served_through_the_action_that_shows_it(public_api, company, content_action, lead):
+    pdf = b"%PDF-1.4\n% a brochure\n"
+    content, path = _uploaded(company, content_action, "brochure.pdf", pdf, title="Brochure")
+    data = page_data(public_api, content_action, lead)
+    (shown,) = [module for module in data["modules"] if module["uuid"] == str(content.uuid)]
+    assert (shown["url"], shown["download_url"]) == (f"http://localhost{path}", f"http://localhost{path}?download")
+
+    client = Client(HTTP_HOST="localhost:8000")
+    opened = client.get(path)
+    assert opened.status_code == 200 and opened["Content-Type"] == "application/pdf"
+    assert opened["Content-Disposition"].startswith("inline") and b"".join(opened.streaming_content) == pdf
+    downloaded = client.get(path, {"download": ""})
+    disposition = downloaded["Content-Disposition"]
+    assert disposition.startswith("attachment") and "brochure" in disposition
+
+    hidden, hidden_path = _uploaded(company, content_action, "draft.pdf", pdf, is_published=False)
+    assert client.get(hidden_path).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["page.html", "logo.svg", "notes.unknownext"])
+def test_an_upload_that_a_browser_could_run_is_only_ever_an_attachment(company, content_action, name):
+    _, path = _uploaded(company, content_action, name, b"<script>alert(document.cookie)</script>")
+    for query in ({}, {"download": ""}):
+        response = Client(HTTP_HOST="localhost:8000").get(path, query)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_content_whose_file_is_gone_is_a_404(company, content_action):
+    content, path = _uploaded(company, content_action, "tour.webm", b"\x1aE\xdf\xa3", kind="video")
+    content.file.storage.delete(content.file.name)
+    assert Client(HTTP_HOST="localhost:8000").get(path).status_code == 404
 
 
 def test_the_sdk_is_served_cacheable_to_any_origin(db):

@@ -50,7 +50,11 @@ def test_seed_demo_builds_the_demo_company(client):
     assert company.leads.count() == 5
     products = Product.objects.filter(company=company)
     assert products.count() == 3 and all(product.variants.exists() for product in products)
-    assert set(Content.objects.filter(company=company).values_list("kind", flat=True)) == {"document", "video", "article"}
+    content_rows = Content.objects.filter(company=company)
+    assert set(content_rows.values_list("kind", flat=True)) == {"document", "video", "article"}
+    # Every piece of content has something behind it: a shipped file or an article's body, no dead URL.
+    for content in content_rows:
+        assert not content.url and (content.body or content.file.storage.exists(content.file.name)), content.title
     (form,) = company.forms.all()
     assert set(form.schema["properties"]) == {"name", "email", "company", "message"}
 
@@ -74,6 +78,15 @@ def test_seed_demo_builds_the_demo_company(client):
     # django-axes watches every login and needs the request it comes with.
     assert client.login(request=HttpRequest(), username="demo", password="demo-password-123")
     assert client.get(reverse("admin:index"), HTTP_HOST="localhost").status_code == 200
+
+
+def test_seed_demo_puts_back_a_missing_demo_file():
+    _run("seed_demo")
+    brochure = Content.objects.get(title="Product brochure")
+    brochure.file.storage.delete(brochure.file.name)
+    _run("seed_demo")
+    brochure.refresh_from_db()
+    assert brochure.file.read().startswith(b"%PDF-")
 
 
 def test_seed_demo_sets_the_given_password_and_keeps_it():

@@ -11,7 +11,7 @@ from standardwebhooks.webhooks import Webhook
 
 from action_engine.choices import Stage
 from crm.events import lead_erased
-from crm.services import lead_create, lead_update
+from crm.services import lead_create, lead_unsubscribe, lead_unsubscribe_token, lead_update
 from tests.action_engine.factories import ActionCompanyFactory
 from tests.crm.factories import LeadFactory, LeadReceiverFactory
 from tests.workflows.conftest import attach_webhook, record_engagement
@@ -163,6 +163,20 @@ def test_a_lead_receiver_emits_lead_created_then_lead_updated(company, crm_api):
         (delivery.event_type, delivery.payload["data"]["changed"])
         for delivery in Delivery.objects.order_by("id")
     ] == [(LEAD_CREATED, ["email", "status", "source"]), (LEAD_UPDATED, ["first_name"])]
+
+
+def test_an_unsubscribe_is_a_lead_update_sent_once(company, action_company, sink, published_webhooks):
+    workflow = every_event(company, action_company, sink)
+    lead = LeadFactory(company=company, email="leaving@example.com")
+    token = lead_unsubscribe_token(lead=lead)
+    lead_unsubscribe(lead_uuid=lead.uuid, token=token)
+    lead_unsubscribe(lead_uuid=lead.uuid, token=token)  # the second click changes nothing: no event
+    delivery = Delivery.objects.get(event_type=LEAD_UPDATED)
+    deliveries_attempt(delivery_ids=[delivery.pk])
+    (body,) = received_bodies(workflow, sink, 1)
+    assert body["data"]["changed"] == ["unsubscribed_at"]
+    assert body["data"]["lead"]["unsubscribed_at"] is not None
+    assert_valid(published_webhooks, body)
 
 
 def test_a_dead_delivery_tells_the_other_subscribers_and_a_dead_notice_tells_nobody(

@@ -3,8 +3,10 @@ per action system. Idempotent: every row is found by a stable natural key, so ru
 nothing (except resetting the demo login's password to the one given)."""
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.files import File
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_hosts.resolvers import reverse
@@ -26,6 +28,8 @@ from crm.services import company_membership_add, lead_create
 from products.choices import ContentKind
 from products.models import Content, Product, Variant
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
+
+DEMO_FILES = Path(__file__).resolve().parents[2] / "content"
 
 COMPANY = {"slug": "acme-demo", "name": "Acme Demo", "settings": {"link_ttl_days": 30, "cors_origins": []}}
 USERNAME = "demo"
@@ -83,8 +87,10 @@ PRODUCTS = [
 ]
 
 CONTENT = [
-    {"title": "Product brochure", "kind": ContentKind.DOCUMENT, "url": "https://example.com/acme/brochure.pdf"},
-    {"title": "Five-minute tour", "kind": ContentKind.VIDEO, "url": "https://example.com/acme/tour.mp4"},
+    # Files shipped beside this command (salesassist/demo/content/), uploaded to the default storage like an
+    # admin upload; the engine serves them to the pages that show them.
+    {"title": "Product brochure", "kind": ContentKind.DOCUMENT, "file": "acme-brochure.pdf"},
+    {"title": "Five-minute tour", "kind": ContentKind.VIDEO, "file": "acme-tour.webm"},
     {
         "title": "How Acme customers save time",
         "kind": ContentKind.ARTICLE,
@@ -155,10 +161,7 @@ class Command(BaseCommand):
             for lead in LEADS:
                 self._lead(company, lead)
             products = [self._product(company, spec) for spec in PRODUCTS]
-            content = [
-                self._tally("content", *Content.objects.get_or_create(company=company, title=i["title"], defaults=i))
-                for i in CONTENT
-            ]
+            content = [self._content(company, spec) for spec in CONTENT]
             form = self._tally(
                 "form", *Form.objects.get_or_create(company=company, name=CONTACT_FORM["name"], defaults=CONTACT_FORM)
             )
@@ -169,6 +172,18 @@ class Command(BaseCommand):
     def _tally(self, label: str, obj, created: bool):
         self.counts[(label, "created" if created else "found")] += 1
         return obj
+
+    def _content(self, company: Company, spec: dict) -> Content:
+        defaults = {key: value for key, value in spec.items() if key != "file"}
+        content = self._tally(
+            "content", *Content.objects.get_or_create(company=company, title=spec["title"], defaults=defaults)
+        )
+        # Demo content found without its file (its storage was emptied, or it predates the shipped files)
+        # gets it again, so the page's Open and Download links work.
+        if "file" in spec and not content.url and not content.file.storage.exists(content.file.name or "-"):
+            with (DEMO_FILES / spec["file"]).open("rb") as shipped:
+                content.file.save(spec["file"], File(shipped), save=True)
+        return content
 
     def _company(self) -> Company:
         return self._tally(
