@@ -17,6 +17,16 @@ def host_client(host_name: str, token: str | None = None) -> APIClient:
     return client
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """PBKDF2's million iterations cost a third of a second for every user a test makes or logs in; what the
+    tests check of passwords does not depend on the hasher. Servers a test starts in another process keep the
+    production hashers, so a user they must log in needs its password hashed by one of those."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate-limit counters (failed API keys among them) and cached CORS origins live in the cache: every test
