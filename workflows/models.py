@@ -85,8 +85,8 @@ class Delivery(BaseModel):
     """One event sent by one workflow; owns its retry state. Never two for the same workflow and engagement.
 
     An engagement event's body is built from its engagement at send time (engagements never change); any other
-    event's body is the `payload` snapshot taken when it was emitted, so later changes (an erasure included)
-    never alter what is sent.
+    event's body is the `payload` snapshot taken when it was emitted, so later changes never alter what is sent;
+    only the lead's erasure rewrites the lead in it (workflows/services/lead_data.py).
     """
 
     company = models.ForeignKey("crm.Company", on_delete=models.PROTECT, related_name="deliveries")

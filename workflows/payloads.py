@@ -29,7 +29,8 @@ def _event(name: str, *, timestamp, data: dict) -> dict:
     return {"type": event_type_get(name).name, "timestamp": _iso(timestamp), "data": data}
 
 
-def _lead_data(lead) -> dict:
+def lead_data(lead) -> dict:
+    """The lead as every event body shows it (`data.lead`)."""
     owner = lead.owner if lead.owner_id else None
     return {
         "uuid": str(lead.uuid),
@@ -66,7 +67,7 @@ def engagement_payload(*, engagement) -> dict:
                 "meta": engagement.meta,
                 "first_touch": engagement.visitor.first_touch if engagement.visitor_id else {},
             },
-            "lead": _lead_data(engagement.lead),
+            "lead": lead_data(engagement.lead),
             "company_action": {
                 "uuid": str(action_company.uuid),
                 "name": action_company.name,
@@ -81,7 +82,7 @@ def engagement_payload(*, engagement) -> dict:
 def lead_payload(*, event_type: str, lead, changed: list[str]) -> dict:
     """`lead.created` / `lead.updated`: the lead as it is now (the snapshot a delivery keeps) and the names
     of the fields set. The timestamp is the lead's write."""
-    return _event(event_type, timestamp=lead.updated_at, data={"lead": _lead_data(lead), "changed": list(changed)})
+    return _event(event_type, timestamp=lead.updated_at, data={"lead": lead_data(lead), "changed": list(changed)})
 
 
 def lead_erased_payload(*, lead, erased_at) -> dict:

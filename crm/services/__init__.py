@@ -35,7 +35,7 @@ from .lead_imports import (
     lead_import_process,
     lead_import_store,
 )
-from .lead_lifecycle import lead_erase, lead_erasure_document, lead_export_chunks
+from .lead_lifecycle import lead_erase, lead_erasure_document, lead_export_chunks, lead_personal_data_blank
 from .leads import (
     LEAD_EVENT_FIELDS,
     LEAD_FIELDS,
@@ -89,6 +89,7 @@ __all__ = [
     "company_update",
     "lead_create",
     "lead_erase",
+    "lead_personal_data_blank",
     "lead_erasure_document",
     "lead_export_chunks",
     "lead_import_process",

@@ -90,9 +90,7 @@ def lead_erase(
             for label, changed in section.erase(lead=locked, identity=identity).items():
                 counts[label] = counts.get(label, 0) + changed
         erased_at = timezone.now()
-        for name in LEAD_PERSONAL_FIELDS:
-            setattr(locked, name, "")
-        locked.custom_fields = {}
+        lead_personal_data_blank(locked)
         locked.deleted_at = locked.deleted_at or erased_at
         locked.save(update_fields=[*LEAD_PERSONAL_FIELDS, "custom_fields", "deleted_at", "updated_at"])
         counts[Lead._meta.label] = 1
@@ -107,6 +105,15 @@ def lead_erase(
         )
         lead_erased.emit(lead=locked, erased_at=erased_at)
     return erasure, True
+
+
+def lead_personal_data_blank(lead: Lead) -> Lead:
+    """Blank the lead's personal fields in memory, as its erasure saves them; answers the same lead. Sections
+    that keep a copy of the lead (the workflows' event snapshots) rewrite it from a blanked copy."""
+    for name in LEAD_PERSONAL_FIELDS:
+        setattr(lead, name, "")
+    lead.custom_fields = {}
+    return lead
 
 
 def text_mentions(identity: LeadIdentity, *fields: str) -> Q:

@@ -20,7 +20,8 @@ from tests.action_engine.public_fixtures import ENGAGEMENTS_URL, engagement_body
 from tests.crm.factories import LeadReceiverFactory
 from tests.workflows.conftest import attach_webhook
 from tests.workflows.sink import Reply, Sink
-from workflows.choices import DeliveryStatus
+from tests.workflows.factories import WorkflowFactory
+from workflows.choices import DeliveryStatus, WorkflowEvent
 from workflows.models import Delivery, DeliveryAttempt
 from workflows.services import deliveries_sweep, delivery_replay
 
@@ -51,12 +52,14 @@ def q_sync_mode(monkeypatch):
 
 @pytest.fixture
 def sinks():
-    failing, succeeding = Sink(), Sink()
+    """Targets whose answers name the lead (a third party may echo what it got), and one that answers "ok" (it
+    receives other leads' events too: what it says is no data of this lead's)."""
+    failing, succeeding, quiet = Sink(), Sink(), Sink()
     failing.default = Reply(500, body=f"no thanks {EMAIL}".encode())
     succeeding.default = Reply(200, body=f"got {EMAIL}".encode())
-    yield failing, succeeding
-    failing.close()
-    succeeding.close()
+    yield failing, succeeding, quiet
+    for sink in (failing, succeeding, quiet):
+        sink.close()
 
 
 def text_columns(model) -> list[str]:
@@ -115,9 +118,15 @@ def raw_hits(needle: str) -> list[str]:
 
 def seed_lead_everywhere(*, company, forms_action, sinks, superuser, crm_api, django_capture_on_commit_callbacks):
     """One lead through every path its data takes; answers the lead."""
-    failing, succeeding = sinks
+    failing, succeeding, quiet = sinks
     attach_webhook(forms_action, failing.url("/fails"))
     attach_webhook(forms_action, succeeding.url("/succeeds"))
+    # Lead events keep a snapshot of the lead in their delivery.
+    WorkflowFactory(
+        company=company,
+        config={"url": quiet.url("/lead-events")},
+        events=[WorkflowEvent.LEAD_CREATED, WorkflowEvent.LEAD_UPDATED],
+    )
     public_crm = host_client(CRM_API)
     receiver = LeadReceiverFactory(company=company, template=LEAD_TEMPLATE)
     contact = {"email": EMAIL, "phone": PHONE, "first": FIRST, "last": LAST, "note": f"call {PHONE}"}
@@ -191,6 +200,7 @@ def seed_lead_everywhere(*, company, forms_action, sinks, superuser, crm_api, dj
     )
     assert Delivery.objects.filter(engagement__lead=lead, status=DeliveryStatus.SUCCEEDED).exists()
     assert Delivery.objects.filter(engagement__lead=lead, status=DeliveryStatus.FAILED).exists()
+    assert EMAIL in json.dumps(Delivery.objects.filter(lead=lead, event_type="lead.created").get().payload)
     return lead
 
 
@@ -212,7 +222,7 @@ def test_after_the_erasure_no_table_holds_the_leads_name_email_or_phone(
     assert "action_engine_message.body" in model_hits(EMAIL) or "action_engine.Message.body" in model_hits(EMAIL)
     engagements_before = list(Engagement.objects.filter(lead=lead).values_list("stage", "created_at", "action_company"))
     states_before = list(LeadActionState.objects.filter(lead=lead).values_list("action_company", "stage", "stage_rank"))
-    failing, _ = sinks
+    failing, *_ = sinks
     sent_to_failing = len(failing.requests)
 
     response = crm_api.post(f"/v1/leads/{lead.uuid}/erase")
@@ -236,7 +246,8 @@ def test_after_the_erasure_no_table_holds_the_leads_name_email_or_phone(
     assert erasure.erased_counts["action_engine.Message"] == Message.objects.filter(engagement__lead=lead).count() == 3
     assert erasure.erased_counts["crm.LeadReceiverAttempt"] == LeadReceiverAttempt.objects.count() == 3
     assert erasure.erased_counts["action_engine.ReceiverCall"] == ReceiverCall.objects.count() == 2
-    assert erasure.erased_counts["workflows.DeliveryAttempt"] == DeliveryAttempt.objects.count()
+    its_attempts = DeliveryAttempt.objects.filter(models.Q(delivery__engagement__lead=lead) | models.Q(delivery__lead=lead))
+    assert erasure.erased_counts["workflows.DeliveryAttempt"] == its_attempts.count()
     assert erasure.erased_counts["crm.Visitor"] == Visitor.objects.filter(lead=lead).count() >= 1
     # Its deliveries not sent are cancelled: neither the sweeper nor a replay sends them.
     cancelled = Delivery.objects.get(engagement__lead=lead, status=DeliveryStatus.CANCELLED, workflow__config__url=failing.url("/fails"), engagement__stage="submitted")
@@ -291,7 +302,12 @@ def test_the_export_is_one_document_with_everything_held_about_the_lead(
     )
     assert document["visitors"][0]["user_agent"] == f"Mozilla/5.0 ({EMAIL})"
     attempts = [attempt for delivery in document["deliveries"] for attempt in delivery["attempts"]]
-    assert len(document["deliveries"]) == 6 and any(EMAIL in attempt["request_body"] for attempt in attempts)
+    lead_events = Delivery.objects.filter(lead=lead, engagement=None)
+    assert lead_events.exists() and len(document["deliveries"]) == 6 + lead_events.count()
+    assert any(EMAIL in attempt["request_body"] for attempt in attempts)
+    snapshots = [delivery["payload"] for delivery in document["deliveries"] if delivery["engagement"] is None]
+    assert {payload["type"] for payload in snapshots} >= {"lead.created"}
+    assert all(payload["data"]["lead"]["uuid"] == str(lead.uuid) for payload in snapshots)
 
     erased = crm_api.post(f"/v1/leads/{lead.uuid}/erase")
     after = json.loads(b"".join(crm_api.get(f"/v1/leads/{lead.uuid}/export").streaming_content))
