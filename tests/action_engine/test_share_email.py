@@ -17,7 +17,8 @@ from salesassist.hosts import CRM_API
 from tests.action_engine.public_fixtures import forms_action, lead  # noqa: F401
 from tests.crm.factories import LeadFactory
 
-pytestmark = pytest.mark.django_db
+# The SMTP server's fixed ports: this file's tests run in one test process (pytest-xdist).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("smtp-ports")]
 
 SMTP_PORT = 18710
 CLOSED_PORT = 18711  # nothing listens there: the email server "is down"

@@ -24,6 +24,8 @@ from workflows.models import Delivery, DeliveryAttempt
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    # One Redis list for every worker of this file: its tests run in one test process (pytest-xdist).
+    pytest.mark.xdist_group("redis-broker"),
     pytest.mark.skipif(
         not os.environ.get("DATABASE_URL", "").startswith("postgres"),
         reason="a qcluster in another process needs a shared database: PostgreSQL",
