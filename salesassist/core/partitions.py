@@ -13,8 +13,9 @@ On other databases (SQLite in development) tables stay as they are and these fun
 """
 from datetime import UTC, datetime
 
+from django.conf import settings
+from django.db import OperationalError, transaction
 from django.db import connection as default_connection
-from django.db import transaction
 
 DEFAULT_SUFFIX = "_default"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that ran out
@@ -118,9 +119,6 @@ def partitions_drop_before(*, table: str, before: datetime, connection=default_c
     """Drop the table's month partitions that end on or before `before`: (their rows, their names). Each drop
     waits at most PARTITION_LOCK_TIMEOUT for its brief exclusive lock on the table; one that cannot get it
     stays for the next run."""
-    from django.conf import settings
-    from django.db import OperationalError
-
     if connection.vendor != "postgresql":
         return 0, []
     rows, dropped = 0, []
@@ -144,8 +142,6 @@ def partitions_drop_before(*, table: str, before: datetime, connection=default_c
 
 def partitions_ensure_scheduled() -> dict[str, list[str]]:
     """The daily maintenance: every partitioned table's months through PARTITION_MONTHS_AHEAD from now."""
-    from django.conf import settings
-
     until = _month_start(datetime.now(UTC))
     for _ in range(settings.PARTITION_MONTHS_AHEAD):
         until = _month_after(until)
