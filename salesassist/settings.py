@@ -378,6 +378,11 @@ RETENTION_MESSAGE_DAYS = env.int("RETENTION_MESSAGE_DAYS", default=0)
 # next run, an hour later, carries on where it stopped).
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
 RETENTION_TASK_SECONDS = env.float("RETENTION_TASK_SECONDS", default=40)
+# The raw inbound call tables are partitioned by month on PostgreSQL (salesassist/core/partitions.py): a daily
+# schedule creates the partitions of the coming months; retention drops a month whole once every company's
+# setting has expired it, waiting at most the lock timeout for the table (a busy table waits for the next run).
+PARTITION_MONTHS_AHEAD = env.int("PARTITION_MONTHS_AHEAD", default=3)
+PARTITION_LOCK_TIMEOUT = env("PARTITION_LOCK_TIMEOUT", default="5s")
 
 # --- Metrics (Prometheus; salesassist/core/metrics.py) ---------------------------------------------
 # GET /metrics on the default host answers only with `Authorization: Bearer <METRICS_TOKEN>`. Unset, it is

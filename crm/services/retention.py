@@ -1,5 +1,7 @@
 """Retention: each registered rule (crm.retention) applied to the rows older than their company's setting, in
-transactions of RETENTION_BATCH_SIZE rows chosen by id (row locks only, never a table lock)."""
+transactions of RETENTION_BATCH_SIZE rows chosen by id (row locks only, never a table lock); on a table
+partitioned by month (salesassist/core/partitions.py), the months every company has expired are dropped whole
+first (a brief lock, bounded by PARTITION_LOCK_TIMEOUT)."""
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesassist.core.exceptions import InvalidInput
+from salesassist.core.partitions import partitions_drop_before, table_is_partitioned
 
 from ..models import Company
 from ..retention import RETENTION_MAX_DAYS, RETENTION_SETTINGS, RetentionRule, retention_rules
@@ -74,6 +77,16 @@ def _batches(queryset, *, batch_size: int):
         last_id = ids[-1]
 
 
+def _partitions_drop(rule: RetentionRule, *, now, kept: list[int | None]) -> int:
+    """On a table partitioned by month, drop the months that every company's retention has expired (the longest
+    one counts; a company that keeps forever keeps every month); the batches then delete what is left."""
+    table = rule.rows().model._meta.db_table
+    if None in kept or not table_is_partitioned(table):
+        return 0
+    rows, _ = partitions_drop_before(table=table, before=now - timedelta(days=max(kept)))
+    return rows
+
+
 def _rule_apply(
     rule: RetentionRule, *, now, dry_run: bool, batch_size: int, deadline: float | None
 ) -> tuple[int, bool]:
@@ -83,6 +96,8 @@ def _rule_apply(
     targets = [(days, rule.pending().filter(**{company_in: ids})) for days, ids in groups.items()]
     targets.append((default_days, rule.pending().exclude(**{company_in: overridden})))
     changed = 0
+    if not rule.blank and not dry_run:  # a dry run counts the same rows in its batches
+        changed += _partitions_drop(rule, now=now, kept=[default_days, *groups])
     for days, rows in targets:
         if days is None:
             continue
