@@ -20,6 +20,7 @@ from salesassist.core.json_schema import schema_pattern_errors
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 
 from .choices import FunnelBucket, ModuleKind, Stage
+from .configs import ActionCompanyConfig, action_company_config
 from .errors import ActionEngineError
 from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form, LeadActionState
 from .prefill import lead_prefill
@@ -29,27 +30,18 @@ from .systems import system_spec
 PUBLIC_NOT_FOUND = "No such action."
 
 
-def public_action_company_get(*, action_uuid, with_type: bool = False) -> ActionCompany:
-    """An action that pages may use: active, published, its catalogue entry published, its company active.
-
-    `with_type` also loads the action type (the page data shows it; recording an engagement does not).
-    """
-    related = ["action__system", "company", *(["action__type"] if with_type else [])]
-    found = list(
-        ActionCompany.objects.select_related(*related)
-        .filter(
-            uuid=action_uuid,
-            is_active=True,
-            is_published=True,
-            action__deleted_at__isnull=True,
-            action__is_published=True,
-            company__is_active=True,
-        )
-        .order_by()[:1]
-    )
-    if not found:
+def public_action_config_get(*, action_uuid) -> ActionCompanyConfig:
+    """The cached configuration of an action that pages may use (`ActionCompanyConfig.is_public`); the one 404
+    otherwise."""
+    config = action_company_config(action_uuid=action_uuid)
+    if config is None or not config.is_public:
         raise NotFound(PUBLIC_NOT_FOUND)
-    return found[0]
+    return config
+
+
+def public_action_company_get(*, action_uuid) -> ActionCompany:
+    """An action that pages may use, with its action, system, type and company: the caller's own copy."""
+    return public_action_config_get(action_uuid=action_uuid).action_company()
 
 
 def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
