@@ -2,16 +2,20 @@
 workflows/selectors.py): a change through the API or admin is seen by the very next engagement request."""
 
 import json
+import os
 import uuid
 from decimal import Decimal
 
+import httpx
 import pytest
 from django.urls import reverse
+from django_hosts.resolvers import reverse_host
 
 from action_engine.choices import ModuleKind
 from action_engine.models import ActionCompany
 from products.models import Content, Product
 from salesassist.core.config import ConfigCache, config_version, config_version_bump, config_version_pinned
+from salesassist.hosts import ACTION_ENGINE_API
 from tests.action_engine.factories import ModuleFactory
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
@@ -23,6 +27,7 @@ from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     public_api,
 )
 from tests.action_engine.test_admin import _inline_management
+from tests.security.test_throttles import gunicorn  # noqa: F401  (fixture)
 from tests.workflows.factories import ActionCompanyWorkflowFactory, ActionWorkflowFactory, WorkflowFactory
 from workflows.models import ActionCompanyWorkflow, Delivery
 
@@ -276,3 +281,37 @@ def test_a_form_module_removed_in_admin_leaves_the_action_without_a_form(admin_c
     chosen = submit(public_api, forms_action, lead, {"form": str(module.form.uuid), **FORM_RESULT})
     assert chosen.status_code == 400
     assert "message.form" in json.dumps(chosen.json())
+
+
+# --- across processes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="gunicorn's workers in other processes need a shared database: PostgreSQL",
+)
+def test_two_gunicorn_workers_see_a_change_made_in_another_process(gunicorn, forms_action, lead, company):  # noqa: F811
+    server = gunicorn(THROTTLE_PUBLIC_IP="100000/min", THROTTLE_PUBLIC_ACTION="100000/min", CONN_MAX_AGE="0")
+    url = f"http://127.0.0.1:{server.port}{ENGAGEMENTS_URL}"
+    headers = {"Host": reverse_host(ACTION_ENGINE_API)}
+
+    def statuses(message=FORM_RESULT) -> set[int]:
+        # A new connection each time, so that both workers answer (and cache) some.
+        return {
+            httpx.post(
+                url, json=engagement_body(forms_action, lead, uuid.uuid4(), "submitted", message), headers=headers
+            ).status_code
+            for _ in range(12)
+        }
+
+    assert statuses() == {201}
+    form = form_of(forms_action)
+    form.schema = {"type": "object", "required": ["phone"], "properties": {"phone": {"type": "string"}}}
+    form.save()
+    assert statuses() == {400}
+    ActionCompanyWorkflowFactory(action_company=forms_action, workflow=WorkflowFactory(company=company))
+    assert statuses({"data": {"phone": "1"}}) == {201}
+    assert Delivery.objects.count() == 12
+    ActionCompany.objects.filter(pk=forms_action.pk).update(is_active=False)
+    assert statuses() == {404}
