@@ -8,14 +8,13 @@ products with their variants, published content). Every model these come from is
 The cached values are shared by the process's threads: the modules are frozen values, and the company action
 (a model instance graph) is handed out as a fresh copy per call.
 """
-import copy
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 from uuid import UUID
 
-from salesassist.core.config import ConfigCache
+from salesassist.core.config import ConfigCache, model_graph_copy
 
 from .choices import ModuleKind
 from .models import ActionCompany, ActionCompanySystemModule
@@ -67,7 +66,7 @@ class ActionCompanyConfig:
 
     def action_company(self) -> ActionCompany:
         """The company action (with action, system, type and company loaded), the caller's own copy."""
-        return copy.deepcopy(self.shared_action_company)
+        return model_graph_copy(self.shared_action_company)
 
     @property
     def is_public(self) -> bool:

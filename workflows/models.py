@@ -42,6 +42,9 @@ class Workflow(ConfigVersionedSoftDeleteModel):
     # every attempt failed since longer than WORKFLOW_PAUSE_AFTER_HOURS is paused.
     failing_since = models.DateTimeField(null=True, blank=True)
 
+    # Set and cleared by the attempts as a workflow starts and stops failing; fan-out does not read it.
+    config_unversioned_fields = frozenset({"updated_at", "failing_since"})
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["company", "is_active"], name="workflows_wf_company_active")]

@@ -1,5 +1,4 @@
 """Read queries of the workflows domain."""
-import copy
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -8,7 +7,7 @@ from django.utils import timezone
 
 from action_engine.models import ActionCompany
 from crm.models import Visitor
-from salesassist.core.config import ConfigCache
+from salesassist.core.config import ConfigCache, model_graph_copy
 
 from .choices import DeliveryStatus, WorkflowEvent
 from .conditions import conditions_hold
@@ -76,13 +75,13 @@ def workflow_ids_for_engagement(*, engagement) -> list[int]:
 
 def workflows_for_engagement(*, engagement) -> list[Workflow]:
     """Active workflows of the engagement's company action that subscribe to engagement events and fire on its
-    stage and conditions, each once (the caller's own copies).
+    stage and conditions, each once (the caller's own copies, as cached: `failing_since` may be behind).
 
     The catalogue action's defaults come first, then the company action's own, each in its set order.
     Stages and conditions are matched in Python: an action has a handful of workflows, and SQLite has no JSON
     containment lookup.
     """
-    return [copy.deepcopy(workflow) for workflow in _matching(engagement)]
+    return [model_graph_copy(workflow) for workflow in _matching(engagement)]
 
 
 def workflows_for_event(*, company_id: int, event: str, exclude_workflow_id: int | None = None) -> list[Workflow]:

@@ -87,17 +87,22 @@ class ConfigVersion(models.Model):
 
 class ConfigVersionedQuerySet(models.QuerySet):
     """A configuration model's queryset: every write through it bumps the configuration version in its
-    transaction (salesassist/core/config.py)."""
+    transaction (salesassist/core/config.py).
+
+    The bump comes first, here and in the model's save and delete: a transaction takes the version row's lock
+    before any configuration row's, so two that change configuration wait for each other instead of
+    deadlocking on the version row."""
 
     def _bumping(self, write):
         from .config import config_version_bump
 
         with transaction.atomic(using=self.db, savepoint=False):
-            result = write()
             config_version_bump()
-        return result
+            return write()
 
     def update(self, **kwargs):
+        if set(kwargs) <= self.model.config_unversioned_fields:
+            return super().update(**kwargs)
         return self._bumping(lambda: super(ConfigVersionedQuerySet, self).update(**kwargs))
 
     def delete(self):
@@ -115,6 +120,10 @@ class ConfigVersionedModel(BaseModel):
     its managers) bumps the configuration version in its transaction. An app makes a model one by inheriting
     this (or ConfigVersionedSoftDeleteModel); deletes that cascade from one are covered by its own bump."""
 
+    # Fields no cache reads and that change often (a workflow's failing_since): a write of only these (and
+    # updated_at) does not bump.
+    config_unversioned_fields: frozenset[str] = frozenset({"updated_at"})
+
     objects = models.Manager.from_queryset(ConfigVersionedQuerySet)()
 
     class Meta:
@@ -123,17 +132,20 @@ class ConfigVersionedModel(BaseModel):
     def save(self, *args, **kwargs):
         from .config import config_version_bump
 
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) <= self.config_unversioned_fields:
+            return super().save(*args, **kwargs)
+
         with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self)), savepoint=False):
-            super().save(*args, **kwargs)
             config_version_bump()
+            super().save(*args, **kwargs)
 
     def delete(self, using=None, keep_parents=False):
         from .config import config_version_bump
 
         with transaction.atomic(using=using or router.db_for_write(type(self)), savepoint=False):
-            result = super().delete(using=using, keep_parents=keep_parents)
             config_version_bump()
-        return result
+            return super().delete(using=using, keep_parents=keep_parents)
 
 
 class ConfigVersionedSoftDeleteQuerySet(ConfigVersionedQuerySet, SoftDeleteQuerySet):
@@ -161,6 +173,5 @@ class ConfigVersionedSoftDeleteModel(ConfigVersionedModel, SoftDeleteModel):
         from .config import config_version_bump
 
         with transaction.atomic(using=router.db_for_write(type(self)), savepoint=False):
-            result = super().hard_delete()
             config_version_bump()
-        return result
+            return super().hard_delete()

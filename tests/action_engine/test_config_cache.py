@@ -104,6 +104,20 @@ def test_a_queryset_write_and_a_hard_delete_bump_the_version(company):
     assert config_version() != before
 
 
+def test_a_write_of_only_fields_no_cache_reads_does_not_bump(company):
+    from django.utils import timezone
+
+    from workflows.models import Workflow
+
+    workflow = WorkflowFactory(company=company)
+    before = config_version()
+    Workflow.all_objects.filter(pk=workflow.pk).update(failing_since=timezone.now())
+    workflow.save(update_fields=["failing_since", "updated_at"])
+    assert config_version() == before
+    Workflow.all_objects.filter(pk=workflow.pk).update(is_active=False, updated_at=timezone.now())
+    assert config_version() != before
+
+
 def test_handed_out_company_actions_are_copies(public_api, forms_action, lead):
     from action_engine.selectors import public_action_company_get
 
