@@ -136,3 +136,8 @@ def action_company_config(*, action_uuid) -> ActionCompanyConfig | None:
     """The company action with this uuid and its modules (deleted, inactive or not: see `is_public`); None
     for none. Unknown uuids are not cached: every such request reads again."""
     return _configs.get(action_uuid)
+
+
+def action_company_config_peek(*, action_uuid) -> ActionCompanyConfig | None:
+    """What this process cached for the action, of whatever version: only a guess (e.g. of its company)."""
+    return _configs.peek(action_uuid)

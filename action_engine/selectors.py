@@ -6,6 +6,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -14,13 +15,14 @@ from django_hosts.resolvers import reverse
 from crm.models import Lead
 from products.models import Content, Variant
 from salesassist.core.aggregates import Median
+from salesassist.core.config import CONFIG_VERSION_SQL, config_version_seen
 from salesassist.core.dotpath import dot_path_leaves
 from salesassist.core.exceptions import InvalidInput, NotFound
 from salesassist.core.json_schema import schema_pattern_errors
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 
 from .choices import FunnelBucket, ModuleKind, Stage
-from .configs import ActionCompanyConfig, action_company_config
+from .configs import ActionCompanyConfig, action_company_config, action_company_config_peek
 from .errors import ActionEngineError
 from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form, LeadActionState
 from .prefill import lead_prefill
@@ -37,6 +39,29 @@ def public_action_config_get(*, action_uuid) -> ActionCompanyConfig:
     if config is None or not config.is_public:
         raise NotFound(PUBLIC_NOT_FOUND)
     return config
+
+
+def public_engagement_lead_guess(*, action_uuid, lead_uuid) -> Lead | None:
+    """The lead an engagement names, read in one statement with the configuration version (which the caches of
+    this request then use instead of reading it again): the hot path's first statement. The company comes
+    from this process's cached configuration of the action, so it is a guess: None when the action is not
+    cached or has no such lead, and the caller checks the lead's company against the configuration it gets."""
+    cached = action_company_config_peek(action_uuid=action_uuid)
+    if cached is None:
+        return None
+    uuid_field = Lead._meta.get_field("uuid")
+    found = list(
+        Lead.objects.raw(
+            f"SELECT l.*, {CONFIG_VERSION_SQL} AS config_version FROM {Lead._meta.db_table} l "
+            "WHERE l.company_id = %s AND l.uuid = %s AND l.deleted_at IS NULL",
+            [cached.shared_action_company.company_id, uuid_field.get_db_prep_value(lead_uuid, connection)],
+        )
+    )
+    if not found:
+        return None
+    lead = found[0]
+    config_version_seen(lead.__dict__.pop("config_version"))
+    return lead
 
 
 def public_action_company_get(*, action_uuid) -> ActionCompany:

@@ -22,6 +22,7 @@ from action_engine.selectors import (
     action_page_data,
     public_action_company_get,
     public_action_config_get,
+    public_engagement_lead_guess,
     public_lead_get,
 )
 from action_engine.services import (
@@ -170,6 +171,8 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
             # Bots fill every field; answering 2xx gives them no reason to try again differently. Invalid
             # input is a 400 first, as for anyone: the schema promises that.
             return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
+        # The lead first: its statement also reads the configuration version the config below is checked by.
+        lead = public_engagement_lead_guess(action_uuid=data["action"], lead_uuid=data["lead"])
         config = public_action_config_get(action_uuid=data["action"])
         action_company = config.action_company()
         action_link_check(
@@ -190,6 +193,7 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
             recorded = engagement_record(
                 action_company=action_company,
                 config=config,
+                lead=lead,
                 lead_uuid=data["lead"],
                 stage=data["stage"],
                 message=data["message"],

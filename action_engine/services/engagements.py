@@ -274,7 +274,8 @@ def engagement_record(
     dedupe_seconds = settings.ENGAGEMENT_DEDUPE_SECONDS
     try:
         with transaction.atomic():
-            lead = _lead_get(action_company=action_company, lead_uuid=lead_uuid)
+            if lead is None or lead.company_id != action_company.company_id:
+                lead = _lead_get(action_company=action_company, lead_uuid=lead_uuid)
             now = timezone.now()
             advanced = lead_action_state_advance(
                 action_company=action_company,

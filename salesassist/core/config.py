@@ -37,6 +37,19 @@ def _version_read() -> str | None:
     return str(row[0]) if row else None
 
 
+# The version as a scalar subquery, for a caller that folds its read into a statement it makes anyway (and
+# then hands the value to `config_version_seen`).
+CONFIG_VERSION_SQL = f"(SELECT value FROM {CONFIG_VERSION_TABLE} WHERE id = {CONFIG_VERSION_ROW})"
+
+
+def config_version_seen(value) -> None:
+    """Take `value`, read by one of the caller's own statements (CONFIG_VERSION_SQL), as this request's version,
+    unless the request read one already. Outside a pinned scope it is not kept."""
+    pinned = _pinned.get()
+    if pinned is not None and pinned[0] is None and value is not None:
+        pinned[0] = str(value)
+
+
 def config_version() -> str | None:
     """The configuration version now (once per pinned scope); None when the row is missing (a flushed
     database), and then nothing is cached."""
@@ -104,6 +117,12 @@ class ConfigCache:
         self._lock = threading.Lock()
         self._version: str | None = None
         self._entries: OrderedDict = OrderedDict()
+
+    def peek(self, key: Hashable):
+        """What is cached for `key`, whatever version it was built for (None if nothing): a guess to be checked
+        against the version, never an answer."""
+        with self._lock:
+            return self._entries.get(key)
 
     def get(self, key: Hashable):
         version = config_version()

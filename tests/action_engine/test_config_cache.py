@@ -329,3 +329,15 @@ def test_two_gunicorn_workers_see_a_change_made_in_another_process(gunicorn, for
     assert Delivery.objects.count() == 12
     ActionCompany.objects.filter(pk=forms_action.pk).update(is_active=False)
     assert statuses() == {404}
+
+
+def test_with_the_action_cached_a_lead_of_another_company_or_none_is_still_the_one_404(
+    public_api, forms_action, lead, other_company
+):
+    from tests.crm.factories import LeadFactory
+
+    assert submit(public_api, forms_action, lead).status_code == 201  # the action is cached now
+    foreign = LeadFactory(company=other_company)
+    assert submit(public_api, forms_action, foreign).status_code == 404
+    lead.delete()
+    assert submit(public_api, forms_action, lead).status_code == 404
