@@ -24,9 +24,11 @@ then in one transaction the upsert of the lead's state on the action (which lock
 visitor, and the message with the engagement in one statement (a data-modifying CTE); a matching workflow would
 add the deliveries' insert (the bench action has none). Begin and commit are round trips of their own. It was
 9 before the cache and the CTE (the action, the lead, the state, the visitor, message, engagement, the
-workflows; the form for a submission), at a ratio of 0.31-0.37 (0.36 in the run below). Measured under load
-(other test runs on the same 2 cores, load average 5-8) with the cache: 0.49 at 7 statements, then 6: see the
-figures in the change's note. What remains besides the round trips is Python the baseline does too (DRF
+workflows; the form for a submission): ratio 0.31-0.37 in quieter runs, 0.36 and 0.29 under load (other test
+runs on the same 2 cores, load average 5-13). Under the same load with the cache: 0.49 at 7 statements (the
+version read on its own), then at 6: 0.61 and 0.51, alternating with runs of the old code. Quiet-machine
+figures are still to be taken.
+What remains besides the round trips is Python the baseline does too (DRF
 parsing, throttles, middleware) and the engagement's own: the body's validation, the token's signature, the
 form's JSON Schema (its validator cached per schema), the fingerprint, a copy of the cached company action.
 """
