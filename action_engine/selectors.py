@@ -6,6 +6,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -14,12 +15,14 @@ from django_hosts.resolvers import reverse
 from crm.models import Lead
 from products.models import Content, Variant
 from salesassist.core.aggregates import Median
+from salesassist.core.config import CONFIG_VERSION_SQL, config_version_seen
 from salesassist.core.dotpath import dot_path_leaves
 from salesassist.core.exceptions import InvalidInput, NotFound
 from salesassist.core.json_schema import schema_pattern_errors
 from salesassist.hosts import DEFAULT as DEFAULT_HOST
 
 from .choices import FunnelBucket, ModuleKind, Stage
+from .configs import ActionCompanyConfig, action_company_config, action_company_config_peek
 from .errors import ActionEngineError
 from .models import Action, ActionCompany, ActionCompanySystemModule, Engagement, Form, LeadActionState
 from .prefill import lead_prefill
@@ -29,27 +32,41 @@ from .systems import system_spec
 PUBLIC_NOT_FOUND = "No such action."
 
 
-def public_action_company_get(*, action_uuid, with_type: bool = False) -> ActionCompany:
-    """An action that pages may use: active, published, its catalogue entry published, its company active.
+def public_action_config_get(*, action_uuid) -> ActionCompanyConfig:
+    """The cached configuration of an action that pages may use (`ActionCompanyConfig.is_public`); the one 404
+    otherwise."""
+    config = action_company_config(action_uuid=action_uuid)
+    if config is None or not config.is_public:
+        raise NotFound(PUBLIC_NOT_FOUND)
+    return config
 
-    `with_type` also loads the action type (the page data shows it; recording an engagement does not).
-    """
-    related = ["action__system", "company", *(["action__type"] if with_type else [])]
+
+def public_engagement_lead_guess(*, action_uuid, lead_uuid) -> Lead | None:
+    """The lead an engagement names, read in one statement with the configuration version (which the caches of
+    this request then use instead of reading it again): the hot path's first statement. The company comes
+    from this process's cached configuration of the action, so it is a guess: None when the action is not
+    cached or has no such lead, and the caller checks the lead's company against the configuration it gets."""
+    cached = action_company_config_peek(action_uuid=action_uuid)
+    if cached is None:
+        return None
+    uuid_field = Lead._meta.get_field("uuid")
     found = list(
-        ActionCompany.objects.select_related(*related)
-        .filter(
-            uuid=action_uuid,
-            is_active=True,
-            is_published=True,
-            action__deleted_at__isnull=True,
-            action__is_published=True,
-            company__is_active=True,
+        Lead.objects.raw(
+            f"SELECT l.*, {CONFIG_VERSION_SQL} AS config_version FROM {Lead._meta.db_table} l "
+            "WHERE l.company_id = %s AND l.uuid = %s AND l.deleted_at IS NULL",
+            [cached.shared_action_company.company_id, uuid_field.get_db_prep_value(lead_uuid, connection)],
         )
-        .order_by()[:1]
     )
     if not found:
-        raise NotFound(PUBLIC_NOT_FOUND)
-    return found[0]
+        return None
+    lead = found[0]
+    config_version_seen(lead.__dict__.pop("config_version"))
+    return lead
+
+
+def public_action_company_get(*, action_uuid) -> ActionCompany:
+    """An action that pages may use, with its action, system, type and company: the caller's own copy."""
+    return public_action_config_get(action_uuid=action_uuid).action_company()
 
 
 def public_lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:

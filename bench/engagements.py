@@ -7,20 +7,30 @@ and a time limit, the two phases alternating in rounds so background load hits b
   baseline     POST /v1/public/bench/baseline/<company id>: one INSERT through the same middleware,
                DRF, throttles and JSON parsing (routed only because this script sets
                BENCH_BASELINE_ENDPOINT=1 for its gunicorn)
-  engagements  POST /v1/public/engagements: the real thing (lookup of action and lead, the link's
-               token, visitor create/link, the lead's lock, furthest stage, JSON Schema validation of the form
-               result, message + engagement + fan-out in one transaction, an Idempotency-Key)
+  engagements  POST /v1/public/engagements: the real thing (the lead, read with the configuration version;
+               the action, its form and workflows from the per-process cache; the link's token, visitor
+               create/link, the lead's state upsert on the action, JSON Schema validation of the form result,
+               message + engagement in one statement, fan-out, in one transaction; an Idempotency-Key)
 
 Prints throughput, p50 and p99 latency of each, and engagements/baseline throughput (target >= 0.5).
 
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/engagements.py \
       --clients 8 --requests 2000 --seconds 30 --workers 4
 
-Where the time goes (2 cores, November 2026): an engagement is 9 statements (the action; then in one
-transaction the locked lead, its stages, the locked visitor, message, engagement, workflows) where the
-baseline has one; each ORM statement costs ~0.5-1 ms of Python besides its round trip. The ratio is
-0.31-0.37. The same 9 statements as bare SQL, with no ORM and no validation (a throwaway endpoint),
-measured 0.48-0.61: the target needs fewer statements per engagement, not only cheaper ones.
+Where the time goes (2 cores, December 2026): an engagement is 6 statements where the baseline has one: the
+lead read together with the configuration version (the company action with its system, modules and workflow
+set comes from a per-process cache that version checks: salesassist/core/config.py, action_engine/configs.py),
+then in one transaction the upsert of the lead's state on the action (which locks that row), the locked
+visitor, and the message with the engagement in one statement (a data-modifying CTE); a matching workflow would
+add the deliveries' insert (the bench action has none). Begin and commit are round trips of their own. It was
+9 before the cache and the CTE (the action, the lead, the state, the visitor, message, engagement, the
+workflows; the form for a submission): ratio 0.31-0.37 in quieter runs, 0.36 and 0.29 under load (other test
+runs on the same 2 cores, load average 5-13). Under the same load with the cache: 0.49 at 7 statements (the
+version read on its own), then at 6: 0.61 and 0.51, alternating with runs of the old code. Quiet-machine
+figures are still to be taken.
+What remains besides the round trips is Python the baseline does too (DRF
+parsing, throttles, middleware) and the engagement's own: the body's validation, the token's signature, the
+form's JSON Schema (its validator cached per schema), the fingerprint, a copy of the cached company action.
 """
 
 import argparse

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from salesassist.core.inbound.models import InboundCall
-from salesassist.core.models import BaseModel, SoftDeleteModel
+from salesassist.core.models import BaseModel, ConfigVersionedModel, SoftDeleteModel
 
 from .choices import ApiKeyAccess, LeadStatus, MembershipRole
 
@@ -15,7 +15,7 @@ USER_MODEL = settings.AUTH_USER_MODEL
 __all__ = ["Company", "CompanyMembership", "ApiKey", "Lead", "Visitor", "LeadReceiver", "LeadReceiverAttempt", "LeadErasure", "LeadImport"]
 
 
-class Company(BaseModel):
+class Company(ConfigVersionedModel):
     """A tenant: a business using SalesAssist. Everything it owns is invisible to other companies."""
 
     name = models.CharField(max_length=200)

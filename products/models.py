@@ -4,14 +4,14 @@ from django.db import models
 from django.db.models import Q
 
 from crm.models import Company
-from salesassist.core.models import BaseModel, SoftDeleteModel
+from salesassist.core.models import ConfigVersionedModel, ConfigVersionedSoftDeleteModel
 
 from .choices import ContentKind
 
 __all__ = ["Product", "Variant", "Content"]
 
 
-class Product(SoftDeleteModel):
+class Product(ConfigVersionedSoftDeleteModel):
     """Something a company sells; a commerce action page lists products and their variants."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="products")
@@ -39,7 +39,7 @@ class Product(SoftDeleteModel):
         return self.name
 
 
-class Variant(BaseModel):
+class Variant(ConfigVersionedModel):
     """A sellable variation of a product (size, colour…), with its own price."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
@@ -61,7 +61,7 @@ class Variant(BaseModel):
         return f"{self.product.name} — {self.name}"
 
 
-class Content(SoftDeleteModel):
+class Content(ConfigVersionedSoftDeleteModel):
     """A document, video, article or link that a content action page shows."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="content")

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "salesassist.core.middleware.MetricsScrapeHostMiddleware",
     "django_hosts.middleware.HostsRequestMiddleware",
     "salesassist.core.middleware.RequestMetricsMiddleware",
+    # Each request reads the configuration version once, whichever per-process caches it uses.
+    "salesassist.core.config.ConfigVersionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

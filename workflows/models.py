@@ -2,7 +2,7 @@
 from django.db import models
 from django.db.models import Q
 
-from salesassist.core.models import BaseModel, SoftDeleteModel
+from salesassist.core.models import BaseModel, ConfigVersionedModel, ConfigVersionedSoftDeleteModel
 
 from .choices import DEFAULT_WORKFLOW_EVENTS, DeliveryStatus, WorkflowKind
 
@@ -13,7 +13,7 @@ def default_workflow_events() -> list[str]:
     return list(DEFAULT_WORKFLOW_EVENTS)
 
 
-class Workflow(SoftDeleteModel):
+class Workflow(ConfigVersionedSoftDeleteModel):
     """A delivery to a third party, fired on the events it subscribes to. Global when `company` is empty."""
 
     company = models.ForeignKey(
@@ -42,6 +42,9 @@ class Workflow(SoftDeleteModel):
     # every attempt failed since longer than WORKFLOW_PAUSE_AFTER_HOURS is paused.
     failing_since = models.DateTimeField(null=True, blank=True)
 
+    # Set and cleared by the attempts as a workflow starts and stops failing; fan-out does not read it.
+    config_unversioned_fields = frozenset({"updated_at", "failing_since"})
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["company", "is_active"], name="workflows_wf_company_active")]
@@ -50,7 +53,7 @@ class Workflow(SoftDeleteModel):
         return self.name
 
 
-class ActionWorkflow(BaseModel):
+class ActionWorkflow(ConfigVersionedModel):
     """A default workflow of a catalogue action: every company's instance of the action runs it."""
 
     action = models.ForeignKey("action_engine.Action", on_delete=models.CASCADE, related_name="action_workflows")
@@ -62,7 +65,7 @@ class ActionWorkflow(BaseModel):
         constraints = [models.UniqueConstraint(fields=["action", "workflow"], name="workflows_actionworkflow_unique")]
 
 
-class ActionCompanyWorkflow(BaseModel):
+class ActionCompanyWorkflow(ConfigVersionedModel):
     """A company's own workflow on one of its actions, run besides the action's defaults."""
 
     action_company = models.ForeignKey(

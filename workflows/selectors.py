@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from action_engine.models import ActionCompany
 from crm.models import Visitor
+from salesassist.core.config import ConfigCache, model_graph_copy
 
 from .choices import DeliveryStatus, WorkflowEvent
 from .conditions import conditions_hold
@@ -19,7 +20,8 @@ RECOVERABLE_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
 
 # The workflows attached to a company action in fan-out order: the catalogue action's defaults (global
 # or the company's own), then the company action's own. It runs on every engagement, and the ORM's
-# UNION of the two took longer to compile than to run, so it is written out (portable SQL).
+# UNION of the two took longer to compile than to run, so it is written out (portable SQL). Its answer is
+# cached per process (below), so it runs again only after a configuration change.
 _USABLE = "w.deleted_at IS NULL AND w.is_active AND w.paused_at IS NULL"
 WORKFLOWS_OF_ACTION_SQL = f"""
     SELECT w.*, 0 AS link_group, link.position AS link_position
@@ -35,28 +37,51 @@ WORKFLOWS_OF_ACTION_SQL = f"""
 """
 
 
-def workflows_for_engagement(*, engagement) -> list[Workflow]:
-    """Active workflows of the engagement's company action that subscribe to engagement events and fire on its
-    stage and conditions, each once.
-
-    The catalogue action's defaults come first, then the company action's own, each in its set order,
-    in one query. Stages and conditions are matched in Python: an action has a handful of workflows,
-    and SQLite has no JSON containment lookup.
-    """
-    action_company = engagement.action_company
+def _engagement_workflows_load(key) -> tuple[Workflow, ...]:
+    action_id, action_company_id, company_id = key
     attached = Workflow.objects.raw(
-        WORKFLOWS_OF_ACTION_SQL,
-        {"action": action_company.action_id, "action_company": action_company.pk, "company": engagement.company_id},
+        WORKFLOWS_OF_ACTION_SQL, {"action": action_id, "action_company": action_company_id, "company": company_id}
     )
     seen: set[int] = set()
-    matching = []
+    subscribed = []
     for workflow in attached:
-        subscribed = WorkflowEvent.ENGAGEMENT in workflow.events
-        fires = subscribed and (not workflow.stages or engagement.stage in workflow.stages)
-        if fires and workflow.pk not in seen and conditions_hold(workflow.conditions, engagement=engagement):
+        if WorkflowEvent.ENGAGEMENT in workflow.events and workflow.pk not in seen:
             seen.add(workflow.pk)
-            matching.append(workflow)
-    return matching
+            subscribed.append(workflow)
+    return tuple(subscribed)
+
+
+# A company action's usable workflows subscribed to engagements, in fan-out order, each once: read on every
+# engagement, so cached per process until the configuration changes (salesassist/core/config.py; workflows and
+# both link tables are configuration models). Shared between threads: never handed out.
+_engagement_workflows = ConfigCache(_engagement_workflows_load)
+
+
+def _matching(engagement) -> list[Workflow]:
+    action_company = engagement.action_company
+    attached = _engagement_workflows.get((action_company.action_id, action_company.pk, engagement.company_id))
+    return [
+        workflow
+        for workflow in attached
+        if (not workflow.stages or engagement.stage in workflow.stages)
+        and conditions_hold(workflow.conditions, engagement=engagement)
+    ]
+
+
+def workflow_ids_for_engagement(*, engagement) -> list[int]:
+    """The ids of the workflows `workflows_for_engagement` gives, in its order (what fan-out needs)."""
+    return [workflow.pk for workflow in _matching(engagement)]
+
+
+def workflows_for_engagement(*, engagement) -> list[Workflow]:
+    """Active workflows of the engagement's company action that subscribe to engagement events and fire on its
+    stage and conditions, each once (the caller's own copies, as cached: `failing_since` may be behind).
+
+    The catalogue action's defaults come first, then the company action's own, each in its set order.
+    Stages and conditions are matched in Python: an action has a handful of workflows, and SQLite has no JSON
+    containment lookup.
+    """
+    return [model_graph_copy(workflow) for workflow in _matching(engagement)]
 
 
 def workflows_for_event(*, company_id: int, event: str, exclude_workflow_id: int | None = None) -> list[Workflow]:

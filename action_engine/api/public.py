@@ -17,7 +17,14 @@ from action_engine.cors import request_origin_allowed_for
 from action_engine.errors import ActionEngineError
 from action_engine.pages import default_host_origin
 from action_engine.models import ActionCompanyReceiver, ReceiverCall
-from action_engine.selectors import PUBLIC_NOT_FOUND, action_page_data, public_action_company_get, public_lead_get
+from action_engine.selectors import (
+    PUBLIC_NOT_FOUND,
+    action_page_data,
+    public_action_company_get,
+    public_action_config_get,
+    public_engagement_lead_guess,
+    public_lead_get,
+)
 from action_engine.services import (
     LeadNotFound,
     action_link_check,
@@ -103,7 +110,7 @@ class PublicActionPageView(PublicEndpointMixin, APIView):
     def get(self, request, action_uuid):
         query = PublicActionPageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        action_company = public_action_company_get(action_uuid=action_uuid, with_type=True)
+        action_company = public_action_company_get(action_uuid=action_uuid)
         lead = public_lead_get(action_company=action_company, lead_uuid=query.validated_data["lead"])
         action_link_check(
             action_company=action_company,
@@ -164,7 +171,10 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
             # Bots fill every field; answering 2xx gives them no reason to try again differently. Invalid
             # input is a 400 first, as for anyone: the schema promises that.
             return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
-        action_company = public_action_company_get(action_uuid=data["action"])
+        # The lead first: its statement also reads the configuration version the config below is checked by.
+        lead = public_engagement_lead_guess(action_uuid=data["action"], lead_uuid=data["lead"])
+        config = public_action_config_get(action_uuid=data["action"])
+        action_company = config.action_company()
         action_link_check(
             action_company=action_company,
             lead_uuid=data["lead"],
@@ -182,6 +192,8 @@ class PublicEngagementCreateView(PublicEndpointMixin, APIView):
         try:
             recorded = engagement_record(
                 action_company=action_company,
+                config=config,
+                lead=lead,
                 lead_uuid=data["lead"],
                 stage=data["stage"],
                 message=data["message"],

@@ -3,10 +3,10 @@ from django.db import models
 from django.db.models import Q
 
 from action_engine.choices import SystemSlug
-from salesassist.core.models import BaseModel, SoftDeleteModel
+from salesassist.core.models import BaseModel, ConfigVersionedModel, ConfigVersionedSoftDeleteModel
 
 
-class ActionType(BaseModel):
+class ActionType(ConfigVersionedModel):
     """What kind of action this is (product, document, form, commerce…): a label for people."""
 
     name = models.CharField(max_length=100)
@@ -20,7 +20,7 @@ class ActionType(BaseModel):
         return self.name
 
 
-class ActionSystem(BaseModel):
+class ActionSystem(ConfigVersionedModel):
     """The subsystem that powers an action page and validates its results (forms, commerce, content).
 
     What each does (its pipeline, what its pages show) is code: `action_engine.systems.system_spec(slug)`.
@@ -50,7 +50,7 @@ class ActionDataType(BaseModel):
         return self.name
 
 
-class Action(SoftDeleteModel):
+class Action(ConfigVersionedSoftDeleteModel):
     """A catalogue entry. Global when `company` is empty; otherwise a company's own."""
 
     company = models.ForeignKey(

@@ -4,10 +4,10 @@ from django.db.models import Q
 
 from action_engine.choices import ModuleKind, Stage
 from salesassist.core.inbound.models import InboundCall
-from salesassist.core.models import BaseModel, SoftDeleteModel
+from salesassist.core.models import BaseModel, ConfigVersionedModel, ConfigVersionedSoftDeleteModel
 
 
-class ActionCompany(SoftDeleteModel):
+class ActionCompany(ConfigVersionedSoftDeleteModel):
     """A company's instance of an action; its uuid is the action uuid that pages send."""
 
     company = models.ForeignKey("crm.Company", on_delete=models.PROTECT, related_name="company_actions")
@@ -78,7 +78,7 @@ class ReceiverCall(InboundCall):
         ]
 
 
-class ActionCompanySystemModule(BaseModel):
+class ActionCompanySystemModule(ConfigVersionedModel):
     """One product, content or form that a company action's page shows, in order."""
 
     action_company = models.ForeignKey(ActionCompany, on_delete=models.CASCADE, related_name="modules")

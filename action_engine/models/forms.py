@@ -1,10 +1,10 @@
 """Forms: the module of the forms system."""
 from django.db import models
 
-from salesassist.core.models import SoftDeleteModel
+from salesassist.core.models import ConfigVersionedSoftDeleteModel
 
 
-class Form(SoftDeleteModel):
+class Form(ConfigVersionedSoftDeleteModel):
     """A form definition as JSON Schema; a forms action page renders it and validates against it."""
 
     company = models.ForeignKey("crm.Company", on_delete=models.PROTECT, related_name="forms")

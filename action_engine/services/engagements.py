@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from action_engine.attribution import attribution_meta
+from action_engine.configs import ActionCompanyConfig, action_company_config
 from action_engine.errors import ActionEngineError
 from action_engine.events import engagement_recorded
 from action_engine.models import ActionCompany, ActionCompanyReceiver, Engagement, Message
@@ -170,10 +171,50 @@ def _lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
     return found[0]
 
 
+def _message_and_engagement_insert(*, message: Message, engagement: Engagement) -> None:
+    """Insert the message and the engagement that points at it: on PostgreSQL in one statement (a data-modifying
+    CTE), elsewhere one after the other. Either way both rows are what `save()` would have written (every
+    concrete field, with its defaults and auto_now), and both instances end up saved, with their ids."""
+    if connection.vendor != "postgresql":
+        message.save(force_insert=True)
+        engagement.message = message
+        engagement.save(force_insert=True)
+        return
+    quote = connection.ops.quote_name
+
+    def columns_and_values(instance, *, skip):
+        fields = [
+            field
+            for field in instance._meta.concrete_fields
+            if field.attname not in skip and not (field.primary_key and instance.pk is None)
+        ]
+        names = ", ".join(quote(field.column) for field in fields)
+        values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+        return names, values
+
+    message_columns, message_values = columns_and_values(message, skip=())
+    engagement_columns, engagement_values = columns_and_values(engagement, skip=("message_id",))
+    sql = (
+        f"WITH m AS (INSERT INTO {quote(Message._meta.db_table)} ({message_columns}) "
+        f"VALUES ({', '.join(['%s'] * len(message_values))}) RETURNING id) "
+        f"INSERT INTO {quote(Engagement._meta.db_table)} ({engagement_columns}, {quote('message_id')}) "
+        f"VALUES ({', '.join(['%s'] * len(engagement_values))}, (SELECT id FROM m)) RETURNING id, message_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*message_values, *engagement_values])
+        engagement_id, message_id = cursor.fetchone()
+    for instance, pk in ((message, message_id), (engagement, engagement_id)):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    engagement.message = message
+
+
 def engagement_record(
     *,
     action_company: ActionCompany,
     stage: str,
+    config: ActionCompanyConfig | None = None,
     lead: Lead | None = None,
     lead_uuid=None,
     message: dict | None = None,
@@ -202,8 +243,13 @@ def engagement_record(
     `attribution` (utm_*, referrer, landing URL: action_engine/attribution.py) is kept in the engagement's
     `meta`, and as the visitor's first touch if it has none yet. It is not part of the request's fingerprint:
     it says how the lead came, not what it did, so a retry from another tab is still the same request.
+
+    `config` is the company action's cached configuration (action_engine/configs.py), read here when the
+    caller has not.
     """
-    spec = system_spec(action_company.action.system.slug)
+    config = config or action_company_config(action_uuid=action_company.uuid)
+    system = config.shared_action_company.action.system.slug
+    spec = system_spec(system)
     if stage not in spec.pipeline:
         pipeline = ", ".join(spec.pipeline)
         raise InvalidInput(
@@ -220,7 +266,7 @@ def engagement_record(
         stage=stage,
         message=message,
     )
-    body = spec.validate_message(action_company=action_company, stage=stage, message=message or {})
+    body = spec.validate_message(config=config, stage=stage, message=message or {})
     touch = attribution_meta(attribution)
     meta = {**(meta or {}), **touch}
     if deduplicate is None:
@@ -228,7 +274,8 @@ def engagement_record(
     dedupe_seconds = settings.ENGAGEMENT_DEDUPE_SECONDS
     try:
         with transaction.atomic():
-            lead = _lead_get(action_company=action_company, lead_uuid=lead_uuid)
+            if lead is None or lead.company_id != action_company.company_id:
+                lead = _lead_get(action_company=action_company, lead_uuid=lead_uuid)
             now = timezone.now()
             advanced = lead_action_state_advance(
                 action_company=action_company,
@@ -249,8 +296,8 @@ def engagement_record(
                 visitor = _visitor_for_lead(
                     lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent, attribution=touch
                 )
-            message_row = Message.objects.create(company_id=action_company.company_id, body=body, created_at=now)
-            engagement = Engagement.objects.create(
+            message_row = Message(company_id=action_company.company_id, body=body, created_at=now)
+            engagement = Engagement(
                 id=advanced.engagement_id,
                 created_at=now,
                 company_id=action_company.company_id,
@@ -260,17 +307,17 @@ def engagement_record(
                 receiver=receiver,
                 stage=stage,
                 previous_stage=previous_stage,
-                message=message_row,
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
                 meta=meta,
             )
+            _message_and_engagement_insert(message=message_row, engagement=engagement)
             if advanced.engagement_id is None:
                 lead_action_state_engagement_set(
                     action_company=action_company, lead_id=lead.pk, engagement_id=engagement.pk
                 )
             engagement_recorded.emit(engagement=engagement)
-            engagement_counted(system=action_company.action.system.slug, stage=stage)
+            engagement_counted(system=system, stage=stage)
     except IntegrityError:
         # The key was used before (a retry, a double click) or by a request running at this moment: the
         # unique constraint let exactly one in (a twin waits for it to commit, so none is ever still being

@@ -7,7 +7,7 @@ from action_engine.choices import ModuleKind, Stage, SystemSlug
 from salesassist.core.exceptions import InvalidInput
 from salesassist.core.uuids import canonical_uuid
 
-# validate_result(action_company=..., message=...) -> the cleaned message to store
+# validate_result(config=..., message=...) -> the cleaned message to store (config: action_engine/configs.py)
 ResultValidator = Callable[..., dict]
 
 
@@ -34,12 +34,13 @@ class ActionSystemSpec:
         ranks = [self.stage_rank(stage) for stage in stages if stage in self.pipeline]
         return str(self.pipeline[max(ranks)]) if ranks else ""
 
-    def validate_message(self, *, action_company, stage: str, message) -> dict:
-        """The message to store for `stage`; InvalidInput (errors per field) when it is not acceptable."""
+    def validate_message(self, *, config, stage: str, message) -> dict:
+        """The message to store for `stage`, checked against the company action's `config` (its modules:
+        action_engine/configs.py); InvalidInput (errors per field) when it is not acceptable."""
         if not isinstance(message, dict):
             raise InvalidInput("The message must be a JSON object.", errors={"message": ["Must be a JSON object."]})
         if stage == self.result_stage and self.validate_result is not None:
-            return self.validate_result(action_company=action_company, message=message)
+            return self.validate_result(config=config, message=message)
         return message
 
 

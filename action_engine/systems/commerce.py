@@ -3,8 +3,6 @@
 from decimal import Decimal
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
-from action_engine.models import ActionCompanySystemModule
-from products.models import Variant
 from salesassist.core.exceptions import InvalidInput
 
 from .base import ActionSystemSpec, parse_uuid
@@ -20,7 +18,7 @@ def _quantity(value) -> int | None:
     return value
 
 
-def validate_cart(*, action_company, message: dict) -> dict:
+def validate_cart(*, config, message: dict) -> dict:
     """Only the action's products and their variants; prices and totals are recomputed here.
 
     Whatever prices or totals the browser sent are ignored: the stored cart is the server's.
@@ -31,22 +29,7 @@ def validate_cart(*, action_company, message: dict) -> dict:
     if len(items) > MAX_CART_LINES:
         raise InvalidInput("Too many cart lines.", errors={"message.items": [f"At most {MAX_CART_LINES} lines."]})
 
-    products = {
-        module.product.uuid: module.product
-        for module in ActionCompanySystemModule.objects.filter(
-            action_company=action_company,
-            kind=ModuleKind.PRODUCT,
-            product__deleted_at__isnull=True,
-            product__is_published=True,
-        ).select_related("product")
-    }
-    variants = {}
-    if products:
-        variants = {
-            variant.uuid: variant
-            for variant in Variant.objects.filter(product__in=list(products.values())).select_related("product")
-        }
-
+    products, variants = config.products, config.variants
     errors: dict[str, list[str]] = {}
     lines = []
     for index, item in enumerate(items):
@@ -61,7 +44,7 @@ def validate_cart(*, action_company, message: dict) -> dict:
         variant = None
         if item.get("variant") not in (None, ""):
             variant = variants.get(parse_uuid(item.get("variant")))
-            if variant is None or variant.product_id != product.pk:
+            if variant is None or variant.product_uuid != product.uuid:
                 errors[f"{prefix}.variant"] = ["Not a variant of this product."]
                 continue
         quantity = _quantity(item.get("quantity", 1))
@@ -73,7 +56,7 @@ def validate_cart(*, action_company, message: dict) -> dict:
             {
                 "product": str(product.uuid),
                 "variant": str(variant.uuid) if variant else None,
-                "name": str(variant) if variant else product.name,
+                "name": variant.name if variant else product.name,
                 "sku": (variant.sku if variant and variant.sku else product.sku),
                 "quantity": quantity,
                 "unit_price": str(unit_price),

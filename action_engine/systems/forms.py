@@ -9,22 +9,10 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from action_engine.choices import ModuleKind, Stage, SystemSlug
-from action_engine.models import ActionCompanySystemModule
 from salesassist.core.exceptions import InvalidInput
 from salesassist.core.json_schema import FORMAT_CHECKER, Re2Validator, schema_check
 
 from .base import ActionSystemSpec
-
-
-def _form_modules(action_company):
-    return (
-        ActionCompanySystemModule.objects.filter(
-            action_company=action_company, kind=ModuleKind.FORM, form__deleted_at__isnull=True
-        )
-        .select_related("form")
-        .order_by("position", "id")
-    )
-
 
 # Schemas are resolved against this registry alone: it retrieves nothing, so a "$ref" to a URL is
 # unresolvable instead of fetched (without it jsonschema would fetch any URL a form names: SSRF).
@@ -111,14 +99,14 @@ def schema_reference_errors(schema: dict) -> list[str]:
     return []
 
 
-def validate_submission(*, action_company, message: dict) -> dict:
+def validate_submission(*, config, message: dict) -> dict:
     """`message.data` must satisfy the form's JSON Schema; `message.form` picks a form when there are several."""
-    modules = list(_form_modules(action_company))
-    if not modules:
+    forms = config.forms
+    if not forms:
         raise InvalidInput("This action has no form to submit.", errors={"message": ["This action has no form."]})
-    form = modules[0].form
+    form = forms[0]
     if message.get("form"):
-        chosen = [module.form for module in modules if str(module.form.uuid) == str(message["form"])]
+        chosen = [module for module in forms if str(module.uuid) == str(message["form"])]
         if not chosen:
             raise InvalidInput("Unknown form.", errors={"message.form": ["Not a form of this action."]})
         form = chosen[0]
@@ -126,7 +114,7 @@ def validate_submission(*, action_company, message: dict) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput("The form data is missing.", errors={"data": ["Must be a JSON object."]})
     try:
-        errors = _field_errors(_validator_for(json.dumps(form.schema, sort_keys=True)), data)
+        errors = _field_errors(_validator_for(form.schema_json), data)
     except (SchemaError, UnknownType, Unresolvable, RecursionError) as exc:
         # A broken schema is the company's configuration, not the lead's fault; still a clean 4xx.
         raise InvalidInput(

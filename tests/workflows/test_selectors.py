@@ -69,11 +69,20 @@ def test_another_companys_default_on_a_shared_catalogue_action_never_fires(actio
     assert workflows_for_engagement(engagement=engagement_on(action_company)) == []
 
 
-def test_matching_is_one_query(action_company, company, django_assert_num_queries):
+def test_matching_is_one_query_then_cached_until_the_configuration_changes(
+    action_company, company, django_assert_num_queries
+):
     for position in range(3):
         ActionWorkflowFactory(action=action_company.action, workflow=WorkflowFactory(company=None), position=position)
         ActionCompanyWorkflowFactory(action_company=action_company, workflow=WorkflowFactory(company=company))
     engagement = engagement_on(action_company)
 
+    # The configuration version, then the workflows.
+    with django_assert_num_queries(2):
+        assert len(workflows_for_engagement(engagement=engagement)) == 6
     with django_assert_num_queries(1):
         assert len(workflows_for_engagement(engagement=engagement)) == 6
+    # A new link is a configuration change: the next engagement reads the workflows again.
+    ActionCompanyWorkflowFactory(action_company=action_company, workflow=WorkflowFactory(company=company))
+    with django_assert_num_queries(2):
+        assert len(workflows_for_engagement(engagement=engagement)) == 7

@@ -10,7 +10,7 @@ from ..choices import DeliveryStatus
 from ..event_types import DELIVERY_DEAD, LEAD_CREATED, LEAD_ERASED, LEAD_UPDATED, engagement_event_type
 from ..models import Delivery
 from ..payloads import delivery_dead_payload, lead_erased_payload, lead_payload
-from ..selectors import deliveries_due_ids, workflows_for_engagement, workflows_for_event
+from ..selectors import deliveries_due_ids, workflow_ids_for_engagement, workflows_for_event
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +24,8 @@ def engagement_fanout(*, engagement) -> list[Delivery]:
     Their first attempt is queued when that transaction commits; if it rolls back there is nothing to
     send, and if the queueing is lost the sweeper finds the deliveries anyway.
     """
-    workflows = workflows_for_engagement(engagement=engagement)
-    if not workflows:
+    workflow_ids = workflow_ids_for_engagement(engagement=engagement)
+    if not workflow_ids:
         return []
     now = timezone.now()
     event_type = engagement_event_type(engagement.stage)
@@ -33,14 +33,14 @@ def engagement_fanout(*, engagement) -> list[Delivery]:
         [
             Delivery(
                 company_id=engagement.company_id,
-                workflow=workflow,
+                workflow_id=workflow_id,
                 event_type=event_type,
                 engagement=engagement,
                 lead_id=engagement.lead_id,
                 next_attempt_at=now,
                 enqueued_at=now,
             )
-            for workflow in workflows
+            for workflow_id in workflow_ids
         ]
     )
 
