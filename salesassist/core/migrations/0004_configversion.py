@@ -10,7 +10,7 @@ def create_row(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0002_heartbeat_schedule"),
+        ("core", "0003_partition_schedule"),
     ]
 
     operations = [
