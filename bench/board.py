@@ -298,8 +298,9 @@ def run(args) -> tuple[float, float]:
     for label, filters in plans.items():
         print(f"plan of the big board's first page, {label}:")
         print(explain(lead_board(action_company=actions["big"], **filters)[: args.page_size + 1]))
-    print("plans of the big funnel, weekly in Paris:")
-    print(explain_funnel(actions["big"], {"since": since, "bucket": "week", "tz": "Europe/Paris"}))
+    for label, query in list(FUNNELS.items())[1:]:
+        print(f"plans of the big funnel, {label}:")
+        print(explain_funnel(actions["big"], {**query, "since": since}))
     return worst, slowest
 
 
