@@ -1,13 +1,27 @@
 """Read queries of the action engine domain."""
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django_hosts.resolvers import reverse
@@ -297,6 +311,66 @@ def _overall_conversion(stages: list[dict]) -> float | None:
     return round(stages[-1]["leads"] / first, 4) if first else None
 
 
+def _bucket_first_day(day: date, bucket: FunnelBucket) -> date:
+    if bucket == FunnelBucket.WEEK:
+        return day - timedelta(days=day.weekday())
+    if bucket == FunnelBucket.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket_day(day: date, bucket: FunnelBucket) -> date:
+    if bucket == FunnelBucket.MONTH:
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day + timedelta(days=7 if bucket == FunnelBucket.WEEK else 1)
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of `day` in `zone`: its midnight (the first one, if the clocks go back over it) or, if
+    the clocks skip midnight, the instant they change."""
+    midnight = datetime.combine(day, time.min, tzinfo=zone)
+    if midnight.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == midnight.replace(tzinfo=None):
+        return midnight.astimezone(UTC)
+    # Skipped: read with the offset after the change it is before the day, with the one before it is in it.
+    before, after = midnight.replace(fold=1).astimezone(UTC), midnight.astimezone(UTC)
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        before, after = (before, middle) if middle.astimezone(zone).date() >= day else (middle, after)
+    return after
+
+
+def _bucket_bounds(first: datetime, last: datetime, bucket: FunnelBucket, zone: ZoneInfo) -> tuple[list, list]:
+    """The starts and ends of the buckets that cover first..last, each from the first instant of its first day."""
+    days = [_bucket_first_day(first.astimezone(zone).date(), bucket)]
+    while days[-1] <= last.astimezone(zone).date():
+        days.append(_next_bucket_day(days[-1], bucket))
+    instants = [_day_start(day, zone) for day in days]
+    return instants[:-1], instants[1:]
+
+
+def _funnel_buckets_postgresql(states: QuerySet, aggregates: dict, split: bool, bounds: tuple[list, list]) -> list:
+    """The bucket rows, one index range scan per bucket (LATERAL): the leads are never sorted by their bucket,
+    which grouping by the truncated local time would do, and each bucket's medians sort only its own leads."""
+    lower = RawSQL("bucket.lo", (), output_field=DateTimeField())
+    upper = RawSQL("bucket.hi", (), output_field=DateTimeField())
+    per_bucket = (
+        states.filter(first_engaged_at__gte=lower, first_engaged_at__lt=upper)
+        .order_by()
+        .values(*(["utm_source"] if split else []), start=lower)
+        .annotate(**aggregates)
+    )
+    sql, params = per_bucket.query.sql_with_params()
+    order = "per_bucket.start, per_bucket.utm_source" if split else "per_bucket.start"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT per_bucket.* FROM unnest(%s::timestamptz[], %s::timestamptz[]) AS bucket(lo, hi) "
+            f"CROSS JOIN LATERAL ({sql}) AS per_bucket ORDER BY {order}",
+            [*bounds, *params],
+        )
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
 def action_company_funnel(
     *,
     action_company: ActionCompany,
@@ -317,7 +391,7 @@ def action_company_funnel(
     from a stage to the next is over the leads with both stage times recorded. `owner` is the lead owner's
     username, `source` the lead's source, `utm_source` the state's first-touch utm_source.
 
-    `bucket` (day, week, month) cuts the range by that start time in the time zone `tz` (default
+    `bucket` (day, week, month) cuts the range by that start's local date in the time zone `tz` (default
     TIME_ZONE), and `split_by_utm_source` by utm_source as well: then `buckets` lists each non-empty
     bucket (and source). One query for the totals, one more for the buckets, whatever the number of leads.
     """
@@ -333,13 +407,19 @@ def action_company_funnel(
         states = states.filter(lead__source=source)
     if utm_source is not None:
         states = states.filter(utm_source=utm_source)
+    # Counted over stage_rank (never null) rather than the primary key: the funnel's covering index has it.
     aggregates = {}
     for rank, stage in enumerate(spec.pipeline):
-        aggregates[f"reached_{rank}"] = Count("id", filter=Q(stage_rank__gte=rank))
+        aggregates[f"reached_{rank}"] = Count("stage_rank", filter=Q(stage_rank__gte=rank) if rank else None)
         if rank:
             later, earlier = F(STAGE_TIME_FIELDS[stage]), F(STAGE_TIME_FIELDS[spec.pipeline[rank - 1]])
             aggregates[f"median_{rank}"] = Median(ExpressionWrapper(later - earlier, output_field=DurationField()))
-    funnel_stages = _funnel_stages(spec, states.aggregate(**aggregates))
+    bucketed = bucket is not None
+    # The first and last start give the buckets' range (the PostgreSQL query below needs it).
+    totals = states.aggregate(
+        **aggregates, **({"first": Min("first_engaged_at"), "last": Max("first_engaged_at")} if bucketed else {})
+    )
+    funnel_stages = _funnel_stages(spec, totals)
     funnel = {
         "action": str(action_company.uuid),
         "since": since,
@@ -347,21 +427,28 @@ def action_company_funnel(
         "stages": funnel_stages,
         "overall_conversion": _overall_conversion(funnel_stages),
     }
-    if bucket is None and not split_by_utm_source:
+    if not bucketed and not split_by_utm_source:
         return funnel
     zone = ZoneInfo(tz or settings.TIME_ZONE)
-    groups = {}
-    if bucket is not None:
-        groups["start"] = _TRUNCATE[FunnelBucket(bucket)]("first_engaged_at", tzinfo=zone)
-    grouped = states.order_by().annotate(**groups).values(*groups, *(["utm_source"] if split_by_utm_source else []))
-    rows = grouped.annotate(**aggregates).order_by(*groups, *(["utm_source"] if split_by_utm_source else []))
+    split = ["utm_source"] if split_by_utm_source else []
+    if not bucketed:
+        rows = states.order_by().values(*split).annotate(**aggregates).order_by(*split)
+    elif totals["first"] is None:
+        rows = []
+    elif connection.vendor == "postgresql":
+        bounds = _bucket_bounds(totals["first"], totals["last"], FunnelBucket(bucket), zone)
+        rows = _funnel_buckets_postgresql(states, aggregates, split_by_utm_source, bounds)
+    else:
+        start = _TRUNCATE[FunnelBucket(bucket)]("first_engaged_at", tzinfo=zone)
+        rows = states.order_by().annotate(start=start).values("start", *split).annotate(**aggregates)
+        rows = rows.order_by("start", *split)
     buckets = []
     for row in rows:
         stages = _funnel_stages(spec, row)
-        start = row.get("start")
+        day = None if row.get("start") is None else row["start"].astimezone(zone).date()
         entry = {
-            "start": start,
-            "day": None if start is None else start.astimezone(zone).date(),
+            "start": None if day is None else _day_start(day, zone),
+            "day": day,
             "stages": stages,
             "overall_conversion": _overall_conversion(stages),
         }

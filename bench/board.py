@@ -117,12 +117,12 @@ WITH numbered AS (
 )
 INSERT INTO action_engine_leadactionstate (
     company_id, action_company_id, lead_id, stage, stage_rank, sent_at, opened_at, submitted_at,
-    first_engaged_at, last_engaged_at, engagement_count, utm_source
+    first_engaged_at, last_engaged_at, engagement_count, utm_source, previous_stage, last_fingerprint
 )
 SELECT %(company)s, %(action)s, lead_id, (ARRAY['sent', 'opened', 'submitted'])[1 + rank], rank, sent,
        CASE WHEN rank >= 1 THEN LEAST(opened, now()) END, CASE WHEN rank >= 2 THEN LEAST(submitted, now()) END,
        sent, LEAST(CASE rank WHEN 0 THEN sent WHEN 1 THEN opened ELSE submitted END, now()), rank + 1,
-       (ARRAY['newsletter', 'ads', 'partner', ''])[1 + g %% 4]
+       (ARRAY['newsletter', 'ads', 'partner', ''])[1 + g %% 4], (ARRAY['', 'sent', 'opened'])[1 + rank], ''
 FROM staged
 """
 
@@ -298,8 +298,9 @@ def run(args) -> tuple[float, float]:
     for label, filters in plans.items():
         print(f"plan of the big board's first page, {label}:")
         print(explain(lead_board(action_company=actions["big"], **filters)[: args.page_size + 1]))
-    print("plans of the big funnel, weekly in Paris:")
-    print(explain_funnel(actions["big"], {"since": since, "bucket": "week", "tz": "Europe/Paris"}))
+    for label, query in list(FUNNELS.items())[1:]:
+        print(f"plans of the big funnel, {label}:")
+        print(explain_funnel(actions["big"], {**query, "since": since}))
     return worst, slowest
 
 

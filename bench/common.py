@@ -52,7 +52,8 @@ def app_env(database_url: str, port: int) -> dict:
     return env
 
 
-def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
+    """`workers` processes of `threads` threads each: sync workers for 1, else gthread (as deploy/gunicorn.conf.py)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -64,7 +65,9 @@ def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
             "--workers",
             str(workers),
             "--worker-class",
-            "sync",
+            "sync" if threads == 1 else "gthread",
+            "--threads",
+            str(threads),
             "--log-level",
             "warning",
             "--timeout",

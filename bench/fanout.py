@@ -16,8 +16,9 @@ one company action with W webhook workflows, then:
            was answered 200.
 
   --rate N --duration S   instead of the above: an open loop. N engagements a second for S seconds are
-           posted to the real API (POST /v1/public/engagements, gunicorn), each at its own time whether
-           or not earlier ones were answered (a late one is sent late; the schedule never slips), each
+           posted to the real API (POST /v1/public/engagements, gunicorn as deployed: 3 gthread workers of 4
+           threads), each at its own time whether or not earlier ones were answered (a late one is sent
+           late; the schedule never slips), each
            fanning out to the W webhook workflows, delivered by `manage.py worker`. Prints p50/p99/max
            committed -> received (committed: the Delivery row's created_at, written in the engagement's
            transaction just before its commit, so slightly early: the figures are upper bounds), lost and
@@ -101,7 +102,10 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0, help="engagements per second, open loop (see above)")
     parser.add_argument("--duration", type=float, default=30, help="seconds of --rate")
     parser.add_argument("--clients", type=int, default=32, help="--rate: threads posting engagements")
-    parser.add_argument("--web-workers", type=int, default=3, help="--rate: gunicorn sync workers")
+    parser.add_argument("--web-workers", type=int, default=3, help="--rate: gunicorn worker processes")
+    # As deployed (deploy/gunicorn.conf.py: 3 gthread workers of 4 threads): sync workers answer 3 requests at a
+    # time, and while each waits on PostgreSQL the CPU it could use goes idle.
+    parser.add_argument("--web-threads", type=int, default=4, help="--rate: threads per gunicorn worker (1: sync)")
     parser.add_argument("--port", type=int, default=0, help="--rate: gunicorn's port (default: a free one)")
     parser.add_argument("--sink-port", type=int, default=0, help="the sink's port (default: a free one)")
     args = parser.parse_args()
@@ -240,9 +244,9 @@ def main() -> int:
         port = args.port or free_port()
         web_env = {**app_env(database_url, port), "Q_BROKER_URL": env["Q_BROKER_URL"]}
         print(f"{broker} broker, open loop: {args.rate:g} engagements/s for {args.duration:g} s x {args.workflows} "
-              f"workflows = {count * args.workflows} deliveries; gunicorn {args.web_workers} workers, worker "
+              f"workflows = {count * args.workflows} deliveries; gunicorn {args.web_workers} workers x {args.web_threads} threads, worker "
               f"{args.workers} processes, poll {poll} s; {os.cpu_count()} cores shared by everything")
-        gunicorn = start_gunicorn(web_env, port, args.web_workers)
+        gunicorn = start_gunicorn(web_env, port, args.web_workers, args.web_threads)
         try:
             with Cluster(env, log):
                 time.sleep(2)

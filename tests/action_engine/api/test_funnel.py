@@ -72,6 +72,31 @@ def test_daily_buckets_in_a_time_zone(action_engine_api, forms_action):
     assert in_paris["buckets"][0]["overall_conversion"] == 0.0
 
 
+def test_buckets_follow_the_local_calendar_across_clock_changes(action_engine_api, forms_action):
+    # Havana skips its midnight in spring (00:00 -> 01:00, 8 March 2026) and has two in autumn (01:00 -> 00:00,
+    # 1 November): a day starts at its first instant, and a lead belongs to the day of its local date.
+    for at in ("2026-03-08T04:59:59", "2026-03-08T05:00:00", "2026-11-01T03:59:59", "2026-11-01T04:30:00"):
+        started(forms_action, "sent", datetime.fromisoformat(at).replace(tzinfo=UTC))
+    # 04:30 UTC is 00:30 on 1 November before the clocks go back (and 05:30 the second 00:30, that day too).
+    started(forms_action, "sent", datetime(2026, 11, 1, 5, 30, tzinfo=UTC))
+    days = funnel(action_engine_api, forms_action, bucket="day", tz="America/Havana")["buckets"]
+    assert [(b["start"], b["day"], counts(b["stages"])) for b in days] == [
+        ("2026-03-07T05:00:00Z", "2026-03-07", [1, 0, 0]),
+        ("2026-03-08T05:00:00Z", "2026-03-08", [1, 0, 0]),
+        ("2026-10-31T04:00:00Z", "2026-10-31", [1, 0, 0]),
+        ("2026-11-01T04:00:00Z", "2026-11-01", [2, 0, 0]),
+    ]
+    # Paris changes in the night of 25 October: that week is 169 hours long and starts at UTC+2, the next at UTC+1.
+    started(forms_action, "sent", datetime(2026, 10, 25, 22, 59, 59, tzinfo=UTC))  # Sunday 23:59:59 in Paris
+    started(forms_action, "sent", datetime(2026, 10, 25, 23, tzinfo=UTC))  # Monday 00:00
+    query = {"bucket": "week", "tz": "Europe/Paris", "since": "2026-10-01", "until": "2026-10-30"}
+    weeks = funnel(action_engine_api, forms_action, **query)["buckets"]
+    assert [(b["start"], counts(b["stages"])) for b in weeks] == [
+        ("2026-10-18T22:00:00Z", [1, 0, 0]),
+        ("2026-10-25T23:00:00Z", [1, 0, 0]),
+    ]
+
+
 def test_weekly_and_monthly_buckets(action_engine_api, forms_action):
     started(forms_action, "sent", datetime(2026, 3, 1, 12, tzinfo=UTC))  # a Sunday
     started(forms_action, "sent", datetime(2026, 3, 2, 12, tzinfo=UTC))  # the Monday after
