@@ -16,12 +16,12 @@ from crm.services import lead_unsubscribe_token
 from salesassist.hosts import CRM_API
 from tests.action_engine.public_fixtures import forms_action, lead  # noqa: F401
 from tests.crm.factories import LeadFactory
+from tests.processes import free_port
 
-# The SMTP server's fixed ports: this file's tests run in one test process (pytest-xdist).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("smtp-ports")]
+pytestmark = pytest.mark.django_db
 
-SMTP_PORT = 18710
-CLOSED_PORT = 18711  # nothing listens there: the email server "is down"
+SMTP_PORT = free_port()
+CLOSED_PORT = free_port()  # nothing listens there: the email server "is down"
 
 
 def share(client, action_company, lead, **extra):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 DEV = str(ROOT / "dev")
-RUN_PORT = 18753
-# Fixed ports (this one, and the one a test's .env names): this file's tests run in one test process (pytest-xdist).
-pytestmark = pytest.mark.xdist_group("dev-script-ports")
+RUN_PORT = free_port()
 # What the test process itself was given (pytest-env, CI's DATABASE_URL): a newcomer's shell has none of it.
 NOT_INHERITED = ("DATABASE_URL", "PARENT_HOST", "PORT", "DEBUG", "SECRET_KEY", "ENV_FILE")
 
