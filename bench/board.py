@@ -18,16 +18,17 @@ Then, through the whole Django stack (the test client, a real API key), `--reps`
 and prints EXPLAIN ANALYZE of the queries. The database is dropped at the end unless --keep.
 """
 import argparse
-import os
 import statistics
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from common import bench_database_drop, in_process_database  # noqa: E402  (bench/ is on sys.path)
 
 BOARD_FILTERS = {
     "all": {},
@@ -55,42 +56,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _admin_connection():
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(os.environ["BENCH_SERVER_URL"])
-    return psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    )
-
-
-def prepare_database(args) -> None:
-    """Point DATABASE_URL at a new, empty benchmark database."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        sys.exit("DATABASE_URL must point at PostgreSQL (postgres://user@host:port/any-database).")
-    os.environ["BENCH_SERVER_URL"] = url
-    with _admin_connection() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db_name}"')
-    os.environ["DATABASE_URL"] = urlsplit(url)._replace(path=f"/{args.db_name}").geturl()
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesassist.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-
 def drop_database(args) -> None:
     from django.db import connections
 
     connections.close_all()
-    with _admin_connection() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+    bench_database_drop(args.server_url, args.db_name)
 
 
 # One statement per action: the leads, then their states; rank 0 (sent) for half, 1 (opened) for 30%, 2
@@ -235,7 +205,7 @@ def explain_funnel(action_company, query: dict) -> str:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    prepare_database(args)
+    args.server_url, _ = in_process_database(args.db_name)
     import django
 
     django.setup()

@@ -14,16 +14,41 @@ ROOT = Path(__file__).resolve().parent.parent
 API_HOST = "api.action-engine.localhost"
 
 
-def bench_database_url(server_url: str, name: str) -> str:
-    """Create (drop first) the benchmark's own database on the server of DATABASE_URL."""
+def _server_connection(server_url: str):
     import psycopg
 
     parts = urlsplit(server_url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
+    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+
+
+def bench_database_url(server_url: str, name: str) -> str:
+    """Create (drop first) the benchmark's own database on the server of DATABASE_URL."""
+    with _server_connection(server_url) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+def bench_database_drop(server_url: str, name: str) -> None:
+    with _server_connection(server_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def in_process_database(name: str) -> tuple[str, str]:
+    """For a benchmark that runs Django in its own process: a new, empty database `name` on the PostgreSQL
+    server of DATABASE_URL (127.0.0.1 only), and this process's environment pointed at it. Answers the server's
+    URL (to drop the database afterwards) and the database's."""
+    server_url = os.environ.get("DATABASE_URL", "")
+    if not server_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        sys.exit("DATABASE_URL must point at PostgreSQL (postgres://user@host:port/any-database).")
+    if urlsplit(server_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit("The benchmark only talks to 127.0.0.1.")
+    database_url = bench_database_url(server_url, name)
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesassist.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    return server_url, database_url
 
 
 def free_port() -> int:

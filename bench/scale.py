@@ -32,14 +32,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 BENCH_DIR = Path(__file__).resolve().parent
 BASE_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BENCH_DIR))
 
-from common import app_env, free_port, gunicorn_stop, start_gunicorn
+from common import app_env, bench_database_drop, free_port, gunicorn_stop, in_process_database, start_gunicorn
 from engagements import merged, run_phase
 
 BIG_TABLES = (
@@ -66,39 +66,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--db-name", default="salesassist_bench_scale")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     return parser.parse_args(argv)
-
-
-def _admin_connection():
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(os.environ["BENCH_SERVER_URL"])
-    return psycopg.connect(
-        dbname="postgres",
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        autocommit=True,
-    )
-
-
-def prepare_database(args) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        sys.exit("DATABASE_URL must point at PostgreSQL (postgres://user@host:port/any-database).")
-    if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit("The benchmark only talks to 127.0.0.1.")
-    os.environ["BENCH_SERVER_URL"] = url
-    with _admin_connection() as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db_name}"')
-    bench_url = urlsplit(url)._replace(path=f"/{args.db_name}").geturl()
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesassist.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    return bench_url
 
 
 def setup_company() -> dict:
@@ -563,7 +530,7 @@ def main(argv=None) -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     if sizes != sorted(sizes) or sizes[0] < 1000:
         sys.exit("--sizes: ascending engagement counts of 1000 or more.")
-    bench_url = prepare_database(args)
+    server_url, bench_url = in_process_database(args.db_name)
     import django
 
     django.setup()
@@ -605,8 +572,7 @@ def main(argv=None) -> None:
             from django.db import connections
 
             connections.close_all()
-            with _admin_connection() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+            bench_database_drop(server_url, args.db_name)
     print(f"cpus={os.cpu_count()} gunicorn workers={args.workers} ingest clients={args.clients}")
 
 
