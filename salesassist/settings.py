@@ -314,6 +314,8 @@ PUBLIC_THROTTLE_RATES = {
 ENGAGEMENT_DEDUPE_SECONDS = env.int("ENGAGEMENT_DEDUPE_SECONDS", default=10)
 # Bodies above this are refused with 413 before they are parsed (Django's own limit for request.body).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
+# A bulk lead import (POST api.crm/v1/leads/import) may be larger: its 10,000 rows at up to ~1.6 KB each.
+LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=16 * 1024 * 1024)
 # Only the benchmark sets this: it adds an endpoint that does one INSERT, to compare against.
 BENCH_BASELINE_ENDPOINT = env.bool("BENCH_BASELINE_ENDPOINT", default=False)
 

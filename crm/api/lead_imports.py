@@ -1,4 +1,5 @@
 """Leads in bulk on the CRM API: an upload of CSV or JSON lines, stored first, imported row by row."""
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -13,7 +14,7 @@ from salesassist.core.api import UuidField
 from salesassist.core.errors import problem_response, problem_responses
 from salesassist.core.exceptions import InvalidInput
 from salesassist.core.parsers import CsvParser, JsonLinesParser
-from salesassist.core.throttling import client_ip
+from salesassist.core.throttling import body_within_limit, client_ip
 from salesassist.core.uuids import CANONICAL_UUID_MESSAGE, canonical_uuid
 
 ROW_OUTCOMES = ("created", "updated", "unchanged", "error")
@@ -103,7 +104,7 @@ class LeadImportView(APIView):
                 401,
                 _400="The body is not CSV or JSON lines, or `receiver` is not a lead receiver of the company.",
                 _403="The key is read-only, or does not belong to an active company.",
-                _413="The body is too large.",
+                _413="The body is larger than LEAD_IMPORT_MAX_BYTES (16 MB by default).",
                 _415="The body is neither text/csv nor application/x-ndjson.",
                 _422=f"More than {LEAD_IMPORT_MAX_ROWS} rows.",
             ),
@@ -111,7 +112,8 @@ class LeadImportView(APIView):
     )
     def post(self, request):
         media_type = (request.content_type or "").split(";")[0].strip().lower()
-        if not media_type and not request._request.body:
+        raw = body_within_limit(request, limit=settings.LEAD_IMPORT_MAX_BYTES)
+        if not media_type and not raw:
             raise InvalidInput("The body is empty: send CSV or JSON lines.", errors={"body": ["This field is required."]})
         if media_type not in LEAD_IMPORT_CONTENT_TYPES:
             raise UnsupportedMediaType(media_type)
@@ -125,7 +127,6 @@ class LeadImportView(APIView):
             receiver = LeadReceiver.objects.filter(company=company, uuid=receiver_uuid).first()
             if receiver is None:
                 raise InvalidInput("No such lead receiver.", errors={"receiver": ["Not a lead receiver of this company."]})
-        raw = request._request.body
         lead_import = lead_import_store(
             company=company,
             receiver=receiver,

@@ -190,21 +190,30 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def body_within_limit(request) -> bytes:
-    """The raw body, or PayloadTooLarge above DATA_UPLOAD_MAX_MEMORY_SIZE.
+def body_within_limit(request, *, limit: int | None = None) -> bytes:
+    """The raw body, or PayloadTooLarge above `limit` (default: DATA_UPLOAD_MAX_MEMORY_SIZE).
 
     DRF reads the body as a stream, which skips Django's own limit; reading `body` here applies it
-    (and a Content-Length above it is refused before a byte is read).
+    (and a Content-Length above it is refused before a byte is read). An endpoint made for larger uploads (a
+    bulk import) passes its own, higher limit: the stream is then read here, bounded by it.
     """
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = django_limit if limit is None else limit
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if limit is not None and declared > limit:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    django_request = request._request
+    if limit is not None and django_limit is not None and limit > django_limit and not django_request._read_started:
+        body = django_request.read(limit + 1)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        django_request._body = body  # what `request.body` answers from now on, as Django itself keeps it
+        return body
     try:
-        return request._request.body
+        return django_request.body
     except RequestDataTooBig as exc:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.") from exc
 

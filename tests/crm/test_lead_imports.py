@@ -82,6 +82,20 @@ def test_many_rows_in_one_call(crm_api, company):
     assert Lead.objects.count() == 500
 
 
+def test_an_upload_may_be_larger_than_other_requests_up_to_its_own_limit(crm_api, company, settings):
+    text = "email\n" + "".join(f"lead{n}@example.com\n" for n in range(200))  # about 4 KB
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    settings.LEAD_IMPORT_MAX_BYTES = 8 * 1024
+    response = post_csv(crm_api, text)
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 200
+
+    settings.LEAD_IMPORT_MAX_BYTES = 2 * 1024
+    too_large = post_csv(crm_api, text.replace("lead", "other"))
+    assert too_large.status_code == 413 and too_large["Content-Type"] == "application/problem+json"
+    assert not Lead.objects.filter(email__startswith="other").exists()
+
+
 def test_bad_uploads_are_refused(crm_api, read_only_key, other_company):
     assert crm_api.post(URL, data="{}", content_type="application/json").status_code == 415
     assert crm_api.post(URL, data="{bad\n", content_type="application/x-ndjson").status_code == 400
