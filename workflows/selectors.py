@@ -84,16 +84,29 @@ def workflows_for_engagement(*, engagement) -> list[Workflow]:
     return [model_graph_copy(workflow) for workflow in _matching(engagement)]
 
 
+def _event_workflows_load(key) -> tuple[Workflow, ...]:
+    company_id, event = key
+    workflows = Workflow.objects.filter(company_id=company_id, is_active=True, paused_at__isnull=True)
+    return tuple(workflow for workflow in workflows.order_by("created_at", "id") if event in workflow.events)
+
+
+# A company's usable workflows subscribed to a non-engagement event type: read for every lead written (an
+# import writes thousands in one request), so cached per process like the engagement ones. Never handed out.
+_event_workflows = ConfigCache(_event_workflows_load)
+
+
 def workflows_for_event(*, company_id: int, event: str, exclude_workflow_id: int | None = None) -> list[Workflow]:
-    """The company's own active workflows that subscribe to a non-engagement event type, oldest first.
+    """The company's own active workflows that subscribe to a non-engagement event type, oldest first (the
+    caller's own copies, as cached).
 
     Global workflows reach companies only through the actions they are linked to, so never through these events.
     Subscriptions are matched in Python: a company has a handful of workflows, and SQLite has no JSON containment.
     """
-    workflows = Workflow.objects.filter(company_id=company_id, is_active=True, paused_at__isnull=True)
-    if exclude_workflow_id is not None:
-        workflows = workflows.exclude(pk=exclude_workflow_id)
-    return [workflow for workflow in workflows.order_by("created_at", "id") if event in workflow.events]
+    return [
+        model_graph_copy(workflow)
+        for workflow in _event_workflows.get((company_id, event))
+        if workflow.pk != exclude_workflow_id
+    ]
 
 
 def sendable_workflow_ids() -> QuerySet:

@@ -12,7 +12,7 @@ from salesassist.core.parsers import json_loads_bounded
 
 from ..errors import CrmError
 from ..models import Company, Lead, LeadImport, LeadReceiver
-from .lead_receivers import LeadUpserted, lead_payload_upsert
+from .lead_receivers import LeadPayloadFields, LeadUpserted, lead_matches_load, lead_payload_fields, lead_upsert
 
 LEAD_IMPORT_MAX_ROWS = 10_000
 LEAD_IMPORT_CSV = "text/csv"
@@ -77,12 +77,30 @@ def _rows(*, content_type: str, body: str) -> list:
     return rows
 
 
-def _row_import(*, mapping: LeadReceiver, number: int, row) -> LeadImportRow:
+def _row_fields(*, mapping: LeadReceiver, number: int, row) -> LeadPayloadFields | LeadImportRow:
+    """The row mapped and checked, or its error."""
+    try:
+        return lead_payload_fields(receiver=mapping, payload=row)
+    except DomainError as error:
+        return _row_error(number, error)
+
+
+def _row_error(number: int, error: DomainError) -> LeadImportRow:
+    return LeadImportRow(row=number, outcome=ROW_ERROR, problems=error.errors or {"row": [error.detail]})
+
+
+def _row_import(*, mapping: LeadReceiver, number: int, mapped: LeadPayloadFields, matches) -> LeadImportRow:
     try:
         with transaction.atomic():
-            lead, upserted = lead_payload_upsert(receiver=mapping, payload=row)
+            lead, upserted = lead_upsert(
+                receiver=mapping,
+                fields=mapped.fields,
+                custom=mapped.custom,
+                defaulted=mapped.defaulted,
+                matches=matches,
+            )
     except DomainError as error:
-        return LeadImportRow(row=number, outcome=ROW_ERROR, problems=error.errors or {"row": [error.detail]})
+        return _row_error(number, error)
     return LeadImportRow(row=number, outcome=upserted, lead=lead)
 
 
@@ -95,7 +113,20 @@ def _lead_import_rows(*, lead_import: LeadImport, mapping: LeadReceiver) -> list
         )
     # All rows or none: a crash half-way leaves the upload "received", to be replayed whole.
     with transaction.atomic():
-        return [_row_import(mapping=mapping, number=number, row=row) for number, row in enumerate(rows, start=1)]
+        mapped = [_row_fields(mapping=mapping, number=number, row=row) for number, row in enumerate(rows, start=1)]
+        fields = [row.fields for row in mapped if isinstance(row, LeadPayloadFields)]
+        # Every row's lead looked up (and locked) at once, not a lookup a row: the rows then find each other too.
+        matches = lead_matches_load(
+            company_id=lead_import.company_id,
+            emails=[row.get("email") for row in fields],
+            phones=[row.get("phone") for row in fields],
+        )
+        return [
+            row
+            if isinstance(row, LeadImportRow)
+            else _row_import(mapping=mapping, number=number, mapped=row, matches=matches)
+            for number, row in enumerate(mapped, start=1)
+        ]
 
 
 def _counts(rows: list[LeadImportRow]) -> dict:

@@ -1,11 +1,13 @@
 """Lead receivers: inbound URLs where third parties post leads (optionally signed: the kernel's inbound pipeline
 checks the signature before a call is stored), and turning each stored call into a lead."""
+import copy
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from salesassist.core.dotpath import dot_path_get, dot_path_leaves
 from salesassist.core.exceptions import Conflict, DomainError, InvalidInput, NotFound
@@ -181,16 +183,45 @@ def _lead_fields_clean(fields: dict) -> dict:
     return clean
 
 
+class LeadMatches:
+    """Alive leads of one company by normalized email and by normalized phone: whom a lead with this email or
+    phone is. Loaded (and locked) at once for many rows by `lead_matches_load`; an import adds the leads it
+    makes and changes, so a later row finds them."""
+
+    def __init__(self, leads=()):
+        self._by_email: dict[str, Lead] = {}
+        self._by_phone: dict[str, Lead] = {}
+        for lead in leads:
+            self.add(lead)
+
+    def add(self, lead: Lead) -> None:
+        if lead.email_normalized:
+            self._by_email[lead.email_normalized] = lead
+        if lead.phone_normalized:
+            self._by_phone[lead.phone_normalized] = lead
+
+    def find(self, *, email: str, phone: str) -> Lead | None:
+        """The lead with this email, else with this phone (email wins when they differ)."""
+        lead = self._by_email.get(normalize_email(email)) if email else None
+        if lead is None and phone:
+            lead = self._by_phone.get(normalize_phone(phone))
+        return lead
+
+
+def lead_matches_load(*, company_id: int, emails, phones) -> LeadMatches:
+    """The company's alive leads with any of these emails or phones (normalized here), locked: one statement
+    however many rows ask."""
+    emails = {normalize_email(email) for email in emails if email}
+    phones = {normalize_phone(phone) for phone in phones if phone}
+    if not emails and not phones:
+        return LeadMatches()
+    wanted = Q(email_normalized__in=emails) | Q(phone_normalized__in=phones)
+    return LeadMatches(Lead.objects.select_for_update().filter(wanted, company_id=company_id).order_by("pk"))
+
+
 def _lead_match(*, company_id: int, email: str, phone: str) -> Lead | None:
     """The alive lead with this normalized email, else this phone (email wins when they differ)."""
-    alive = Lead.objects.select_for_update().filter(company_id=company_id)
-    if email:
-        lead = alive.filter(email_normalized=normalize_email(email)).first()
-        if lead is not None:
-            return lead
-    if phone:
-        return alive.filter(phone_normalized=normalize_phone(phone)).first()
-    return None
+    return lead_matches_load(company_id=company_id, emails=[email], phones=[phone]).find(email=email, phone=phone)
 
 
 def _lead_merge(
@@ -229,21 +260,34 @@ class LeadUpserted(StrEnum):
 
 
 def lead_upsert(
-    *, receiver: LeadReceiver, fields: dict, custom: dict, defaulted: frozenset = frozenset()
+    *,
+    receiver: LeadReceiver,
+    fields: dict,
+    custom: dict,
+    defaulted: frozenset = frozenset(),
+    matches: LeadMatches | None = None,
 ) -> tuple[Lead, LeadUpserted]:
     """Create the lead, or update the company's lead with the same normalized email or phone (where
-    the `defaulted` fields, the template's defaults, only fill empty ones).
+    the `defaulted` fields, the template's defaults, only fill empty ones). Many rows at once (an import) pass
+    `matches`, loaded for all of them; the lead made or changed is added to it.
 
     The unique constraints on the normalized columns decide when two calls race: the loser finds
     the winner's lead and updates it.
     """
+    email, phone = fields.get("email"), fields.get("phone")
 
     def merged(existing: Lead) -> tuple[Lead, LeadUpserted]:
+        if matches is not None:
+            # Merged into a copy: a row that fails after the merge leaves the shared match as the database has it.
+            existing = copy.copy(existing)
         lead, changed = _lead_merge(lead=existing, fields=fields, custom=custom, receiver=receiver, defaulted=defaulted)
         return lead, LeadUpserted.UPDATED if changed else LeadUpserted.UNCHANGED
 
-    with transaction.atomic():
-        existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
+    def upserted() -> tuple[Lead, LeadUpserted]:
+        if matches is not None:
+            existing = matches.find(email=email, phone=phone)
+        else:
+            existing = _lead_match(company_id=receiver.company_id, email=email, phone=phone)
         if existing is not None:
             return merged(existing)
         # A source in the post (or the template) wins over the receiver's own.
@@ -258,10 +302,16 @@ def lead_upsert(
             lead_save_emit(lead=lead, before=None)
             return lead, LeadUpserted.CREATED
         except IntegrityError:
-            existing = _lead_match(company_id=receiver.company_id, email=fields.get("email"), phone=fields.get("phone"))
+            existing = _lead_match(company_id=receiver.company_id, email=email, phone=phone)
             if existing is None:
                 raise
             return merged(existing)
+
+    with transaction.atomic():
+        lead, outcome = upserted()
+    if matches is not None:
+        matches.add(lead)
+    return lead, outcome
 
 
 def lead_receive_upsert(
@@ -272,14 +322,20 @@ def lead_receive_upsert(
     return lead, upserted != LeadUpserted.CREATED
 
 
-def lead_payload_upsert(*, receiver: LeadReceiver, payload) -> tuple[Lead, LeadUpserted]:
-    """Map a posted object by the receiver's template, check its fields, and create or update the lead."""
+@dataclass(frozen=True)
+class LeadPayloadFields:
+    """A posted object mapped by a receiver's template and checked: what `lead_upsert` takes."""
+
+    fields: dict
+    custom: dict
+    defaulted: frozenset
+
+
+def lead_payload_fields(*, receiver: LeadReceiver, payload) -> LeadPayloadFields:
+    """Map a posted object by the receiver's template and check its fields (InvalidInput otherwise)."""
     fields, defaulted, custom = lead_receiver_payload_map(receiver=receiver, payload=payload)
-    return lead_upsert(
-        receiver=receiver,
-        fields=_lead_fields_clean({**defaulted, **fields}),
-        custom=custom,
-        defaulted=frozenset(defaulted),
+    return LeadPayloadFields(
+        fields=_lead_fields_clean({**defaulted, **fields}), custom=custom, defaulted=frozenset(defaulted)
     )
 
 

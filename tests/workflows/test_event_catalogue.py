@@ -20,7 +20,7 @@ from tests.workflows.sink import Reply, Sink
 from workflows.choices import DeliveryStatus, WorkflowEvent
 from workflows.event_types import DELIVERY_DEAD, EVENT_TYPES, LEAD_CREATED, LEAD_ERASED, LEAD_UPDATED
 from workflows.models import Delivery
-from workflows.services import deliveries_attempt, workflow_test
+from workflows.services import deliveries_attempt, workflow_test, workflow_update
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("q_sync")]
 
@@ -128,6 +128,16 @@ def test_lead_events_reach_only_the_company_own_workflows(company, other_company
     WorkflowFactory(company=company, events=[WorkflowEvent.LEAD_CREATED], is_active=False)
     lead_create(company=company, email="y@example.com")
     assert list(Delivery.objects.values_list("workflow", flat=True)) == [own.pk]
+
+
+def test_a_workflow_made_or_stopped_is_seen_by_the_next_lead_event(company):
+    lead_create(company=company, email="first@example.com")  # the company's lead.created workflows: none, cached
+    workflow = WorkflowFactory(company=company, events=[WorkflowEvent.LEAD_CREATED])
+    lead_create(company=company, email="second@example.com")
+    assert Delivery.objects.filter(workflow=workflow).count() == 1
+    workflow_update(workflow=workflow, is_active=False)
+    lead_create(company=company, email="third@example.com")
+    assert Delivery.objects.filter(workflow=workflow).count() == 1
 
 
 def test_an_update_that_changes_nothing_is_no_event_and_names_only_what_changed(company):
