@@ -119,3 +119,25 @@ def gunicorn_stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def engagement_request(*, action: str, link: dict, number: int, key_prefix: str) -> tuple[str, dict, dict]:
+    """The public engagement request number `number` for a lead's link ({"lead", "visitor", "token"}): odd ones a
+    submitted form with a message, even ones an opened page, each with its own Idempotency-Key."""
+    body = {
+        "action": action,
+        "lead": link["lead"],
+        "visitor": link["visitor"],
+        "token": link["token"],
+        "stage": "submitted" if number % 2 else "opened",
+        "message": {"data": {"name": f"Lead {number}", "email": f"{key_prefix}{number}@bench.example"}}
+        if number % 2
+        else {},
+    }
+    return "/v1/public/engagements", body, {"Idempotency-Key": f"{key_prefix}-{number}"}
+
+
+def baseline_request(request: tuple[str, dict, dict], company_id: int) -> tuple[str, dict, dict]:
+    """The same body and headers, to the one-INSERT baseline endpoint (routed only with BENCH_BASELINE_ENDPOINT=1)."""
+    _, body, headers = request
+    return f"/v1/public/bench/baseline/{company_id}", body, headers

@@ -45,6 +45,8 @@ from urllib.parse import urlsplit
 
 import httpx
 from common import API_HOST, app_env, bench_database_url, free_port, start_gunicorn
+from common import baseline_request as common_baseline_request
+from common import engagement_request as common_engagement_request
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,21 +190,11 @@ def main() -> None:
 
         def engagement_request(number):
             lead = leads[number % len(leads)]
-            body = {
-                "action": seed["action"],
-                "lead": lead,
-                "visitor": links[lead]["visitor"],
-                "token": links[lead]["token"],
-                "stage": "submitted" if number % 2 else "opened",
-                "message": {"data": {"name": f"Lead {number}", "email": f"lead{number}@bench.example"}}
-                if number % 2
-                else {},
-            }
-            return "/v1/public/engagements", body, {"Idempotency-Key": f"bench-{number}"}
+            link = {"lead": lead, **links[lead]}
+            return common_engagement_request(action=seed["action"], link=link, number=number, key_prefix="bench")
 
         def baseline_request(number):
-            _, body, headers = engagement_request(number)
-            return f"/v1/public/bench/baseline/{seed['company_id']}", body, headers
+            return common_baseline_request(engagement_request(number), seed["company_id"])
 
         # Warm both paths (imports, connections, caches) before measuring.
         run_phase("warmup", port, baseline_request, args.clients, args.clients * 5, 10)

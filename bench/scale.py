@@ -40,6 +40,8 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BENCH_DIR))
 
 from common import app_env, bench_database_drop, free_port, gunicorn_stop, in_process_database, start_gunicorn
+from common import baseline_request as common_baseline_request
+from common import engagement_request as common_engagement_request
 from engagements import merged, run_phase
 
 BIG_TABLES = (
@@ -355,21 +357,10 @@ def measure_ingest(args, setup: dict, port: int, size: int) -> dict:
 
     def engagement_request(number):
         link = leads[number % len(leads)]
-        body = {
-            "action": action,
-            "lead": link["lead"],
-            "visitor": link["visitor"],
-            "token": link["token"],
-            "stage": "submitted" if number % 2 else "opened",
-            "message": {"data": {"name": f"Lead {number}", "email": f"live{number}@scale.example"}}
-            if number % 2
-            else {},
-        }
-        return "/v1/public/engagements", body, {"Idempotency-Key": f"scale-{size}-{number}"}
+        return common_engagement_request(action=action, link=link, number=number, key_prefix=f"scale-{size}")
 
     def baseline_request(number):
-        _, body, headers = engagement_request(number)
-        return f"/v1/public/bench/baseline/{setup['company'].pk}", body, headers
+        return common_baseline_request(engagement_request(number), setup["company"].pk)
 
     run_phase("warmup", port, lambda n: baseline_request(n + 9_000_000), args.clients, args.clients * 3, 5)
     run_phase("warmup", port, lambda n: engagement_request(n + 9_000_000), args.clients, args.clients * 3, 5)

@@ -29,11 +29,15 @@ class SoftDeleteQuerySet(models.QuerySet):
         return super().delete()
 
 
-class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
-    """The default manager: rows that are not soft-deleted."""
+class AliveRows:
+    """A manager mixin: only the rows that are not soft-deleted."""
 
     def get_queryset(self):
         return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class AliveManager(AliveRows, models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """The default manager: rows that are not soft-deleted."""
 
 
 class SoftDeleteModel(BaseModel):
@@ -155,9 +159,8 @@ class ConfigVersionedSoftDeleteQuerySet(ConfigVersionedQuerySet, SoftDeleteQuery
         return self._bumping(lambda: super(ConfigVersionedSoftDeleteQuerySet, self).hard_delete())
 
 
-class ConfigVersionedAliveManager(models.Manager.from_queryset(ConfigVersionedSoftDeleteQuerySet)):
-    def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
+class ConfigVersionedAliveManager(AliveRows, models.Manager.from_queryset(ConfigVersionedSoftDeleteQuerySet)):
+    """A configuration model's default manager: rows that are not soft-deleted."""
 
 
 class ConfigVersionedSoftDeleteModel(ConfigVersionedModel, SoftDeleteModel):
