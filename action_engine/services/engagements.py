@@ -103,10 +103,14 @@ def _replay_for_key(
     return _replayed(engagement)
 
 
-def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str, attribution: dict) -> Visitor:
-    """The lead's company's visitor with this uuid, created and linked to the lead when first seen;
-    Conflict if it is another lead's of the same company. The first attribution it carries becomes its
-    first touch, never overwritten (the row is locked, so two first requests at once keep one).
+def _visitor_upsert_sql(*, lead: Lead, visitor_uuid, user_agent: str, attribution: dict, now) -> tuple[str, list]:
+    """SQL and its parameters: the lead's company's visitor with this uuid, created and linked to the lead when
+    first seen, else linked and touched; it answers the visitor's id and first touch, or no row when the visitor
+    is another lead's of the same company (a Conflict for the caller). One statement on PostgreSQL and SQLite.
+
+    The first attribution the visitor carries becomes its first touch, never overwritten: the upsert locks the
+    row, so two first requests at once keep one. Its last_seen_at is refreshed at most once a minute, and
+    updated_at moves only when something did.
 
     Only the lead's company's visitors are looked at: a uuid that another company's visitor has is, here,
     a uuid not seen yet, and gets a new visitor of this company (Visitor.uuid is unique per company). So
@@ -115,46 +119,61 @@ def _visitor_for_lead(*, lead: Lead, visitor_uuid, user_agent: str, attribution:
     a company may turn tokens off and receivers carry none: this is what keeps that case from telling
     whether a uuid exists elsewhere.
     """
-    now = timezone.now()
-    visitors = Visitor.objects.select_for_update().filter(company_id=lead.company_id, uuid=visitor_uuid)
-    found = list(visitors.order_by()[:1])
-    visitor = found[0] if found else None
-    if visitor is None:
-        try:
-            with transaction.atomic():
-                return Visitor.objects.create(
-                    uuid=visitor_uuid,
-                    company_id=lead.company_id,
-                    lead=lead,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    user_agent=(user_agent or "")[:500],
-                    first_touch=attribution,
-                )
-        except IntegrityError:
-            # Another request created the same browser's visitor a moment ago.
-            visitor = visitors.get()
-    if visitor.lead_id is not None and visitor.lead_id != lead.pk:
+    fields = ("uuid", "created_at", "updated_at", "company_id", "lead_id", "first_seen_at", "last_seen_at",
+              "user_agent", "first_touch")
+    values = {
+        "uuid": visitor_uuid,
+        "created_at": now,
+        "updated_at": now,
+        "company_id": lead.company_id,
+        "lead_id": lead.pk,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "user_agent": (user_agent or "")[:500],
+        "first_touch": attribution or {},
+    }
+    meta = Visitor._meta
+    params = [meta.get_field(name).get_db_prep_save(values[name], connection) for name in fields]
+    touched_before = connection.ops.adapt_datetimefield_value(now - VISITOR_TOUCH_INTERVAL)
+    stale = "(v.last_seen_at IS NULL OR v.last_seen_at < %s)"
+    no_touch = "v.first_touch IN ('{}', 'null')"
+    changed = (
+        f"v.lead_id IS NULL OR v.first_seen_at IS NULL OR {stale} OR (v.user_agent = '' AND excluded.user_agent <> '')"
+        f" OR ({no_touch} AND excluded.first_touch NOT IN ('{{}}', 'null'))"
+    )
+    sql = f"""
+        INSERT INTO {meta.db_table} AS v ({", ".join(fields)})
+        VALUES ({", ".join(["%s"] * len(fields))})
+        ON CONFLICT (company_id, uuid) DO UPDATE SET
+            updated_at = CASE WHEN {changed} THEN excluded.updated_at ELSE v.updated_at END,
+            lead_id = excluded.lead_id,
+            first_seen_at = COALESCE(v.first_seen_at, excluded.first_seen_at),
+            last_seen_at = CASE WHEN {stale} THEN excluded.last_seen_at ELSE v.last_seen_at END,
+            user_agent = CASE WHEN v.user_agent = '' THEN excluded.user_agent ELSE v.user_agent END,
+            first_touch = CASE WHEN {no_touch} THEN excluded.first_touch ELSE v.first_touch END
+        WHERE v.lead_id IS NULL OR v.lead_id = excluded.lead_id
+        RETURNING id, first_touch
+    """
+    return sql, [*params, touched_before, touched_before]
+
+
+def _visitor_of(*, lead: Lead, visitor_uuid, row) -> Visitor:
+    """The visitor the upsert answered (its other fields load on first use); Conflict when it answered none."""
+    if row is None:
         raise Conflict("This visitor belongs to another lead.", code=ActionEngineError.VISITOR_OF_ANOTHER_LEAD)
-    changed = []
-    if visitor.lead_id is None:
-        visitor.lead = lead
-        changed.append("lead")
-    if visitor.first_seen_at is None:
-        visitor.first_seen_at = now
-        changed.append("first_seen_at")
-    # last_seen_at is refreshed at most once a minute, so a burst of events costs one write.
-    if visitor.last_seen_at is None or visitor.last_seen_at < now - VISITOR_TOUCH_INTERVAL:
-        visitor.last_seen_at = now
-        changed.append("last_seen_at")
-    if user_agent and not visitor.user_agent:
-        visitor.user_agent = user_agent[:500]
-        changed.append("user_agent")
-    if attribution and not visitor.first_touch:
-        visitor.first_touch = attribution
-        changed.append("first_touch")
-    if changed:
-        visitor.save(update_fields=[*changed, "updated_at"])
+    visitor_id, first_touch = row
+    visitor = Visitor.from_db(
+        connection.alias,
+        ["id", "uuid", "company_id", "lead_id", "first_touch"],
+        [
+            visitor_id,
+            visitor_uuid,
+            lead.company_id,
+            lead.pk,
+            Visitor._meta.get_field("first_touch").from_db_value(first_touch, None, connection),
+        ],
+    )
+    visitor.lead = lead
     return visitor
 
 
@@ -171,15 +190,26 @@ def _lead_get(*, action_company: ActionCompany, lead_uuid) -> Lead:
     return found[0]
 
 
-def _message_and_engagement_insert(*, message: Message, engagement: Engagement) -> None:
-    """Insert the message and the engagement that points at it: on PostgreSQL in one statement (a data-modifying
-    CTE), elsewhere one after the other. Either way both rows are what `save()` would have written (every
-    concrete field, with its defaults and auto_now), and both instances end up saved, with their ids."""
+def _engagement_insert(*, message: Message, engagement: Engagement, visitor_upsert: tuple[str, list] | None):
+    """Insert the message and the engagement that points at it, after the visitor's upsert when there is one
+    (`_visitor_upsert_sql`): on PostgreSQL all in one statement (a data-modifying CTE), elsewhere one after the
+    other. Either way the rows are what `save()` would have written (every concrete field, with its defaults and
+    auto_now), and both instances end up saved, with their ids. Answers the visitor upsert's row: None without
+    one, or when it answered none (the visitor is another lead's; on SQLite nothing was inserted then, on
+    PostgreSQL the caller's rollback undoes it)."""
     if connection.vendor != "postgresql":
+        visitor_row = None
+        if visitor_upsert is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*visitor_upsert)
+                visitor_row = cursor.fetchone()
+            if visitor_row is None:
+                return None
+            engagement.visitor_id = visitor_row[0]
         message.save(force_insert=True)
         engagement.message = message
         engagement.save(force_insert=True)
-        return
+        return visitor_row
     quote = connection.ops.quote_name
 
     def columns_and_values(instance, *, skip):
@@ -193,21 +223,34 @@ def _message_and_engagement_insert(*, message: Message, engagement: Engagement) 
         return names, values
 
     message_columns, message_values = columns_and_values(message, skip=())
-    engagement_columns, engagement_values = columns_and_values(engagement, skip=("message_id",))
+    visitor_sql, visitor_params = visitor_upsert or ("", [])
+    from_cte = ["message_id", "visitor_id"] if visitor_upsert else ["message_id"]
+    engagement_columns, engagement_values = columns_and_values(engagement, skip=from_cte)
+    cte_columns = ", ".join(quote(column) for column in from_cte)
+    cte_values = "(SELECT id FROM m), (SELECT id FROM v)" if visitor_upsert else "(SELECT id FROM m)"
     sql = (
-        f"WITH m AS (INSERT INTO {quote(Message._meta.db_table)} ({message_columns}) "
-        f"VALUES ({', '.join(['%s'] * len(message_values))}) RETURNING id) "
-        f"INSERT INTO {quote(Engagement._meta.db_table)} ({engagement_columns}, {quote('message_id')}) "
-        f"VALUES ({', '.join(['%s'] * len(engagement_values))}, (SELECT id FROM m)) RETURNING id, message_id"
+        "WITH "
+        + (f"v AS ({visitor_sql}), " if visitor_upsert else "")
+        + f"m AS (INSERT INTO {quote(Message._meta.db_table)} ({message_columns}) "
+        f"VALUES ({', '.join(['%s'] * len(message_values))}) RETURNING id), "
+        f"e AS (INSERT INTO {quote(Engagement._meta.db_table)} ({engagement_columns}, {cte_columns}) "
+        f"VALUES ({', '.join(['%s'] * len(engagement_values))}, {cte_values}) RETURNING id, message_id) "
+        "SELECT e.id, e.message_id"
+        + (", (SELECT id FROM v), (SELECT first_touch FROM v)" if visitor_upsert else "")
+        + " FROM e"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*message_values, *engagement_values])
-        engagement_id, message_id = cursor.fetchone()
+        cursor.execute(sql, [*visitor_params, *message_values, *engagement_values])
+        engagement_id, message_id, *visitor_row = cursor.fetchone()
     for instance, pk in ((message, message_id), (engagement, engagement_id)):
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = connection.alias
     engagement.message = message
+    if not visitor_upsert or visitor_row[0] is None:
+        return None
+    engagement.visitor_id = visitor_row[0]
+    return tuple(visitor_row)
 
 
 def engagement_record(
@@ -292,10 +335,6 @@ def engagement_record(
                 repeat_id = lead_action_state_last_engagement_id(action_company=action_company, lead_id=lead.pk)
                 return _replayed(_engagement_for_replay(pk=repeat_id))
             previous_stage = advanced.previous_stage
-            if visitor is None and visitor_uuid:
-                visitor = _visitor_for_lead(
-                    lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent, attribution=touch
-                )
             message_row = Message(company_id=action_company.company_id, body=body, created_at=now)
             engagement = Engagement(
                 id=advanced.engagement_id,
@@ -311,7 +350,14 @@ def engagement_record(
                 request_fingerprint=fingerprint,
                 meta=meta,
             )
-            _message_and_engagement_insert(message=message_row, engagement=engagement)
+            visitor_upsert = None
+            if visitor is None and visitor_uuid:
+                visitor_upsert = _visitor_upsert_sql(
+                    lead=lead, visitor_uuid=visitor_uuid, user_agent=user_agent, attribution=touch, now=now
+                )
+            visitor_row = _engagement_insert(message=message_row, engagement=engagement, visitor_upsert=visitor_upsert)
+            if visitor_upsert is not None:
+                engagement.visitor = _visitor_of(lead=lead, visitor_uuid=visitor_uuid, row=visitor_row)
             if advanced.engagement_id is None:
                 lead_action_state_engagement_set(
                     action_company=action_company, lead_id=lead.pk, engagement_id=engagement.pk

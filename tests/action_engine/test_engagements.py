@@ -2,9 +2,11 @@
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from action_engine.choices import Stage
 from action_engine.events import engagement_recorded
@@ -68,28 +70,57 @@ def test_an_unlinked_visitor_of_the_company_gets_linked(public_api, company, for
 
 
 @pytest.mark.django_db
-def test_a_known_visitors_engagement_takes_a_fixed_set_of_statements(
-    public_api, forms_action, lead, django_assert_num_queries
+def test_a_known_visitor_is_touched_at_most_once_a_minute_and_keeps_what_it_has(
+    public_api, company, forms_action, lead
 ):
+    long_ago = timezone.now() - timedelta(hours=1)
+    visitor = Visitor.objects.create(company=company, user_agent="", first_seen_at=None, last_seen_at=long_ago)
+    Visitor.objects.filter(pk=visitor.pk).update(updated_at=long_ago)
+
+    def post(stage, agent):
+        body = engagement_body(forms_action, lead, visitor.uuid, stage, FORM_RESULT if stage == "submitted" else None)
+        assert public_api.post(ENGAGEMENTS_URL, body, format="json", HTTP_USER_AGENT=agent).status_code == 201
+        visitor.refresh_from_db()
+
+    post("sent", "Agent/1")
+    touched = visitor.last_seen_at
+    assert (visitor.lead, visitor.user_agent) == (lead, "Agent/1")
+    assert visitor.first_seen_at == touched and touched > long_ago and visitor.updated_at == touched
+    # Seconds later: nothing to change, so nothing moves (the agent it has is kept).
+    post("opened", "Agent/2")
+    assert (visitor.last_seen_at, visitor.updated_at, visitor.user_agent) == (touched, touched, "Agent/1")
+    # A minute later it is seen again.
+    Visitor.objects.filter(pk=visitor.pk).update(last_seen_at=touched - timedelta(minutes=2))
+    post("submitted", "Agent/2")
+    assert visitor.last_seen_at > touched and visitor.updated_at == visitor.last_seen_at
+    assert (visitor.first_seen_at, visitor.user_agent) == (touched, "Agent/1")
+
+
+@pytest.mark.django_db
+def test_an_engagement_takes_a_fixed_set_of_statements(public_api, forms_action, lead, django_assert_num_queries):
     """The hot path, counted: a new statement shows up here first (bench/engagements.py measures the cost)."""
-    visitor = uuid.uuid4()
-    first = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "sent"), format="json")
-    assert first.status_code == 201
     # The lead, read with the configuration version (the action, its modules and its workflows are cached per
     # process); then a transaction (its start and end count here) of the upsert of the lead's state on the
-    # action (which locks it and says whether this keyless request repeats one of seconds ago), the visitor
-    # (locked), and the message with the engagement in one statement. SQLite inserts them one by one and then
-    # links the state.
-    sqlite = connection.vendor == "sqlite"
-    with django_assert_num_queries(6 + 2 * sqlite):
+    # action (which locks it and says whether this keyless request repeats one of seconds ago), and one
+    # statement of the visitor's upsert (created or linked and touched), the message and the engagement. SQLite
+    # runs those three one by one and then links the state.
+    statements = 8 if connection.vendor == "sqlite" else 5
+    visitor = uuid.uuid4()
+    # The visitor's first engagement creates it: no statement more.
+    public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, uuid.uuid4(), "sent"), format="json")
+    with django_assert_num_queries(statements):
+        first = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "sent"), format="json")
+    assert first.status_code == 201
+    with django_assert_num_queries(statements):
         opened = public_api.post(ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "opened"), format="json")
     assert opened.status_code == 201
     # A form result is validated against the cached form: no statement more.
-    with django_assert_num_queries(6 + 2 * sqlite):
+    with django_assert_num_queries(statements):
         submitted = public_api.post(
             ENGAGEMENTS_URL, engagement_body(forms_action, lead, visitor, "submitted", FORM_RESULT), format="json"
         )
     assert submitted.status_code == 201
+    assert Visitor.objects.get(uuid=visitor).lead == lead
 
 
 @pytest.mark.django_db
