@@ -64,8 +64,9 @@ def public_engagement_lead_guess(*, action_uuid, lead_uuid) -> Lead | None:
     if cached is None:
         return None
     uuid_field = Lead._meta.get_field("uuid")
+    # all_objects: the SQL says which rows are alive (`objects` would build its filter only for raw() to drop it).
     found = list(
-        Lead.objects.raw(
+        Lead.all_objects.raw(
             f"SELECT l.*, {CONFIG_VERSION_SQL} AS config_version FROM {Lead._meta.db_table} l "
             "WHERE l.company_id = %s AND l.uuid = %s AND l.deleted_at IS NULL",
             [cached.shared_action_company.company_id, uuid_field.get_db_prep_value(lead_uuid, connection)],

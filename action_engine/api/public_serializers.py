@@ -179,6 +179,9 @@ class PublicEngagementCreateSerializer(JsonTypesMixin, serializers.Serializer):
     )
 
 
+DATE_TIME = serializers.DateTimeField()  # a date-time as every answer spells it (REST_FRAMEWORK settings)
+
+
 class EngagementRecordedSerializer(serializers.Serializer):
     """The engagement just recorded (or recorded before under the same idempotency key)."""
 
@@ -195,6 +198,24 @@ class EngagementRecordedSerializer(serializers.Serializer):
     )
     message = UuidField(source="engagement.message.uuid", allow_null=True, default=None)
     created_at = serializers.DateTimeField(source="engagement.created_at")
+
+    def to_representation(self, recorded):
+        # Written out, as DRF's field-by-field answer would give it (a test holds the two equal): this answers
+        # every engagement, and that answer deep-copies each declared field first, a tenth of a request's time.
+        # The fields above stay the schema.
+        engagement = recorded.engagement
+        return {
+            "uuid": str(engagement.uuid),
+            "action": str(engagement.action_company.uuid),
+            "lead": str(engagement.lead.uuid),
+            "visitor": str(engagement.visitor.uuid) if engagement.visitor_id else None,
+            "stage": engagement.stage,
+            "previous_stage": engagement.previous_stage,
+            "current_stage": recorded.current_stage,
+            "message": str(engagement.message.uuid) if engagement.message_id else None,
+            "created_at": DATE_TIME.to_representation(engagement.created_at),
+        }
+
 
 
 class HoneypotAcceptedSerializer(serializers.Serializer):

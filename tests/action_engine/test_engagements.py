@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection, connections
 from django.utils import timezone
+from rest_framework import serializers
 
+from action_engine.api.public_serializers import EngagementRecordedSerializer
 from action_engine.choices import Stage
 from action_engine.events import engagement_recorded
 from action_engine.models import Engagement, Message
@@ -121,6 +123,18 @@ def test_an_engagement_takes_a_fixed_set_of_statements(public_api, forms_action,
         )
     assert submitted.status_code == 201
     assert Visitor.objects.get(uuid=visitor).lead == lead
+
+
+@pytest.mark.django_db
+def test_the_written_out_answer_is_the_one_drf_would_give_field_by_field(forms_action, lead):
+    visitor = uuid.uuid4()
+    with_visitor = engagement_record(action_company=forms_action, lead=lead, stage=Stage.OPENED, visitor_uuid=visitor)
+    without_visitor = engagement_record(action_company=forms_action, lead=lead, stage=Stage.SENT)
+    replayed = engagement_record(action_company=forms_action, lead=lead, stage=Stage.SENT)
+    assert replayed.replayed and without_visitor.engagement.visitor_id is None
+    for recorded in (with_visitor, without_visitor, replayed):
+        serializer = EngagementRecordedSerializer(recorded)
+        assert serializer.data == serializers.Serializer.to_representation(serializer, recorded)
 
 
 @pytest.mark.django_db
