@@ -284,6 +284,15 @@ def main() -> int:
         print(f"  committed -> received ({len(committed)} deliveries): p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
               f"p99 {p99 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms; lost {len(lost)}; "
               f"received twice {len(twice)}")
+        for key in twice[:5]:
+            # Why it came twice: the sink's receipts and the attempts the worker logged for that delivery.
+            receipts = [f"{request.received_at - committed[key]:.3f} s" for request in sink.requests
+                        if request.headers.get("webhook-id") == key]
+            delivery = next(delivery for delivery in measured if message_id_for(delivery.uuid) == key)
+            attempts = [(attempt.number, attempt.response_status, attempt.error_class, attempt.error_message[:80],
+                         attempt.duration_ms, f"{attempt.created_at.timestamp() - committed[key]:.3f} s")
+                        for attempt in delivery.attempt_log.order_by("id")]
+            print(f"    {key} received after {receipts}; attempts (number, status, error, ms, logged after) {attempts}")
         met = p99 < 1.0 and not lost and not twice and len(committed) == count * args.workflows
         print(f"  target p99 < 1 s, nothing lost or twice: {'met' if met else 'NOT met'}")
         return met
