@@ -12,10 +12,10 @@ from rest_framework import serializers
 from action_engine.api.public_serializers import EngagementRecordedSerializer
 from action_engine.choices import Stage
 from action_engine.events import engagement_recorded
-from action_engine.models import Engagement, Message
+from action_engine.models import Engagement, LeadActionState, Message
 from action_engine.services import engagement_record
 from crm.models import Visitor
-from salesassist.core.exceptions import Unprocessable
+from salesassist.core.exceptions import Conflict, Unprocessable
 from tests.action_engine.public_fixtures import (  # noqa: F401  (fixtures)
     ENGAGEMENTS_URL,
     engagement_body,
@@ -288,3 +288,71 @@ def test_concurrent_engagements_of_one_lead_agree_on_the_furthest_stage(forms_ac
     for row in rows:
         assert row.previous_stage == furthest
         furthest = max(furthest, row.stage, key=rank.__getitem__)
+
+
+def _record_at_once(*calls) -> list:
+    """Each call's engagement_record keyword arguments, all released at the same moment from their own threads and
+    connections; what each answered (the EngagementRecorded, or the exception it raised), in the calls' order."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def record(index, kwargs):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = engagement_record(**kwargs)
+        except Exception as exc:  # noqa: BLE001  (the caller looks at it)
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=record, args=(index, kwargs)) for index, kwargs in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_visitor_first_seen_by_two_actions_at_once_is_one_visitor_with_one_first_touch(forms_action, lead):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes every write, so two requests can never race; run this on PostgreSQL.")
+    from tests.action_engine.factories import ActionCompanyFactory
+
+    # Two actions, so that the lead's state rows (each action's own) do not serialize the two.
+    other_action = ActionCompanyFactory(company=forms_action.company, action=forms_action.action)
+    visitor = uuid.uuid4()
+    outcomes = _record_at_once(
+        *(
+            {"action_company": action, "lead": lead, "stage": Stage.OPENED, "visitor_uuid": visitor,
+             "attribution": {"utm_source": source}}
+            for action, source in ((forms_action, "first"), (other_action, "second"))
+        )
+    )
+    assert all(not isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    created = Visitor.objects.get(uuid=visitor)
+    assert created.lead == lead and created.first_touch in ({"utm_source": "first"}, {"utm_source": "second"})
+    assert set(Engagement.objects.values_list("visitor_id", flat=True)) == {created.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_visitor_claimed_by_two_leads_at_once_goes_to_one_and_the_other_is_a_conflict(forms_action, lead):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes every write, so two requests can never race; run this on PostgreSQL.")
+    other_lead = LeadFactory(company=lead.company)
+    visitor = uuid.uuid4()
+    outcomes = _record_at_once(
+        *(
+            {"action_company": forms_action, "lead": claimer, "stage": Stage.OPENED, "visitor_uuid": visitor}
+            for claimer in (lead, other_lead)
+        )
+    )
+    conflicts = [outcome for outcome in outcomes if isinstance(outcome, Conflict)]
+    recorded = [outcome for outcome in outcomes if not isinstance(outcome, Exception)]
+    assert len(conflicts) == len(recorded) == 1, outcomes
+    winner = recorded[0].engagement.lead
+    assert Visitor.objects.get(uuid=visitor).lead == winner
+    # The refused one left nothing: no engagement, message or state of its lead.
+    assert list(Engagement.objects.values_list("lead", flat=True)) == [winner.pk]
+    assert Message.objects.count() == 1
+    assert list(LeadActionState.objects.values_list("lead", flat=True)) == [winner.pk]

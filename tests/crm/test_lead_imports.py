@@ -1,6 +1,4 @@
 """Leads in bulk: CSV or JSON lines, stored first, each row mapped and de-duplicated like a lead receiver's call."""
-import json
-
 import pytest
 
 from crm.models import Lead, LeadImport
