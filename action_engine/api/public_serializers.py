@@ -217,7 +217,6 @@ class EngagementRecordedSerializer(serializers.Serializer):
         }
 
 
-
 class HoneypotAcceptedSerializer(serializers.Serializer):
     """The answer a bot gets: accepted, and nothing recorded."""
 
