@@ -21,14 +21,13 @@ import argparse
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from common import bench_database_drop, in_process_database  # noqa: E402  (bench/ is on sys.path)
+from common import bench_database_drop, in_process_database, indexes_dropped  # noqa: E402  (bench/ is on sys.path)
 
 BOARD_FILTERS = {
     "all": {},
@@ -95,23 +94,6 @@ SELECT %(company)s, %(action)s, lead_id, (ARRAY['sent', 'opened', 'submitted'])[
        (ARRAY['newsletter', 'ads', 'partner', ''])[1 + g %% 4], (ARRAY['', 'sent', 'opened'])[1 + rank], ''
 FROM staged
 """
-
-
-@contextmanager
-def indexes_dropped(cursor, tables: tuple[str, ...]):
-    """Load without the tables' secondary indexes, then build them once: far quicker than keeping them up
-    to date row by row. Constraints' indexes (primary and unique keys) stay."""
-    cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
-        "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-        [list(tables)],
-    )
-    indexes = cursor.fetchall()
-    for name, _ in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    yield
-    for _, definition in indexes:
-        cursor.execute(definition)
 
 
 def fill(args) -> dict:

@@ -39,7 +39,15 @@ BASE_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BENCH_DIR))
 
-from common import app_env, bench_database_drop, free_port, gunicorn_stop, in_process_database, start_gunicorn
+from common import (
+    app_env,
+    bench_database_drop,
+    free_port,
+    gunicorn_stop,
+    in_process_database,
+    secondary_indexes_drop,
+    start_gunicorn,
+)
 from common import baseline_request as common_baseline_request
 from common import engagement_request as common_engagement_request
 from engagements import merged, run_phase
@@ -126,20 +134,6 @@ def setup_company() -> dict:
 def _next_id(cursor, table: str) -> int:
     cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
     return cursor.fetchone()[0]
-
-
-def _indexes_drop(cursor) -> list[str]:
-    """Drop the big tables' indexes that no constraint owns; their definitions, to build them again."""
-    cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
-        "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-        [list(BIG_TABLES)],
-    )
-    indexes = cursor.fetchall()
-    for name, _ in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    # A partitioned table's index is defined ON ONLY the table; built again, it is built on every partition.
-    return [definition.replace(" ON ONLY ", " ON ") for _, definition in indexes]
 
 
 # One slice of a step: engagements g = first .. last (1-based within the step), lead n = ceil(g / 10), each
@@ -271,7 +265,7 @@ def grow(setup: dict, current: int, size: int) -> dict:
         cursor.execute("SET session_replication_role = replica")  # no FK triggers: the ids are made consistent
         cursor.execute("SET maintenance_work_mem = '512MB'")
         cursor.execute("SET synchronous_commit = off")
-        definitions = _indexes_drop(cursor)
+        definitions = secondary_indexes_drop(cursor, BIG_TABLES)
         params = {
             "company": setup["company"].pk,
             "action": setup["action_company"].pk,
