@@ -119,8 +119,6 @@ def _visitor_upsert_sql(*, lead: Lead, visitor_uuid, user_agent: str, attributio
     a company may turn tokens off and receivers carry none: this is what keeps that case from telling
     whether a uuid exists elsewhere.
     """
-    fields = ("uuid", "created_at", "updated_at", "company_id", "lead_id", "first_seen_at", "last_seen_at",
-              "user_agent", "first_touch")
     values = {
         "uuid": visitor_uuid,
         "created_at": now,
@@ -133,7 +131,8 @@ def _visitor_upsert_sql(*, lead: Lead, visitor_uuid, user_agent: str, attributio
         "first_touch": attribution or {},
     }
     meta = Visitor._meta
-    params = [meta.get_field(name).get_db_prep_save(values[name], connection) for name in fields]
+    fields = list(values)
+    params = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
     touched_before = connection.ops.adapt_datetimefield_value(now - VISITOR_TOUCH_INTERVAL)
     stale = "(v.last_seen_at IS NULL OR v.last_seen_at < %s)"
     no_touch = "v.first_touch IN ('{}', 'null')"
